@@ -1,0 +1,108 @@
+"""Building the Application: every handler in one ordered list, services opened and closed around it."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import callbacks as cb
+from bot import flow, views
+from bot.clock import Clock, SystemClock
+from bot.filters import PAIN_RATING_TEXT, RED_FLAG_TEXT
+from bot.handlers import cancel, errors, fallback, ratings, safety, start, stretch, users
+from bot.services import Services
+from bot.settings import Settings
+from content import load_library
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Every handler, in the order Telegram updates meet them (first match in a group wins)."""
+    private = filters.ChatType.PRIVATE
+    new_message = private & filters.UpdateType.MESSAGE
+
+    # Before anything else: the person has a row, so every later write can refer to it.
+    app.add_handler(TypeHandler(Update, users.track_user), group=-1)
+
+    # Commands (new messages only: an edited "/stretch" must not start a second routine).
+    app.add_handler(CommandHandler("start", start.start, filters=new_message))
+    app.add_handler(CommandHandler("help", start.help_command, filters=new_message))
+    app.add_handler(CommandHandler("safety", start.safety, filters=new_message))
+    app.add_handler(CommandHandler("stretch", stretch.stretch, filters=new_message))
+    app.add_handler(CommandHandler("cancel", cancel.cancel, filters=new_message))
+
+    # Buttons: payloads are parsed in bot.callbacks and checked against the database in bot.flow.
+    app.add_handler(CallbackQueryHandler(stretch.step_pressed, pattern=cb.of_kind(cb.StepPress)))
+    app.add_handler(CallbackQueryHandler(ratings.rate_pressed, pattern=cb.of_kind(cb.RatePress)))
+    app.add_handler(CallbackQueryHandler(stretch.routine_pressed, pattern=cb.of_kind(cb.RoutinePress)))
+    app.add_handler(CallbackQueryHandler(stretch.continue_pressed, pattern=cb.of_kind(cb.ContinuePress)))
+    app.add_handler(CallbackQueryHandler(safety.safety_pressed, pattern=cb.of_kind(cb.SafetyPress)))
+    app.add_handler(CallbackQueryHandler(start.nav_pressed, pattern=cb.of_kind(cb.NavPress)))
+    app.add_handler(CallbackQueryHandler(fallback.unknown_button))  # forged, stale versions, anything else
+
+    # Free text, most urgent first: a warning sign, then a pain rating, then anything else.
+    text = new_message & filters.TEXT & ~filters.COMMAND
+    app.add_handler(MessageHandler(text & RED_FLAG_TEXT, safety.red_flag_text))
+    app.add_handler(MessageHandler(text & PAIN_RATING_TEXT, ratings.typed_rating))
+    app.add_handler(MessageHandler(text, fallback.free_text))
+
+    # Whatever else a person can send gets an answer too.
+    app.add_handler(MessageHandler(new_message & filters.COMMAND, fallback.unknown_command))
+    app.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, fallback.edited))
+    app.add_handler(MessageHandler(new_message, fallback.non_text))
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, fallback.group_command))
+
+    app.add_error_handler(errors.on_error)
+
+
+async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+    """Open services: migrate the database, load and validate content, register the command menu."""
+    settings: Settings = app.bot_data["settings"]
+    clock: Clock = app.bot_data.get("clock") or SystemClock()
+    library = load_library()
+    db = Database(settings.database_url)
+    await db.migrate()
+    svc = Services(settings=settings, db=db, library=library, clock=clock)
+    app.bot_data["services"] = svc
+    await app.bot.set_my_commands([BotCommand(name, text) for name, text in views.COMMANDS])
+    resumed = await flow.resume_countdowns(app.bot, svc)
+    log.info("Limber ready: %d techniques, %d routines, %d countdowns resumed",
+             len(library.techniques), len(library.routines), resumed)
+
+
+async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    """Close services: stop countdowns (their state is in the database), close the database."""
+    svc = app.bot_data.pop("services", None)
+    if isinstance(svc, Services):
+        await svc.timers.close()
+        await svc.db.close()
+
+
+def build_application(settings: Settings, *, clock: Clock | None = None) -> Application:  # type: ignore[type-arg]
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    api = settings.telegram_api_url
+    app = (
+        Application.builder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    app.bot_data["settings"] = settings
+    app.bot_data["clock"] = clock
+    register(app)
+    return app

@@ -1,0 +1,173 @@
+"""Button payloads: short, versioned, built and parsed only here.
+
+Callback data comes from the client and is never trusted: `parse` returns None for anything
+malformed, and handlers check every id against the database and the person pressing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.coaching.session import StepAction
+
+VERSION = "1"
+_INT = re.compile(r"^[0-9]{1,12}$")
+_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_CODE = re.compile(r"^[0-9a-f]{8}$")  # secrets.token_hex(4)
+
+
+@dataclass(frozen=True)
+class StepPress:
+    """A button under a step: timer, done, skip, this hurts, stop."""
+
+    session_id: int
+    step: int
+    action: StepAction
+
+
+@dataclass(frozen=True)
+class RatePress:
+    """A pain rating for a session, before ("b") or after ("a"); value None means "skip"."""
+
+    session_id: int
+    when: str
+    value: int | None
+
+
+@dataclass(frozen=True)
+class RoutinePress:
+    """Start a routine from the menu; `replace` names an open session the person chose to end."""
+
+    routine_id: str
+    replace: int | None = None
+
+
+@dataclass(frozen=True)
+class ContinuePress:
+    """Carry on with an open session, or ("stop") end it."""
+
+    session_id: int
+    stop: bool
+
+
+@dataclass(frozen=True)
+class SafetyPress:
+    """The red-flag confirmation: stage 1 asks, stage 2 confirms with the code stage 1 handed out."""
+
+    stage: int
+    code: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class NavPress:
+    """Go to a screen: the routine menu, help or the safety card."""
+
+    target: str
+
+
+Press = StepPress | RatePress | RoutinePress | ContinuePress | SafetyPress | NavPress
+NAV_TARGETS = ("menu", "help", "safety")
+SAFETY_REASONS = {"c": "checked", "n": "absent"}
+
+
+def encode(press: Press) -> str:
+    match press:
+        case StepPress(session_id, step, action):
+            parts = ["s", str(session_id), str(step), action.value]
+        case RatePress(session_id, when, value):
+            parts = ["r", str(session_id), when, "s" if value is None else str(value)]
+        case RoutinePress(routine_id, replace):
+            parts = ["m", routine_id] + ([] if replace is None else [str(replace)])
+        case ContinuePress(session_id, stop):
+            parts = ["c", str(session_id), "x" if stop else "c"]
+        case SafetyPress(stage, code, reason):
+            parts = ["f", str(stage)] + ([code, reason] if stage == 2 else [])
+        case NavPress(target):
+            parts = ["n", target]
+    data = ":".join([VERSION, *parts])
+    assert len(data.encode()) <= 64, data
+    return data
+
+
+def _int(text: str) -> int | None:
+    return int(text) if _INT.match(text) else None
+
+
+def parse(data: object) -> Press | None:
+    """The press a payload stands for, or None when it is malformed, from another version, or forged."""
+    if not isinstance(data, str) or len(data) > 64:
+        return None
+    version, _, rest = data.partition(":")
+    if version != VERSION:
+        return None
+    kind, *args = rest.split(":")
+    try:
+        return _PARSERS[kind](args)
+    except (KeyError, ValueError, IndexError):
+        return None
+
+
+def _step(args: list[str]) -> Press | None:
+    sid, step, action = args
+    s, n = _int(sid), _int(step)
+    return None if s is None or n is None else StepPress(s, n, StepAction(action))
+
+
+def _rate(args: list[str]) -> Press | None:
+    sid, when, value = args
+    s = _int(sid)
+    v = None if value == "s" else _int(value)
+    if s is None or when not in ("b", "a") or (value != "s" and (v is None or v > 10)):
+        return None
+    return RatePress(s, when, v)
+
+
+def _routine(args: list[str]) -> Press | None:
+    if len(args) not in (1, 2) or not _ID.match(args[0]) or len(args[0]) > 40:
+        return None
+    replace = _int(args[1]) if len(args) == 2 else None
+    if len(args) == 2 and replace is None:
+        return None
+    return RoutinePress(args[0], replace)
+
+
+def _continue(args: list[str]) -> Press | None:
+    sid, choice = args
+    s = _int(sid)
+    return None if s is None or choice not in ("c", "x") else ContinuePress(s, choice == "x")
+
+
+def _safety(args: list[str]) -> Press | None:
+    if args == ["0"] or args == ["1"]:
+        return SafetyPress(int(args[0]))
+    stage, code, reason = args
+    if stage != "2" or not _CODE.match(code) or reason not in SAFETY_REASONS:
+        return None
+    return SafetyPress(2, code, reason)
+
+
+def _nav(args: list[str]) -> Press | None:
+    (target,) = args
+    return NavPress(target) if target in NAV_TARGETS else None
+
+
+_PARSERS: dict[str, Callable[[list[str]], Press | None]] = {
+    "s": _step,
+    "r": _rate,
+    "m": _routine,
+    "c": _continue,
+    "f": _safety,
+    "n": _nav,
+}
+
+
+def of_kind(*kinds: type) -> Callable[[object], bool]:
+    """A CallbackQueryHandler pattern that matches payloads parsing to one of `kinds`."""
+
+    def matches(data: object) -> bool:
+        return isinstance(parse(data), kinds)
+
+    return matches

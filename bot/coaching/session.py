@@ -1,0 +1,95 @@
+"""The life of one guided session: rating before, steps, rating after, summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot.coaching.ratings import PainChange, pain_change
+
+
+class Status(StrEnum):
+    rating_before = "rating_before"
+    in_progress = "in_progress"
+    rating_after = "rating_after"
+    finished = "finished"
+
+
+class StepAction(StrEnum):
+    timer = "t"
+    done = "d"
+    skip = "k"
+    hurt = "h"
+    stop = "x"
+
+
+OUTCOMES = {StepAction.done: "done", StepAction.skip: "skipped", StepAction.hurt: "hurt"}
+
+
+@dataclass(frozen=True)
+class Position:
+    status: Status
+    step: int
+    step_count: int
+
+
+def after_step(pos: Position, action: StepAction) -> Position:
+    """Where a session goes when the current step ends with `action` (done, skip, hurt or stop)."""
+    if action is StepAction.stop or pos.step + 1 >= pos.step_count:
+        return Position(Status.rating_after, pos.step, pos.step_count)
+    return Position(Status.in_progress, pos.step + 1, pos.step_count)
+
+
+def after_rating(pos: Position) -> Position:
+    """A rating (or skipping it) moves from the rating before to step 1, and from the rating after to the end."""
+    if pos.status is Status.rating_before:
+        return Position(Status.in_progress, 0, pos.step_count)
+    return Position(Status.finished, pos.step, pos.step_count)
+
+
+@dataclass(frozen=True)
+class Summary:
+    routine_title: str
+    step_count: int
+    done: int
+    skipped: int
+    hurt: int
+    seconds: int
+    stopped: bool
+    before: int | None
+    after: int | None
+
+    @property
+    def change(self) -> PainChange | None:
+        if self.before is None or self.after is None:
+            return None
+        return pain_change(self.before, self.after)
+
+    @property
+    def not_reached(self) -> int:
+        return self.step_count - self.done - self.skipped - self.hurt
+
+
+def summarize(
+    *,
+    routine_title: str,
+    step_count: int,
+    outcomes: list[str],
+    started_at: datetime,
+    finished_at: datetime,
+    stopped: bool,
+    before: int | None,
+    after: int | None,
+) -> Summary:
+    return Summary(
+        routine_title=routine_title,
+        step_count=step_count,
+        done=outcomes.count("done"),
+        skipped=outcomes.count("skipped"),
+        hurt=outcomes.count("hurt"),
+        seconds=max(0, int((finished_at - started_at).total_seconds())),
+        stopped=stopped,
+        before=before,
+        after=after,
+    )

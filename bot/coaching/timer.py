@@ -1,0 +1,55 @@
+"""The countdown of one step: a hold per side, with a rest between sides."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Phase:
+    kind: str  # "hold" or "rest"
+    side: str | None  # "left", "right" or None
+    seconds: int
+
+
+def timer_phases(*, hold_seconds: int, sides: str, rest_seconds: int) -> list[Phase]:
+    if sides == "both":
+        phases = [Phase("hold", "left", hold_seconds)]
+        if rest_seconds:
+            phases.append(Phase("rest", None, rest_seconds))
+        return [*phases, Phase("hold", "right", hold_seconds)]
+    return [Phase("hold", sides if sides in ("left", "right") else None, hold_seconds)]
+
+
+@dataclass(frozen=True)
+class TimerView:
+    phase: Phase | None  # None once finished
+    remaining: int  # whole seconds left in this phase
+    next_phase: Phase | None
+    finished: bool
+
+
+def timer_view(phases: list[Phase], elapsed: float) -> TimerView:
+    """What the countdown shows `elapsed` seconds after it started."""
+    at = max(0.0, elapsed)
+    for index, phase in enumerate(phases):
+        if at < phase.seconds:
+            following = phases[index + 1] if index + 1 < len(phases) else None
+            return TimerView(phase, math.ceil(phase.seconds - at), following, finished=False)
+        at -= phase.seconds
+    return TimerView(None, 0, None, finished=True)
+
+
+def seconds_to_phase_end(phases: list[Phase], elapsed: float) -> float:
+    """How long until the current phase ends (0 when finished)."""
+    at = max(0.0, elapsed)
+    for phase in phases:
+        if at < phase.seconds:
+            return phase.seconds - at
+        at -= phase.seconds
+    return 0.0
+
+
+def total_seconds(phases: list[Phase]) -> int:
+    return sum(p.seconds for p in phases)

@@ -1,0 +1,27 @@
+"""The last line of defence: log the fault, tell the person kindly, never show a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden
+from telegram.ext import ContextTypes
+
+from bot import ui, views
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log an exception raised by a handler and apologise to the person, if there is one."""
+    log.error("handler failed for update %s", getattr(update, "update_id", "?"), exc_info=context.error)
+    if not isinstance(update, Update) or isinstance(context.error, Forbidden):
+        return
+    try:
+        if update.callback_query is not None:
+            await ui.answer(update.callback_query, views.SOMETHING_WRONG)
+        elif update.effective_chat is not None and update.effective_chat.type == "private":
+            await ui.send(context.bot, update.effective_chat.id, views.View(views.SOMETHING_WRONG))
+    except Exception:  # the apology itself may fail when Telegram is unreachable
+        log.warning("could not tell the person about the failure", exc_info=True)

@@ -1,0 +1,58 @@
+"""Pain ratings 0-10: the rating buttons of a session, and ratings typed at any time."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import callbacks as cb
+from bot import flow, ui, views
+from bot.coaching.ratings import OutOfRange, parse_pain
+from bot.coaching.session import Status
+from bot.handlers import ids
+from bot.services import services
+from storage import repo
+
+
+async def rate_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A number (or Skip) on a session's rating keyboard."""
+    query = update.callback_query
+    assert query is not None
+    press = cb.parse(query.data)
+    assert isinstance(press, cb.RatePress)
+    user_id, chat_id = ids(update)
+    await flow.rate_session(
+        context.bot, services(context), ui.acker(query), chat_id=chat_id, user_id=user_id,
+        session_id=press.session_id, when=press.when, value=press.value,
+        message_id=query.message.message_id if query.message else None,
+    )
+
+
+async def typed_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A rating typed as text ("4", "pain 4/10", "it's a 7"): for the session's question, or free-standing."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    user_id, chat_id = ids(update)
+    parsed = parse_pain(message.text)
+    if isinstance(parsed, OutOfRange) or parsed is None:
+        await ui.send(context.bot, chat_id, views.View(views.rating_out_of_range(parsed.raw if parsed else "")))
+        return
+    svc = services(context)
+    async with svc.db.transaction() as db:
+        session = await repo.open_session(db, user_id=user_id)
+        status = Status(session.status) if session else None
+        if status not in (Status.rating_before, Status.rating_after):
+            context_name = "during" if status is Status.in_progress else "free"
+            await repo.add_rating(
+                db, user_id=user_id, value=parsed.value, context=context_name, now=svc.clock.now(),
+                session_id=session.id if session else None,
+            )
+    if status in (Status.rating_before, Status.rating_after):
+        assert session is not None and session.id is not None
+        when = "b" if status is Status.rating_before else "a"
+        await flow.rate_session(
+            context.bot, svc, flow.no_ack, chat_id=chat_id, user_id=user_id, session_id=session.id, when=when,
+            value=parsed.value, message_id=None,
+        )
+        return
+    await ui.send(context.bot, chat_id, views.View(views.rating_noted(parsed.value, context_name)))

@@ -1,0 +1,48 @@
+"""Onboarding and the screens reached from anywhere: /start, /help, /safety, navigation buttons."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import callbacks as cb
+from bot import ui, views
+from bot.handlers import ids
+from bot.services import services
+from storage import repo
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start: welcome, what Limber is and is not, the safety card, the main choices."""
+    user_id, chat_id = ids(update)
+    svc = services(context)
+    async with svc.db.transaction() as db:
+        await repo.mark_onboarded(db, user_id=user_id)
+    first_name = update.effective_user.first_name if update.effective_user else ""
+    await ui.send(context.bot, chat_id, views.welcome(first_name or ""))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: every command and how ratings and buttons work."""
+    await ui.send(context.bot, ids(update)[1], views.help_view())
+
+
+async def safety(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/safety: the red-flag card."""
+    await ui.send(context.bot, ids(update)[1], views.safety())
+
+
+async def nav_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A navigation button: show the routine menu, help or the safety card as a new message."""
+    query = update.callback_query
+    assert query is not None
+    press = cb.parse(query.data)
+    assert isinstance(press, cb.NavPress)
+    await ui.answer(query)
+    chat_id = ids(update)[1]
+    if press.target == "menu":
+        await ui.send(context.bot, chat_id, views.menu(services(context).library))
+    elif press.target == "help":
+        await ui.send(context.bot, chat_id, views.help_view())
+    else:
+        await ui.send(context.bot, chat_id, views.safety())

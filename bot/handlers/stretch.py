@@ -1,0 +1,125 @@
+"""Guided routines: /stretch, the routine menu, and the buttons under each step."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import callbacks as cb
+from bot import flow, ui, views
+from bot.coaching.areas import resolve_area
+from bot.handlers import ids
+from bot.services import Services, services
+from storage import repo
+
+
+async def _paused(svc: Services, user_id: int) -> bool:
+    async with svc.db.transaction() as db:
+        user = await repo.get_user(db, user_id=user_id)
+    return user is not None and user.coaching_paused_at is not None
+
+
+async def stretch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stretch [area]: the routine menu, or start the routine for that area."""
+    user_id, chat_id = ids(update)
+    svc = services(context)
+    if await _paused(svc, user_id):
+        await ui.send(context.bot, chat_id, views.coaching_paused())
+        return
+    typed = " ".join(context.args or [])
+    match = resolve_area(typed, svc.library) if typed else None
+    if typed and match is None:
+        await ui.send(context.bot, chat_id, views.unknown_area(typed, svc.library))
+        return
+    if match is not None and not match.exact:
+        await ui.send(context.bot, chat_id, views.did_you_mean(typed, match.routine_id, svc.library))
+        return
+    async with svc.db.transaction() as db:
+        open_ = await repo.open_session(db, user_id=user_id)
+    if open_ is not None:
+        await _offer_open(context, svc, chat_id, open_, match.routine_id if match else None)
+    elif match is None:
+        await ui.send(context.bot, chat_id, views.menu(svc.library))
+    else:
+        await flow.begin(context.bot, svc, chat_id=chat_id, user_id=user_id, routine_id=match.routine_id)
+
+
+async def _offer_open(
+    context: ContextTypes.DEFAULT_TYPE, svc: Services, chat_id: int, session: repo.RoutineSession, wanted: str | None
+) -> None:
+    assert session.id is not None
+    view = views.open_session(
+        session.id, flow.title_of(svc, session.routine_id), session.current_step, len(session.plan), session.status,
+        wanted, flow.title_of(svc, wanted) if wanted else None,
+    )
+    await ui.send(context.bot, chat_id, view)
+
+
+async def routine_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A routine in the menu: start it (ending the open session first if the person chose that)."""
+    query = update.callback_query
+    assert query is not None
+    press = cb.parse(query.data)
+    assert isinstance(press, cb.RoutinePress)
+    user_id, chat_id = ids(update)
+    svc = services(context)
+    if press.routine_id not in svc.library.routines:
+        await ui.answer(query, views.UNKNOWN_BUTTON)
+        return
+    if await _paused(svc, user_id):
+        await ui.answer(query)
+        await ui.send(context.bot, chat_id, views.coaching_paused())
+        return
+    ack = ui.acker(query)
+    if press.replace is not None and not await flow.stop(
+        context.bot, svc, ack, chat_id=chat_id, user_id=user_id, session_id=press.replace, quiet=True
+    ):
+        return
+    await ack(None)
+    if not await flow.begin(context.bot, svc, chat_id=chat_id, user_id=user_id, routine_id=press.routine_id):
+        async with svc.db.transaction() as db:
+            open_ = await repo.open_session(db, user_id=user_id)
+        if open_ is not None:
+            await _offer_open(context, svc, chat_id, open_, press.routine_id)
+
+
+async def continue_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Continue an open session where it was, or stop it."""
+    query = update.callback_query
+    assert query is not None
+    press = cb.parse(query.data)
+    assert isinstance(press, cb.ContinuePress)
+    user_id, chat_id = ids(update)
+    svc = services(context)
+    if press.stop:
+        await flow.stop(context.bot, svc, ui.acker(query), chat_id=chat_id, user_id=user_id, session_id=press.session_id)
+        return
+    if await _paused(svc, user_id):
+        await ui.answer(query)
+        await ui.send(context.bot, chat_id, views.coaching_paused())
+        return
+    async with svc.db.transaction() as db:
+        session = await repo.get_session(db, session_id=press.session_id, user_id=user_id)
+    if session is None or session.status == "finished":
+        await ui.answer(query, views.STALE_BUTTON)
+        return
+    await ui.answer(query)
+    if session.message_id is not None:
+        await ui.edit(context.bot, chat_id, session.message_id, views.View("(continued below)"))
+    await flow.show_current(context.bot, svc, chat_id, session)
+    if session.timer_started_at is not None:
+        flow.start_countdown(context.bot, svc, chat_id=chat_id, session=session)
+
+
+async def step_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button under a step: start timer, done, skip, this hurts, stop."""
+    query = update.callback_query
+    assert query is not None
+    press = cb.parse(query.data)
+    assert isinstance(press, cb.StepPress)
+    user_id, chat_id = ids(update)
+    await flow.press_step(
+        context.bot, services(context), ui.acker(query), chat_id=chat_id, user_id=user_id,
+        session_id=press.session_id, step=press.step, action=press.action,
+        message_id=query.message.message_id if query.message else None,
+    )

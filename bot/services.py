@@ -1,0 +1,32 @@
+"""What handlers share: opened in `post_init`, closed in `post_shutdown` (see bot.app)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.ext import CallbackContext
+
+from bot.clock import Clock
+from bot.settings import Settings
+from bot.timers import Timers
+from content import Library
+from storage.db import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    library: Library
+    clock: Clock
+    timers: Timers = field(default_factory=Timers)
+    # Ids known to have a users row, so most updates skip the upsert.
+    known_users: set[int] = field(default_factory=set)
+
+
+def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:
+    svc = context.application.bot_data.get("services")
+    if not isinstance(svc, Services):
+        raise RuntimeError("services are opened in post_init; the application has not been initialised")
+    return svc

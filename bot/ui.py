@@ -1,0 +1,82 @@
+"""Sending views through Telegram, absorbing the errors that must not break a conversation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter
+
+from bot.views import Button, View
+
+log = logging.getLogger(__name__)
+RETRIES = 3
+
+
+def markup(buttons: list[list[Button]]) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in buttons])
+
+
+async def send(bot: Bot, chat_id: int, view: View) -> Message:
+    for attempt in range(RETRIES):
+        try:
+            return await bot.send_message(chat_id, view.text, parse_mode=ParseMode.HTML, reply_markup=markup(view.buttons))
+        except RetryAfter as exc:
+            if attempt == RETRIES - 1:
+                raise
+            await asyncio.sleep(_seconds(exc))
+    raise AssertionError("unreachable")
+
+
+async def edit(bot: Bot, chat_id: int, message_id: int, view: View) -> bool:
+    """Edit a message in place; False when it can no longer be edited (deleted, too old, bot blocked)."""
+    for attempt in range(RETRIES):
+        try:
+            await bot.edit_message_text(
+                view.text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
+                reply_markup=markup(view.buttons),
+            )
+            return True
+        except RetryAfter as exc:
+            if attempt == RETRIES - 1:
+                return False
+            await asyncio.sleep(_seconds(exc))
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                return True
+            log.info("edit of message %s in chat %s refused: %s", message_id, chat_id, exc.message)
+            return False
+        except Forbidden:
+            return False
+    return False
+
+
+async def answer(query: CallbackQuery, text: str | None = None) -> None:
+    """Acknowledge a button press; a query that is too old is no reason to fail the update."""
+    try:
+        await query.answer(text)
+    except BadRequest as exc:
+        log.info("callback answer refused: %s", exc.message)
+
+
+def _seconds(exc: RetryAfter) -> float:
+    value = exc.retry_after
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
+
+
+def acker(query: CallbackQuery) -> Callable[[str | None], Awaitable[None]]:
+    """An acknowledgement that answers the press the first time it is called and ignores the rest."""
+    done = False
+
+    async def ack(text: str | None) -> None:
+        nonlocal done
+        if not done:
+            done = True
+            await answer(query, text)
+
+    return ack

@@ -1,0 +1,132 @@
+"""SQLModel tables. Every timestamp is stored and returned as an aware UTC datetime."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, UniqueConstraint, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """SQLite drops the zone: store UTC, hand back aware datetimes on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _user_fk(*, index: bool = True) -> Any:
+    return Field(sa_column=Column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=index))
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    # The Telegram user id; private chats share it.
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    first_name: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    onboarded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set while a red-flag answer pauses coaching; cleared by a two-step confirmation.
+    coaching_paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Preferences(SQLModel, table=True):
+    __tablename__ = "preferences"
+
+    user_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    )
+    timezone: str = Field(default="UTC", max_length=64)
+    level: str = Field(default="beginner", max_length=16)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class RoutineSession(SQLModel, table=True):
+    __tablename__ = "routine_sessions"
+    __table_args__ = (
+        # At most one unfinished session per person, whichever process creates it.
+        Index(
+            "ux_routine_sessions_one_open",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status <> 'finished'"),
+            postgresql_where=text("status <> 'finished'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _user_fk()
+    routine_id: str = Field(max_length=40)
+    status: str = Field(max_length=16)
+    stopped: bool = Field(default=False)
+    # The steps as planned at the start, so content edits never change a running session.
+    plan: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    current_step: int = Field(default=0)
+    # The message whose buttons are live for the current step or rating.
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
+    timer_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class StepOutcome(SQLModel, table=True):
+    __tablename__ = "step_outcomes"
+    __table_args__ = (UniqueConstraint("session_id", "step_index", name="uq_step_outcomes_step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="routine_sessions.id", ondelete="CASCADE", index=True)
+    user_id: int = _user_fk()
+    step_index: int
+    technique_id: str = Field(max_length=40)
+    outcome: str = Field(max_length=8)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class PainRating(SQLModel, table=True):
+    __tablename__ = "pain_ratings"
+    __table_args__ = (Index("ix_pain_ratings_user_time", "user_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _user_fk(index=False)
+    value: int = Field(ge=0, le=10)
+    # before / after a session, during one, or free-standing
+    context: str = Field(max_length=8)
+    session_id: int | None = Field(default=None, foreign_key="routine_sessions.id", ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class RedFlagEvent(SQLModel, table=True):
+    __tablename__ = "red_flag_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _user_fk()
+    categories: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # A one-time code handed out by the first confirmation tap and required by the second.
+    confirm_code: str | None = Field(default=None, max_length=16)
+    cleared_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cleared_reason: str | None = Field(default=None, max_length=16)

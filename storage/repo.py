@@ -1,0 +1,224 @@
+"""Small keyword-only repository functions. Callers own the transaction (`Database.transaction`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import PainRating, Preferences, RedFlagEvent, RoutineSession, StepOutcome, User, utcnow
+
+OPEN = RoutineSession.status != "finished"  # type: ignore[comparison-overlap]
+
+
+def _insert(db: AsyncSession) -> Any:
+    return pg_insert if db.bind.dialect.name == "postgresql" else sqlite_insert
+
+
+# --- users ---------------------------------------------------------------------------------------
+
+
+async def ensure_user(db: AsyncSession, *, user_id: int, chat_id: int, first_name: str) -> User:
+    """Create the person on first contact (race-free across processes) and return the row."""
+    values = {"id": user_id, "chat_id": chat_id, "first_name": first_name[:64], "created_at": utcnow(),
+              "updated_at": utcnow()}
+    await db.execute(_insert(db)(User).values(**values).on_conflict_do_nothing(index_elements=["id"]))
+    await db.execute(
+        _insert(db)(Preferences).values(user_id=user_id, updated_at=utcnow()).on_conflict_do_nothing(
+            index_elements=["user_id"]
+        )
+    )
+    user = await db.get(User, user_id, populate_existing=True)
+    assert user is not None
+    return user
+
+
+async def get_user(db: AsyncSession, *, user_id: int) -> User | None:
+    return await db.get(User, user_id, populate_existing=True)
+
+
+async def mark_onboarded(db: AsyncSession, *, user_id: int) -> None:
+    await db.execute(
+        update(User).where(User.id == user_id, User.onboarded_at.is_(None)).values(onboarded_at=utcnow())  # type: ignore[union-attr]
+    )
+
+
+# --- routine sessions ----------------------------------------------------------------------------
+
+
+async def open_session(db: AsyncSession, *, user_id: int) -> RoutineSession | None:
+    """The person's unfinished session, locked for this transaction where the backend can."""
+    stmt = select(RoutineSession).where(RoutineSession.user_id == user_id, OPEN).with_for_update()
+    return (await db.execute(stmt.execution_options(populate_existing=True))).scalars().first()
+
+
+async def get_session(db: AsyncSession, *, session_id: int, user_id: int) -> RoutineSession | None:
+    """A session by id, only if it belongs to this person: ids from buttons are never trusted."""
+    stmt = select(RoutineSession).where(RoutineSession.id == session_id, RoutineSession.user_id == user_id)
+    return (await db.execute(stmt.with_for_update().execution_options(populate_existing=True))).scalars().first()
+
+
+async def create_session(
+    db: AsyncSession, *, user_id: int, routine_id: str, plan: list[dict[str, Any]], status: str, now: datetime
+) -> RoutineSession:
+    row = RoutineSession(
+        user_id=user_id, routine_id=routine_id, plan=plan, status=status, started_at=now, updated_at=now
+    )
+    db.add(row)
+    await db.flush()
+    return row
+
+
+async def set_message(db: AsyncSession, *, session: RoutineSession, message_id: int) -> None:
+    session.message_id = message_id
+    session.updated_at = utcnow()
+    await db.flush()
+
+
+async def advance_session(
+    db: AsyncSession,
+    *,
+    session: RoutineSession,
+    expect_status: str,
+    expect_step: int,
+    status: str,
+    step: int,
+    stopped: bool | None = None,
+    finished_at: datetime | None = None,
+) -> bool:
+    """Move a session on only if it is still where the caller saw it (stale or double presses lose)."""
+    values: dict[str, Any] = {"status": status, "current_step": step, "timer_started_at": None,
+                              "updated_at": utcnow()}
+    if stopped is not None:
+        values["stopped"] = stopped
+    if finished_at is not None:
+        values["finished_at"] = finished_at
+    stmt = (
+        update(RoutineSession)
+        .where(
+            RoutineSession.id == session.id,  # type: ignore[arg-type]
+            RoutineSession.status == expect_status,
+            RoutineSession.current_step == expect_step,
+        )
+        .values(**values)
+    )
+    result: CursorResult[Any] = await db.execute(stmt)  # type: ignore[assignment]
+    if result.rowcount != 1:
+        return False
+    await db.refresh(session)
+    return True
+
+
+async def start_timer(db: AsyncSession, *, session: RoutineSession, step: int, at: datetime) -> bool:
+    stmt = (
+        update(RoutineSession)
+        .where(
+            RoutineSession.id == session.id,  # type: ignore[arg-type]
+            RoutineSession.status == "in_progress",
+            RoutineSession.current_step == step,
+            RoutineSession.timer_started_at.is_(None),  # type: ignore[union-attr]
+        )
+        .values(timer_started_at=at, updated_at=utcnow())
+    )
+    result: CursorResult[Any] = await db.execute(stmt)  # type: ignore[assignment]
+    if result.rowcount != 1:
+        return False
+    await db.refresh(session)
+    return True
+
+
+async def running_timers(db: AsyncSession) -> Sequence[RoutineSession]:
+    stmt = select(RoutineSession).where(
+        RoutineSession.status == "in_progress",
+        RoutineSession.timer_started_at.is_not(None),  # type: ignore[union-attr]
+    )
+    return (await db.execute(stmt)).scalars().all()
+
+
+# --- step outcomes and ratings -------------------------------------------------------------------
+
+
+async def add_outcome(
+    db: AsyncSession, *, session: RoutineSession, step_index: int, technique_id: str, outcome: str
+) -> StepOutcome:
+    row = StepOutcome(
+        session_id=session.id, user_id=session.user_id, step_index=step_index, technique_id=technique_id,
+        outcome=outcome,
+    )
+    db.add(row)
+    await db.flush()
+    return row
+
+
+async def session_outcomes(db: AsyncSession, *, session_id: int) -> Sequence[StepOutcome]:
+    stmt = select(StepOutcome).where(StepOutcome.session_id == session_id).order_by(StepOutcome.step_index)  # type: ignore[arg-type]
+    return (await db.execute(stmt)).scalars().all()
+
+
+async def add_rating(
+    db: AsyncSession, *, user_id: int, value: int, context: str, now: datetime, session_id: int | None = None
+) -> PainRating:
+    row = PainRating(user_id=user_id, value=value, context=context, session_id=session_id, created_at=now)
+    db.add(row)
+    await db.flush()
+    return row
+
+
+async def session_ratings(db: AsyncSession, *, session_id: int) -> dict[str, int]:
+    """The before and after ratings of one session, by context."""
+    stmt = select(PainRating).where(
+        PainRating.session_id == session_id,
+        PainRating.context.in_(("before", "after")),  # type: ignore[attr-defined]
+    )
+    return {r.context: r.value for r in (await db.execute(stmt)).scalars().all()}
+
+
+async def ratings_for(db: AsyncSession, *, user_id: int) -> Sequence[PainRating]:
+    stmt = select(PainRating).where(PainRating.user_id == user_id).order_by(PainRating.created_at)  # type: ignore[arg-type]
+    return (await db.execute(stmt)).scalars().all()
+
+
+async def count_rows(db: AsyncSession, *, model: type[Any], user_id: int) -> int:
+    column = model.id if model is User else model.user_id
+    return int((await db.execute(select(func.count()).select_from(model).where(column == user_id))).scalar_one())
+
+
+# --- red flags -----------------------------------------------------------------------------------
+
+
+async def open_red_flag(db: AsyncSession, *, user_id: int) -> RedFlagEvent | None:
+    stmt = (
+        select(RedFlagEvent)
+        .where(RedFlagEvent.user_id == user_id, RedFlagEvent.cleared_at.is_(None))  # type: ignore[union-attr]
+        .order_by(RedFlagEvent.id.desc())  # type: ignore[union-attr]
+        .with_for_update()
+    )
+    return (await db.execute(stmt.execution_options(populate_existing=True))).scalars().first()
+
+
+async def raise_red_flag(db: AsyncSession, *, user_id: int, categories: Sequence[str]) -> RedFlagEvent:
+    row = RedFlagEvent(user_id=user_id, categories=",".join(categories)[:200])
+    db.add(row)
+    await db.execute(update(User).where(User.id == user_id).values(coaching_paused_at=utcnow()))  # type: ignore[arg-type]
+    await db.flush()
+    return row
+
+
+async def set_red_flag_code(db: AsyncSession, *, event: RedFlagEvent, code: str | None) -> None:
+    event.confirm_code = code
+    await db.flush()
+
+
+async def clear_red_flags(db: AsyncSession, *, user_id: int, reason: str) -> None:
+    now = utcnow()
+    await db.execute(
+        update(RedFlagEvent)
+        .where(RedFlagEvent.user_id == user_id, RedFlagEvent.cleared_at.is_(None))  # type: ignore[arg-type,union-attr]
+        .values(cleared_at=now, cleared_reason=reason, confirm_code=None)
+    )
+    await db.execute(update(User).where(User.id == user_id).values(coaching_paused_at=None))  # type: ignore[arg-type]

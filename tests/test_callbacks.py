@@ -1,0 +1,47 @@
+"""Button payloads: round trips, size, and refusal of anything malformed."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import callbacks as cb
+from bot.coaching.session import StepAction
+
+PRESSES: list[cb.Press] = [
+    cb.StepPress(123456789012, 11, StepAction.hurt),
+    cb.RatePress(7, "b", 0),
+    cb.RatePress(7, "a", None),
+    cb.RoutinePress("low-back"),
+    cb.RoutinePress("a" * 40, 999999999999),
+    cb.ContinuePress(5, stop=True),
+    cb.SafetyPress(1),
+    cb.SafetyPress(2, "deadbeef", "n"),
+    cb.NavPress("menu"),
+]
+
+
+@pytest.mark.parametrize("press", PRESSES)
+def test_round_trip_within_telegram_limit(press: cb.Press) -> None:
+    data = cb.encode(press)
+    assert data.startswith(f"{cb.VERSION}:")
+    assert len(data.encode()) <= 64
+    assert cb.parse(data) == press
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None, "", "1", "1:", "2:s:1:0:d", "1:s:1:0:z", "1:s:-1:0:d", "1:s:x:0:d", "1:s:1:0", "1:s:1:0:d:extra",
+        "1:r:1:b:11", "1:r:1:c:5", "1:m:../etc", "1:m:Hips", "1:c:1:q", "1:f:2:short:n", "1:f:2:deadbeef:q",
+        "1:n:admin", "1:s:" + "9" * 13 + ":0:d", "x" * 65, b"1:n:menu", "1:q:1",
+    ],
+)
+def test_malformed_or_forged_payloads_parse_to_none(data: object) -> None:
+    assert cb.parse(data) is None
+
+
+def test_of_kind_matches_only_its_kind() -> None:
+    match = cb.of_kind(cb.StepPress)
+    assert match(cb.encode(PRESSES[0]))
+    assert not match(cb.encode(cb.NavPress("help")))
+    assert not match("garbage")
