@@ -1,0 +1,55 @@
+"""Run the emulator on its own: python -m bot.emulator --host 127.0.0.1 --port 8081."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+from pathlib import Path
+
+from bot.emulator.server import Emulator
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    tokens = set(args.token) if args.token else None
+    emulator = Emulator(tokens=tokens, files_dir=args.files_dir, privacy_mode=not args.no_privacy)
+    url = await emulator.start(args.host, args.port)
+    print(f"Telegram Bot API emulator listening on {url}", flush=True)
+    print(f"  bot API:  {url}/bot<token>/<method>", flush=True)
+    print(f"  files:    {url}/file/bot<token>/<file_path>", flush=True)
+    print(f"  user API: {url}/_emu/bot<token>/<action>", flush=True)
+    print(f"  uploads:  {emulator.files_dir()}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await emulator.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bot.emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument(
+        "--token",
+        action="append",
+        help="accept only this token (repeatable); by default any well-formed token works",
+    )
+    parser.add_argument("--files-dir", type=Path, default=None, help="where uploads are kept")
+    parser.add_argument(
+        "--no-privacy",
+        action="store_true",
+        help="let the bot see every group message (privacy mode off)",
+    )
+    args = parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""Test factories: an injectable clock, a running bot against the emulator, and people who talk to it."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.emulator import EmulatorClient
+from bot.services import Services
+from bot.settings import Settings
+
+TOKEN = "123456:TEST-limber-token-abcdefghijklmnop"
+JSON = dict[str, Any]
+
+
+class FakeClock:
+    """Time that moves only when a test says so; sleepers wake in deadline order."""
+
+    def __init__(self, start: datetime = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)) -> None:
+        self._now = start
+        self._sleepers: list[tuple[datetime, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    def now(self) -> datetime:
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self._now + timedelta(seconds=seconds), next(self._order), future))
+        await future
+
+    @property
+    def sleepers(self) -> int:
+        return sum(1 for *_, f in self._sleepers if not f.done())
+
+    async def advance(self, seconds: float) -> None:
+        """Move time forward, waking every sleeper whose deadline passes, in order."""
+        target = self._now + timedelta(seconds=seconds)
+        while self._sleepers and self._sleepers[0][0] <= target:
+            deadline, _, future = heapq.heappop(self._sleepers)
+            self._now = max(self._now, deadline)
+            if not future.done():
+                future.set_result(None)
+            await asyncio.sleep(0)
+        self._now = target
+
+    async def wait_for_sleepers(self, count: int = 1, timeout: float = 10.0) -> None:
+        """Wait (in real time, briefly) until background tasks are parked on this clock."""
+        async with asyncio.timeout(timeout):
+            while self.sleepers < count:
+                await asyncio.sleep(0.005)
+
+
+class BotProcess:
+    """The real Application, polling the emulator over HTTP, as `limber run` would against Telegram."""
+
+    def __init__(self, api_url: str, database_url: str, clock: FakeClock, **settings: Any) -> None:
+        self.settings = Settings(
+            telegram_bot_token=TOKEN, telegram_api_url=api_url, database_url=database_url, _env_file=None, **settings
+        )
+        self.clock = clock
+        self.app: Application | None = None  # type: ignore[type-arg]
+
+    @property
+    def services(self) -> Services:
+        assert self.app is not None
+        svc = self.app.bot_data["services"]
+        assert isinstance(svc, Services)
+        return svc
+
+    async def start(self) -> None:
+        self.app = build_application(self.settings, clock=self.clock)
+        await self.app.initialize()
+        if self.app.post_init:
+            await self.app.post_init(self.app)
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(poll_interval=0.0, timeout=5, allowed_updates=Update.ALL_TYPES)
+        await self.app.start()
+
+    async def stop(self) -> None:
+        if self.app is None:
+            return
+        app, self.app = self.app, None
+        assert app.updater is not None
+        if app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        if app.post_shutdown:
+            await app.post_shutdown(app)
+        await app.shutdown()
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+
+class Person:
+    """One simulated Telegram user in a private chat with the bot."""
+
+    _ids = itertools.count(1001)
+
+    def __init__(self, api_url: str, user_id: int | None = None, first_name: str = "Ana") -> None:
+        self.client = EmulatorClient(api_url, TOKEN)
+        self.user_id = user_id if user_id is not None else next(self._ids)
+        self.first_name = first_name
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def send(self, text: str) -> JSON:
+        return await self.client.send(self.user_id, text, first_name=self.first_name)
+
+    async def expect(self, contains: str | None = None, *, kind: str = "message", timeout: float = 10.0) -> JSON:
+        """The next bot event of `kind` in this chat (after the last action), optionally containing text."""
+
+        def matches(event: JSON) -> bool:
+            if event["type"] != kind or event.get("chat_id") != self.user_id:
+                return False
+            message = event.get("message") or {}
+            text = message.get("text") or event.get("text") or ""
+            return contains is None or contains in text
+
+        return await self.client.wait_for(matches, timeout=timeout)
+
+    async def expect_answer(self, contains: str | None = None) -> JSON:
+        """The answer to the last button press (the small notice Telegram shows)."""
+        return await self.expect(contains, kind="callback_answer")
+
+    async def messages(self) -> list[JSON]:
+        return await self.client.messages(self.user_id)
+
+    async def with_buttons(self) -> JSON:
+        """The newest bot message that still has inline buttons."""
+        for message in reversed(await self.messages()):
+            if (message.get("reply_markup") or {}).get("inline_keyboard"):
+                return message
+        raise AssertionError("no message with buttons in this chat")
+
+    async def press(self, label: str | int, message: JSON | None = None) -> JSON:
+        target = message or await self.with_buttons()
+        return await self.client.press(self.user_id, target["message_id"], button=label)
+
+    async def press_data(self, data: str, message_id: int) -> JSON:
+        return await self.client.press(self.user_id, message_id, data=data)
+
+
+def button_data(message: JSON, label: str) -> str:
+    """The callback data of the button whose label contains `label`."""
+    for row in message["reply_markup"]["inline_keyboard"]:
+        for button in row:
+            if label in button["text"]:
+                return str(button["callback_data"])
+    raise AssertionError(f"no button {label!r}")
+
+
+def labels(message: JSON) -> list[str]:
+    return [b["text"] for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
