@@ -106,3 +106,27 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
     app.bot_data["clock"] = clock
     register(app)
     return app
+
+
+async def start_polling(app: Application) -> None:  # type: ignore[type-arg]
+    """Start an application built here with long polling, inside an already running event loop.
+
+    `run_polling` owns the loop; the playground, tests and benchmarks share theirs with the emulator.
+    """
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES)
+    await app.start()
+
+
+async def stop_polling(app: Application) -> None:  # type: ignore[type-arg]
+    """Undo `start_polling`: stop fetching, let running handlers finish, close services."""
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    if app.post_shutdown:
+        await app.post_shutdown(app)
+    await app.shutdown()

@@ -8,10 +8,9 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_application
+from bot.app import build_application, start_polling, stop_polling
 from bot.emulator import EmulatorClient
 from bot.services import Services
 from bot.settings import Settings
@@ -77,25 +76,12 @@ class BotProcess:
 
     async def start(self) -> None:
         self.app = build_application(self.settings, clock=self.clock)
-        await self.app.initialize()
-        if self.app.post_init:
-            await self.app.post_init(self.app)
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(poll_interval=0.0, timeout=5, allowed_updates=Update.ALL_TYPES)
-        await self.app.start()
+        await start_polling(self.app)
 
     async def stop(self) -> None:
-        if self.app is None:
-            return
-        app, self.app = self.app, None
-        assert app.updater is not None
-        if app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
-        await app.shutdown()
+        if self.app is not None:
+            app, self.app = self.app, None
+            await stop_polling(app)
 
     async def restart(self) -> None:
         await self.stop()
