@@ -77,8 +77,12 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
     app.bot_data["services"] = svc
     await app.bot.set_my_commands([BotCommand(name, text) for name, text in views.COMMANDS])
     resumed = await flow.resume_countdowns(app.bot, svc)
-    log.info("Limber ready: %d techniques, %d routines, %d countdowns resumed",
-             len(library.techniques), len(library.routines), resumed)
+    log.info(
+        "Limber ready: %d techniques, %d routines, %d countdowns resumed",
+        len(library.techniques),
+        len(library.routines),
+        resumed,
+    )
 
 
 async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]

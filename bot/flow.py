@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from telegram import Bot
@@ -104,7 +103,15 @@ async def close_live_message(bot: Bot, chat_id: int, session: RoutineSession, te
 
 
 async def press_step(
-    bot: Bot, svc: Services, ack: Ack, *, chat_id: int, user_id: int, session_id: int, step: int, action: StepAction,
+    bot: Bot,
+    svc: Services,
+    ack: Ack,
+    *,
+    chat_id: int,
+    user_id: int,
+    session_id: int,
+    step: int,
+    action: StepAction,
     message_id: int | None,
 ) -> bool:
     """A button under a step: start the timer, or end the step (done, skip, hurts) or the routine (stop)."""
@@ -129,12 +136,19 @@ async def press_step(
                     db, session=session, step_index=step, technique_id=planned.technique_id, outcome=OUTCOMES[action]
                 )
             if not await repo.advance_session(
-                db, session=session, expect_status=Status.in_progress, expect_step=step, status=nxt.status,
-                step=nxt.step, stopped=action is StepAction.stop,
+                db,
+                session=session,
+                expect_status=Status.in_progress,
+                expect_step=step,
+                status=nxt.status,
+                step=nxt.step,
+                stopped=action is StepAction.stop,
             ):
                 return await _refuse(ack, views.STALE_BUTTON)
     # Committed: from here on only the conversation is updated.
-    await ack({StepAction.timer: "Timer started", StepAction.hurt: "Noted. Ease off.", StepAction.stop: "Stopped"}.get(action))
+    await ack(
+        {StepAction.timer: "Timer started", StepAction.hurt: "Noted. Ease off.", StepAction.stop: "Stopped"}.get(action)
+    )
     if action is StepAction.timer:
         start_countdown(bot, svc, chat_id=chat_id, session=session)
         return True
@@ -147,7 +161,15 @@ async def press_step(
 
 
 async def rate_session(
-    bot: Bot, svc: Services, ack: Ack, *, chat_id: int, user_id: int, session_id: int, when: str, value: int | None,
+    bot: Bot,
+    svc: Services,
+    ack: Ack,
+    *,
+    chat_id: int,
+    user_id: int,
+    session_id: int,
+    when: str,
+    value: int | None,
     message_id: int | None,
 ) -> bool:
     """A pain rating (or skipping it) before the first step or after the last; `message_id` None when typed."""
@@ -161,14 +183,23 @@ async def rate_session(
         live_message = session.message_id
         if value is not None:
             await repo.add_rating(
-                db, user_id=user_id, value=value, context="before" if when == "b" else "after", session_id=session_id,
+                db,
+                user_id=user_id,
+                value=value,
+                context="before" if when == "b" else "after",
+                session_id=session_id,
                 now=svc.clock.now(),
             )
         nxt = after_rating(position(session))
         finished = svc.clock.now() if nxt.status is Status.finished else None
         if not await repo.advance_session(
-            db, session=session, expect_status=expected, expect_step=session.current_step, status=nxt.status,
-            step=nxt.step, finished_at=finished,
+            db,
+            session=session,
+            expect_status=expected,
+            expect_step=session.current_step,
+            status=nxt.status,
+            step=nxt.step,
+            finished_at=finished,
         ):
             return await _refuse(ack, views.STALE_BUTTON)
     await ack(None if value is None else f"Noted: {value}/10")
@@ -221,8 +252,14 @@ async def stop(
         else:
             nxt = Position(Status.finished, session.current_step, len(session.plan))
         if not await repo.advance_session(
-            db, session=session, expect_status=was, expect_step=session.current_step, status=nxt.status,
-            step=nxt.step, stopped=True, finished_at=svc.clock.now() if nxt.status is Status.finished else None,
+            db,
+            session=session,
+            expect_status=was,
+            expect_step=session.current_step,
+            status=nxt.status,
+            step=nxt.step,
+            stopped=True,
+            finished_at=svc.clock.now() if nxt.status is Status.finished else None,
         ):
             return await _refuse(ack, views.STALE_BUTTON)
     await ack("Stopped")
@@ -233,7 +270,9 @@ async def stop(
     if quiet:
         return True
     if was is Status.rating_before:
-        await ui.send(bot, chat_id, views.View("Routine cancelled before it began. Nothing was recorded.", [views.NAV_ROW]))
+        await ui.send(
+            bot, chat_id, views.View("Routine cancelled before it began. Nothing was recorded.", [views.NAV_ROW])
+        )
     elif was is Status.rating_after:
         await send_summary(bot, svc, chat_id, session)
     else:
@@ -270,8 +309,11 @@ async def _countdown(bot: Bot, svc: Services, *, chat_id: int, session: RoutineS
         async with svc.db.transaction() as db:
             fresh = await repo.get_session(db, session_id=session.id, user_id=session.user_id)
         if (
-            fresh is None or fresh.status != Status.in_progress or fresh.current_step != step
-            or fresh.timer_started_at != started or fresh.message_id != message_id
+            fresh is None
+            or fresh.status != Status.in_progress
+            or fresh.current_step != step
+            or fresh.timer_started_at != started
+            or fresh.message_id != message_id
         ):
             return  # the step ended elsewhere (another press, another process)
         elapsed = (svc.clock.now() - started).total_seconds()

@@ -27,7 +27,7 @@ from bot.settings import Settings
 # Only ever valid against the local emulator: not a secret.
 PLAYGROUND_TOKEN = "100000:PLAYGROUND-local-only-token-0000"
 USER_ID = 4242
-FILES_DIR = Path("playground-files")
+FILES_DIR = Path("playground-files").absolute()
 JSON = dict[str, Any]
 
 
@@ -83,7 +83,9 @@ class ChatPrinter:
             before = self.texts.get(message_id, "").splitlines()
             new_lines = [line for line in text.splitlines() if line not in before] or ["(buttons changed)"]
             self.texts[message_id] = text
-            self._print(f"   ✎ message {message_id} now says: " + " / ".join(line.strip() for line in new_lines if line))
+            self._print(
+                f"   ✎ message {message_id} now says: " + " / ".join(line.strip() for line in new_lines if line)
+            )
         elif kind == "callback_answer" and event.get("text"):
             self._print(f"   💬 {event['text']}")
         else:
@@ -95,7 +97,7 @@ class ChatPrinter:
     async def caught_up(self, seq: int) -> None:
         """Wait until events up to `seq` are on screen, so the demo's lines come in order."""
         async with asyncio.timeout(10):
-            while self.printed_seq < seq:
+            while self.printed_seq < seq:  # noqa: ASYNC110 - the follower task moves printed_seq
                 await asyncio.sleep(0.01)
 
     def _print(self, text: str) -> None:
@@ -131,8 +133,11 @@ async def _press(client: EmulatorClient, printer: ChatPrinter, line: str) -> str
 
 async def _interactive(client: EmulatorClient, printer: ChatPrinter) -> None:
     loop = asyncio.get_running_loop()
-    print("You are chatting with Limber through the local emulator. Type messages; #n presses button n; "
-          "/quit leaves.\nTry /start, then /stretch hips.", flush=True)
+    print(
+        "You are chatting with Limber through the local emulator. Type messages; #n presses button n; "
+        "/quit leaves.\nTry /start, then /stretch hips.",
+        flush=True,
+    )
     while True:
         line = await loop.run_in_executor(None, sys.stdin.readline)
         if not line or line.strip() in ("/quit", "/exit"):
@@ -201,7 +206,7 @@ async def run(settings: Settings, *, interactive: bool, port: int = 0) -> int:
     if settings.log_level != "DEBUG":
         for name in ("alembic", "apscheduler", "telegram.ext", "bot.app"):
             logging.getLogger(name).setLevel(logging.WARNING)
-    emulator = Emulator(files_dir=FILES_DIR.resolve())
+    emulator = Emulator(files_dir=FILES_DIR)
     url = await emulator.start(port=port)
     with tempfile.TemporaryDirectory() as tmp:
         clock: Clock = SystemClock() if interactive else ScaledClock(20)
@@ -238,7 +243,7 @@ async def run(settings: Settings, *, interactive: bool, port: int = 0) -> int:
 
 async def serve_emulator(port: int) -> int:
     """`limber emulator`: the emulator alone, e.g. for a bot started separately with TELEGRAM_API_URL."""
-    emulator = Emulator(files_dir=FILES_DIR.resolve())
+    emulator = Emulator(files_dir=FILES_DIR)
     url = await emulator.start(port=port)
     print(f"Bot API emulator listening at {url} (Ctrl-C stops it)", flush=True)
     try:

@@ -25,7 +25,9 @@ def markup(buttons: list[list[Button]]) -> InlineKeyboardMarkup | None:
 async def send(bot: Bot, chat_id: int, view: View) -> Message:
     for attempt in range(RETRIES):
         try:
-            return await bot.send_message(chat_id, view.text, parse_mode=ParseMode.HTML, reply_markup=markup(view.buttons))
+            return await bot.send_message(
+                chat_id, view.text, parse_mode=ParseMode.HTML, reply_markup=markup(view.buttons)
+            )
         except RetryAfter as exc:
             if attempt == RETRIES - 1:
                 raise
@@ -38,7 +40,10 @@ async def edit(bot: Bot, chat_id: int, message_id: int, view: View) -> bool:
     for attempt in range(RETRIES):
         try:
             await bot.edit_message_text(
-                view.text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
+                view.text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
                 reply_markup=markup(view.buttons),
             )
             return True

@@ -71,7 +71,10 @@ def welcome(first_name: str) -> View:
     )
     return View(
         text,
-        [[Button("🧘 Start a routine", cb.encode(cb.NavPress("menu")))], [Button("❓ How it works", cb.encode(cb.NavPress("help")))]],
+        [
+            [Button("🧘 Start a routine", cb.encode(cb.NavPress("menu")))],
+            [Button("❓ How it works", cb.encode(cb.NavPress("help")))],
+        ],
     )
 
 
@@ -88,8 +91,16 @@ def help_view() -> View:
         'e.g. "4" or "pain 4/10", and I\'ll note it.\n'
         "<b>During a routine</b>: tap ▶ Start timer for a live countdown, ✅ Done or ⏭ Skip to move on, "
         "😣 This hurts if a stretch causes pain, and ⏹ Stop whenever you want to end.\n\n"
-        "Areas: " + ", ".join(f"<code>{name}</code>" for name in ("hips", "low back", "glutes", "hamstrings", "core", "relax", "quick")),
-        [[Button("🧘 Routines", cb.encode(cb.NavPress("menu"))), Button("🛑 Safety card", cb.encode(cb.NavPress("safety")))]],
+        "Areas: "
+        + ", ".join(
+            f"<code>{name}</code>" for name in ("hips", "low back", "glutes", "hamstrings", "core", "relax", "quick")
+        ),
+        [
+            [
+                Button("🧘 Routines", cb.encode(cb.NavPress("menu"))),
+                Button("🛑 Safety card", cb.encode(cb.NavPress("safety"))),
+            ]
+        ],
     )
 
 
@@ -124,8 +135,9 @@ def did_you_mean(typed: str, routine_id: str, library: Library) -> View:
     )
 
 
-def open_session(session_id: int, title: str, step: int, step_count: int, status: str, wanted: str | None,
-                 wanted_title: str | None) -> View:
+def open_session(
+    session_id: int, title: str, step: int, step_count: int, status: str, wanted: str | None, wanted_title: str | None
+) -> View:
     where = {
         "rating_before": "about to begin",
         "rating_after": "finished, waiting for your pain rating",
@@ -158,14 +170,20 @@ def rating_before(session_id: int, title: str, step_count: int, minutes: int) ->
 
 
 def rating_after(session_id: int, stopped: bool) -> View:
-    head = "Routine stopped. That's fine: stopping is always OK." if stopped else "🎉 That was the last step. Well done!"
+    head = (
+        "Routine stopped. That's fine: stopping is always OK." if stopped else "🎉 That was the last step. Well done!"
+    )
     return View(
         f"{head}\n\nHow is your pain now, from 0 to 10? Tap a number or type it.", rating_buttons(session_id, "a")
     )
 
 
 def _dose(step: PlannedStep) -> str:
-    each = " on each side" if step.sides == "both" else (f" on the {step.sides} side" if step.sides in ("left", "right") else "")
+    each = (
+        " on each side"
+        if step.sides == "both"
+        else (f" on the {step.sides} side" if step.sides in ("left", "right") else "")
+    )
     if step.hold_seconds and step.reps:
         return f"🔁 {step.reps} times{each}, holding {step.hold_seconds} s each time"
     if step.reps:

@@ -25,13 +25,18 @@ def _insert(db: AsyncSession) -> Any:
 
 async def ensure_user(db: AsyncSession, *, user_id: int, chat_id: int, first_name: str) -> User:
     """Create the person on first contact (race-free across processes) and return the row."""
-    values = {"id": user_id, "chat_id": chat_id, "first_name": first_name[:64], "created_at": utcnow(),
-              "updated_at": utcnow()}
+    values = {
+        "id": user_id,
+        "chat_id": chat_id,
+        "first_name": first_name[:64],
+        "created_at": utcnow(),
+        "updated_at": utcnow(),
+    }
     await db.execute(_insert(db)(User).values(**values).on_conflict_do_nothing(index_elements=["id"]))
     await db.execute(
-        _insert(db)(Preferences).values(user_id=user_id, updated_at=utcnow()).on_conflict_do_nothing(
-            index_elements=["user_id"]
-        )
+        _insert(db)(Preferences)
+        .values(user_id=user_id, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["user_id"])
     )
     user = await db.get(User, user_id, populate_existing=True)
     assert user is not None
@@ -92,8 +97,7 @@ async def advance_session(
     finished_at: datetime | None = None,
 ) -> bool:
     """Move a session on only if it is still where the caller saw it (stale or double presses lose)."""
-    values: dict[str, Any] = {"status": status, "current_step": step, "timer_started_at": None,
-                              "updated_at": utcnow()}
+    values: dict[str, Any] = {"status": status, "current_step": step, "timer_started_at": None, "updated_at": utcnow()}
     if stopped is not None:
         values["stopped"] = stopped
     if finished_at is not None:
@@ -147,7 +151,10 @@ async def add_outcome(
     db: AsyncSession, *, session: RoutineSession, step_index: int, technique_id: str, outcome: str
 ) -> StepOutcome:
     row = StepOutcome(
-        session_id=session.id, user_id=session.user_id, step_index=step_index, technique_id=technique_id,
+        session_id=session.id,
+        user_id=session.user_id,
+        step_index=step_index,
+        technique_id=technique_id,
         outcome=outcome,
     )
     db.add(row)

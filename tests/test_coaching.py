@@ -20,8 +20,19 @@ LIB = load_library()
 @pytest.mark.parametrize(
     ("text", "value"),
     [
-        ("5", 5), (" 0 ", 0), ("10", 10), ("pain 5/10", 5), ("Pain: 7", 7), ("it's a 7", 7), ("it’s a 3", 3),
-        ("7 out of 10", 7), ("about 4 today", 4), ("my pain is 6", 6), ("4/10", 4), ("8.0", 8), ("I'd say 3/10", 3),
+        ("5", 5),
+        (" 0 ", 0),
+        ("10", 10),
+        ("pain 5/10", 5),
+        ("Pain: 7", 7),
+        ("it's a 7", 7),
+        ("it’s a 3", 3),
+        ("7 out of 10", 7),
+        ("about 4 today", 4),
+        ("my pain is 6", 6),
+        ("4/10", 4),
+        ("8.0", 8),
+        ("I'd say 3/10", 3),
     ],
 )
 def test_parse_pain_reads_ratings(text: str, value: int) -> None:
@@ -77,9 +88,18 @@ def test_ordinary_text_is_not_a_red_flag(text: str) -> None:
 @pytest.mark.parametrize(
     ("typed", "routine", "exact"),
     [
-        ("hips", "hips", True), ("hip", "hips", True), ("Lower Back", "low-back", True), ("lowback", "low-back", True),
-        ("back", "low-back", True), ("butt", "glutes", True), ("hamstring", "hamstrings", True), ("core", "core", True),
-        ("relax", "relax", True), ("quick", "quick", True), ("hisp", "hips", False), ("glutse", "glutes", False),
+        ("hips", "hips", True),
+        ("hip", "hips", True),
+        ("Lower Back", "low-back", True),
+        ("lowback", "low-back", True),
+        ("back", "low-back", True),
+        ("butt", "glutes", True),
+        ("hamstring", "hamstrings", True),
+        ("core", "core", True),
+        ("relax", "relax", True),
+        ("quick", "quick", True),
+        ("hisp", "hips", False),
+        ("glutse", "glutes", False),
     ],
 )
 def test_areas_resolve_by_alias_or_closest_match(typed: str, routine: str, exact: bool) -> None:
@@ -114,8 +134,14 @@ def test_session_moves_through_steps_then_to_the_rating_after() -> None:
 def test_summary_counts_outcomes_time_and_change() -> None:
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     s = summarize(
-        routine_title="Hips", step_count=5, outcomes=["done", "skipped", "hurt", "done"], started_at=t0,
-        finished_at=t0 + timedelta(minutes=9, seconds=5), stopped=True, before=6, after=3,
+        routine_title="Hips",
+        step_count=5,
+        outcomes=["done", "skipped", "hurt", "done"],
+        started_at=t0,
+        finished_at=t0 + timedelta(minutes=9, seconds=5),
+        stopped=True,
+        before=6,
+        after=3,
     )
     assert (s.done, s.skipped, s.hurt, s.not_reached, s.seconds) == (2, 1, 1, 1, 545)
     assert s.change is not None and s.change.verdict is Verdict.better

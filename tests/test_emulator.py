@@ -49,12 +49,7 @@ def png(width: int, height: int) -> bytes:
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 @pytest.fixture
@@ -99,9 +94,7 @@ async def started_chat(bot: telegram.Bot, user: EmulatorClient, user_id: int = U
 
 
 def keyboard(*labels: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=f"cb:{label}")] for label in labels]
-    )
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"cb:{label}")] for label in labels])
 
 
 # --- identity and updates ------------------------------------------------------------------
@@ -119,9 +112,7 @@ async def test_get_me_matches_telegram_shape(bot: telegram.Bot) -> None:
     assert me.api_kwargs == {}  # every field is one PTB knows
 
 
-async def test_user_message_arrives_with_bot_command(
-    bot: telegram.Bot, user: EmulatorClient
-) -> None:
+async def test_user_message_arrives_with_bot_command(bot: telegram.Bot, user: EmulatorClient) -> None:
     sent = await user.send(USER, "/start@limber_test_bot welcome", first_name="Ann")
     updates = await next_updates(bot)
     assert len(updates) == 1
@@ -133,9 +124,7 @@ async def test_user_message_arrives_with_bot_command(
     assert message.chat.id == USER
     assert message.chat.type == "private"
     assert message.from_user is not None and message.from_user.first_name == "Ann"
-    assert message.entities == (
-        MessageEntity(MessageEntityType.BOT_COMMAND, 0, len("/start@limber_test_bot")),
-    )
+    assert message.entities == (MessageEntity(MessageEntityType.BOT_COMMAND, 0, len("/start@limber_test_bot")),)
     assert update.api_kwargs == {} and message.api_kwargs == {}
     assert Update.de_json(sent, bot) == update
 
@@ -143,9 +132,7 @@ async def test_user_message_arrives_with_bot_command(
     assert await bot.get_updates(offset=update.update_id + 1) == ()
 
 
-async def test_message_ids_are_shared_by_user_and_bot(
-    bot: telegram.Bot, user: EmulatorClient
-) -> None:
+async def test_message_ids_are_shared_by_user_and_bot(bot: telegram.Bot, user: EmulatorClient) -> None:
     first = await user.send(USER, "hi")
     reply = await bot.send_message(USER, "hello")
     second = await user.send(USER, "again")
@@ -179,9 +166,7 @@ async def test_inject_update_edited_message(bot: telegram.Bot, user: EmulatorCli
 # --- sending, keyboards, editing -----------------------------------------------------------
 
 
-async def test_inline_keyboard_press_arrives_as_callback_query(
-    bot: telegram.Bot, user: EmulatorClient
-) -> None:
+async def test_inline_keyboard_press_arrives_as_callback_query(bot: telegram.Bot, user: EmulatorClient) -> None:
     offset = await started_chat(bot, user)
     sent = await bot.send_message(USER, "Pick one", reply_markup=keyboard("Yes", "No", "Later"))
     assert sent.reply_markup == keyboard("Yes", "No", "Later")
@@ -215,9 +200,7 @@ async def test_forged_callback_data_is_delivered(bot: telegram.Bot, user: Emulat
     assert update.callback_query.data == "admin:delete_all"
 
 
-async def test_edit_message_text_then_identical_edit_is_rejected(
-    bot: telegram.Bot, user: EmulatorClient
-) -> None:
+async def test_edit_message_text_then_identical_edit_is_rejected(bot: telegram.Bot, user: EmulatorClient) -> None:
     await started_chat(bot, user)
     sent = await bot.send_message(USER, "Step 1", reply_markup=keyboard("Next"))
     edited = await bot.edit_message_text(
@@ -229,9 +212,7 @@ async def test_edit_message_text_then_identical_edit_is_rejected(
     assert edited.reply_markup == keyboard("Done")
 
     with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
-        await bot.edit_message_text(
-            "Step 2", chat_id=USER, message_id=sent.message_id, reply_markup=keyboard("Done")
-        )
+        await bot.edit_message_text("Step 2", chat_id=USER, message_id=sent.message_id, reply_markup=keyboard("Done"))
 
     # Leaving reply_markup out removes the keyboard, as on Telegram: a real change.
     await bot.edit_message_text("Step 2", chat_id=USER, message_id=sent.message_id)
@@ -291,9 +272,7 @@ async def test_sending_to_unknown_chat_and_empty_text(bot: telegram.Bot) -> None
         await bot.send_message(555, "   ")
 
 
-async def test_message_length_counts_text_after_html(
-    bot: telegram.Bot, user: EmulatorClient
-) -> None:
+async def test_message_length_counts_text_after_html(bot: telegram.Bot, user: EmulatorClient) -> None:
     await started_chat(bot, user)
     body = "x" * 4096
     sent = await bot.send_message(USER, f"<b>{body}</b>", parse_mode="HTML")
@@ -304,9 +283,7 @@ async def test_message_length_counts_text_after_html(
         await bot.send_photo(USER, png(2, 2), caption="c" * 1025)
 
 
-async def test_answer_callback_query_twice_is_too_old(
-    bot: telegram.Bot, user: EmulatorClient
-) -> None:
+async def test_answer_callback_query_twice_is_too_old(bot: telegram.Bot, user: EmulatorClient) -> None:
     offset = await started_chat(bot, user)
     sent = await bot.send_message(USER, "Go?", reply_markup=keyboard("Go"))
     await user.press(USER, sent.message_id, button="Go")
@@ -376,11 +353,9 @@ async def test_bad_html_is_rejected_like_telegram(bot: telegram.Bot, user: Emula
     assert await user.messages(USER) == []
 
 
-async def test_escaped_html_gives_plain_text_and_entities(
-    bot: telegram.Bot, user: EmulatorClient
-) -> None:
+async def test_escaped_html_gives_plain_text_and_entities(bot: telegram.Bot, user: EmulatorClient) -> None:
     await started_chat(bot, user)
-    html = "<b>5 &lt; 6</b> &amp; <i>ok 😀</i> <a href=\"https://example.com\">site</a>"
+    html = '<b>5 &lt; 6</b> &amp; <i>ok 😀</i> <a href="https://example.com">site</a>'
     sent = await bot.send_message(USER, html, parse_mode="HTML")
     assert sent.text == "5 < 6 & ok 😀 site"
     assert sent.entities == (
@@ -418,9 +393,7 @@ async def test_injected_429_raises_retry_after_and_sends_nothing(
     assert [m["text"] for m in await user.messages(USER)] == ["flood"]
 
 
-async def test_faults_only_for_the_given_chat_and_count(
-    bot: telegram.Bot, user: EmulatorClient
-) -> None:
+async def test_faults_only_for_the_given_chat_and_count(bot: telegram.Bot, user: EmulatorClient) -> None:
     await started_chat(bot, user, 1)
     await started_chat(bot, user, 2)
     await user.fail_next("sendmessage", error_code=400, description="Bad Request: nope", chat_id=2,
@@ -476,9 +449,7 @@ async def test_server_errors_raise_network_error(bot: telegram.Bot, user: Emulat
 # --- files ---------------------------------------------------------------------------------
 
 
-async def test_photo_upload_get_file_and_download(
-    bot: telegram.Bot, user: EmulatorClient, emulator: Emulator
-) -> None:
+async def test_photo_upload_get_file_and_download(bot: telegram.Bot, user: EmulatorClient, emulator: Emulator) -> None:
     await started_chat(bot, user)
     image = png(30, 20)
     sent = await bot.send_photo(USER, image, caption="<b>Stretch</b>", parse_mode="HTML")
@@ -502,9 +473,7 @@ async def test_photo_upload_get_file_and_download(
         await bot.send_photo(USER, "no-such-file-id")
 
 
-async def test_document_upload_keeps_name_and_bytes(
-    bot: telegram.Bot, user: EmulatorClient, tmp_path: Path
-) -> None:
+async def test_document_upload_keeps_name_and_bytes(bot: telegram.Bot, user: EmulatorClient, tmp_path: Path) -> None:
     await started_chat(bot, user)
     content = b"Hip stretch plan\n" * 50
     sent = await bot.send_document(USER, content, filename="plan.txt", caption="Your plan")
@@ -541,9 +510,7 @@ async def test_set_and_get_my_commands(bot: telegram.Bot, user: EmulatorClient) 
     assert await bot.get_my_commands() == ()
 
 
-async def test_chat_action_menu_button_and_webhook(
-    bot: telegram.Bot, user: EmulatorClient
-) -> None:
+async def test_chat_action_menu_button_and_webhook(bot: telegram.Bot, user: EmulatorClient) -> None:
     offset = await started_chat(bot, user)
     assert await bot.send_chat_action(USER, "typing") is True
     with pytest.raises(BadRequest, match=r"(?i)wrong parameter action"):
@@ -594,9 +561,7 @@ async def test_token_allow_list_gives_unauthorized(tmp_path: Path) -> None:
                 assert (await response.json())["description"] == "Unauthorized"
 
 
-async def test_accepts_json_query_string_and_any_method_case(
-    user: EmulatorClient, url: str
-) -> None:
+async def test_accepts_json_query_string_and_any_method_case(user: EmulatorClient, url: str) -> None:
     await user.send(USER, "hi")
     async with aiohttp.ClientSession() as session:
         body = {"chat_id": USER, "text": "via json", "reply_markup": keyboard("A").to_dict()}
@@ -617,7 +582,7 @@ async def test_accepts_json_query_string_and_any_method_case(
 async def wait_until_polling(emulator: Emulator) -> None:
     # The emulator has no "poll started" signal, so look for its waiting getUpdates briefly.
     async with asyncio.timeout(5):
-        while emulator.bot(TOKEN).poller is None:  # noqa: ASYNC110
+        while emulator.bot(TOKEN).poller is None:
             await asyncio.sleep(0.005)
 
 
@@ -685,13 +650,7 @@ async def test_ptb_application_end_to_end(user: EmulatorClient, url: str) -> Non
         assert update.effective_message is not None
         await update.effective_message.reply_html("<b>Hi!</b> Ready to stretch?")
 
-    application = (
-        Application.builder()
-        .token(TOKEN)
-        .base_url(f"{url}/bot")
-        .base_file_url(f"{url}/file/bot")
-        .build()
-    )
+    application = Application.builder().token(TOKEN).base_url(f"{url}/bot").base_file_url(f"{url}/file/bot").build()
     application.add_handler(CommandHandler("start", start))
     async with application:
         await application.start()
@@ -707,9 +666,7 @@ async def test_ptb_application_end_to_end(user: EmulatorClient, url: str) -> Non
     assert event["message"]["html"] == "<b>Hi!</b> Ready to stretch?"
 
 
-async def test_wait_for_timeout_lists_recent_events(
-    bot: telegram.Bot, user: EmulatorClient
-) -> None:
+async def test_wait_for_timeout_lists_recent_events(bot: telegram.Bot, user: EmulatorClient) -> None:
     await started_chat(bot, user)
     await bot.send_message(USER, "something else")
     with pytest.raises(TimeoutError, match="something else"):

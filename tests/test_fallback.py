@@ -35,11 +35,20 @@ async def test_text_gets_an_answer(bot: BotProcess, person: Person, text: str, r
 
 
 async def test_a_sticker_and_a_location_get_an_answer(bot: BotProcess, person: Person) -> None:
-    sticker = {"file_id": "S1", "file_unique_id": "U1", "width": 512, "height": 512, "is_animated": False,
-               "is_video": False, "type": "regular"}
+    sticker = {
+        "file_id": "S1",
+        "file_unique_id": "U1",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+        "type": "regular",
+    }
     await person.client.inject_update({"message": private_message(person, sticker=sticker)})
     await person.expect("I can only read text")
-    await person.client.inject_update({"message": private_message(person, location={"latitude": 1.0, "longitude": 2.0})})
+    await person.client.inject_update(
+        {"message": private_message(person, location={"latitude": 1.0, "longitude": 2.0})}
+    )
     await person.expect("I can only read text")
 
 
@@ -57,7 +66,9 @@ async def test_a_command_in_a_group_points_to_a_private_chat(bot: BotProcess, pe
     assert "private chat" in event["message"]["text"]
 
 
-async def test_no_handler_error_reaches_the_error_handler(bot: BotProcess, person: Person, caplog: pytest.LogCaptureFixture) -> None:
+async def test_no_handler_error_reaches_the_error_handler(
+    bot: BotProcess, person: Person, caplog: pytest.LogCaptureFixture
+) -> None:
     for text in ("/start", "/stretch", "/stretch quick", "5", "/cancel", "/cancel", "what?", "/safety"):
         await person.send(text)
         await person.expect()

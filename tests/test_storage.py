@@ -82,15 +82,19 @@ async def test_one_open_session_per_person(db: Database) -> None:
 async def test_advance_is_conditional_and_outcomes_unique(db: Database) -> None:
     async with db.transaction() as s:
         await repo.ensure_user(s, user_id=13, chat_id=13, first_name="")
-        session = await repo.create_session(s, user_id=13, routine_id="hips", plan=[{}, {}], status="in_progress", now=T0)
+        session = await repo.create_session(
+            s, user_id=13, routine_id="hips", plan=[{}, {}], status="in_progress", now=T0
+        )
     async with db.transaction() as s:
         row = await repo.get_session(s, session_id=session.id or 0, user_id=13)
         assert row is not None
         await repo.add_outcome(s, session=row, step_index=0, technique_id="x", outcome="done")
-        assert await repo.advance_session(s, session=row, expect_status="in_progress", expect_step=0,
-                                          status="in_progress", step=1)
-        assert not await repo.advance_session(s, session=row, expect_status="in_progress", expect_step=0,
-                                              status="in_progress", step=1)
+        assert await repo.advance_session(
+            s, session=row, expect_status="in_progress", expect_step=0, status="in_progress", step=1
+        )
+        assert not await repo.advance_session(
+            s, session=row, expect_status="in_progress", expect_step=0, status="in_progress", step=1
+        )
     with pytest.raises(IntegrityError):
         async with db.transaction() as s:
             row = await repo.get_session(s, session_id=session.id or 0, user_id=13)

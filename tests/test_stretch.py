@@ -9,7 +9,7 @@ from bot import callbacks as cb
 from bot.coaching.session import StepAction
 from content import load_library
 from storage import repo
-from storage.models import PainRating, RoutineSession, StepOutcome
+from storage.models import RoutineSession, StepOutcome
 from tests.factories import BotProcess, FakeClock, Person, button_data, labels
 
 LIB = load_library()
@@ -126,7 +126,9 @@ async def test_skipping_the_rating_is_allowed(bot: BotProcess, person: Person) -
     assert await ratings(bot, person.user_id) == []
 
 
-async def test_timer_counts_down_each_side_with_a_rest_between(bot: BotProcess, person: Person, clock: FakeClock) -> None:
+async def test_timer_counts_down_each_side_with_a_rest_between(
+    bot: BotProcess, person: Person, clock: FakeClock
+) -> None:
     # half-kneeling-hip-flexor in the hips routine holds 30 s per side with 10 s rest.
     routine = LIB.routines["hips"].techniques
     target = routine.index("half-kneeling-hip-flexor")
@@ -139,8 +141,17 @@ async def test_timer_counts_down_each_side_with_a_rest_between(bot: BotProcess, 
     first = await person.expect("Left side: 30 s left", kind="edit")
     assert "Start timer" not in labels(first["message"])
     edits = [first]
-    for expected in ("Left side: 25 s", "Left side: 20 s", "Left side: 15 s", "Left side: 10 s", "Left side: 5 s",
-                     "Switch sides", "Switch sides", "Right side: 30 s", "Right side: 25 s"):
+    for expected in (
+        "Left side: 25 s",
+        "Left side: 20 s",
+        "Left side: 15 s",
+        "Left side: 10 s",
+        "Left side: 5 s",
+        "Switch sides",
+        "Switch sides",
+        "Right side: 30 s",
+        "Right side: 25 s",
+    ):
         await clock.wait_for_sleepers()
         await clock.advance(5)
         edits.append(await person.expect(expected, kind="edit"))
@@ -228,7 +239,9 @@ async def test_second_stretch_offers_to_continue_or_switch(bot: BotProcess, pers
     await person.expect("how is your pain right now")
     rows = sorted(await sessions(bot, person.user_id), key=lambda r: r.id or 0)
     assert [(r.routine_id, r.status, r.stopped) for r in rows] == [
-        ("hips", "finished", True), ("core", "rating_before", False)]
+        ("hips", "finished", True),
+        ("core", "rating_before", False),
+    ]
 
 
 async def test_cancel_stops_the_routine_or_says_nothing_to_cancel(bot: BotProcess, person: Person) -> None:

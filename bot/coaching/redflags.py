@@ -40,7 +40,10 @@ CATEGORIES: dict[str, tuple[str, list[str]]] = {
             r"legs (?:are |keep )?(?:giving way|collapsing)",
         ],
     ),
-    "fever": ("a fever or feeling hot and shivery with back pain", [r"\bfever", r"feverish", r"\bchills\b", r"high temperature"]),
+    "fever": (
+        "a fever or feeling hot and shivery with back pain",
+        [r"\bfever", r"feverish", r"\bchills\b", r"high temperature"],
+    ),
     "injury": (
         "pain after a fall, accident or injury",
         [

@@ -49,13 +49,9 @@ NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
 )
-CONFLICT_POLL = (
-    "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
-    "is running"
-)
+CONFLICT_POLL = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 CONFLICT_WEBHOOK = (
-    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
-    "the webhook first"
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
 )
 BLOCKED = "Forbidden: bot was blocked by the user"
 
@@ -400,9 +396,7 @@ class BotApi:
         clean_rows: list[list[JSON]] = []
         for row in rows:
             if not isinstance(row, list):
-                raise bad(
-                    'Field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays'
-                )
+                raise bad('Field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays')
             clean_row: list[JSON] = []
             for button in row:
                 prefix = "can't parse inline keyboard button: "
@@ -625,9 +619,7 @@ class BotApi:
         return chat, stored
 
     @staticmethod
-    def _commit_edit(
-        bot: BotState, chat: ChatState, stored: StoredMessage, data: JSON, html: str | None
-    ) -> JSON:
+    def _commit_edit(bot: BotState, chat: ChatState, stored: StoredMessage, data: JSON, html: str | None) -> JSON:
         old = {k: v for k, v in stored.data.items() if k != "edit_date"}
         if data == old:
             raise ApiError(400, NOT_MODIFIED)
@@ -635,9 +627,7 @@ class BotApi:
         stored.data = data
         stored.html = html
         stored.edit_count += 1
-        bot.add_event(
-            "edit", int(chat.chat["id"]), message_id=data["message_id"], message=stored.view()
-        )
+        bot.add_event("edit", int(chat.chat["id"]), message_id=data["message_id"], message=stored.view())
         return data
 
     @staticmethod

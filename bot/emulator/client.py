@@ -66,9 +66,7 @@ class EmulatorClient:
         """The event seq after which wait_for() looks by default."""
         return self._cursor
 
-    async def _call(
-        self, action: str, payload: JSON | None = None, *, wait: float = 0
-    ) -> tuple[Any, JSON]:
+    async def _call(self, action: str, payload: JSON | None = None, *, wait: float = 0) -> tuple[Any, JSON]:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         url = f"{self.base_url}/_emu/bot{self.token}/{action}"
@@ -191,10 +189,7 @@ class EmulatorClient:
                 del seen[:-10]
             if remaining <= 0:
                 history = "\n".join(_describe(e) for e in seen) or "  (no events at all)"
-                raise TimeoutError(
-                    f"no matching event within {timeout}s after seq {start}; "
-                    f"last events:\n{history}"
-                )
+                raise TimeoutError(f"no matching event within {timeout}s after seq {start}; last events:\n{history}")
 
     async def wait_for_message(
         self,

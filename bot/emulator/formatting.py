@@ -77,9 +77,7 @@ def _byte_offset(text: str, index: int) -> int:
 
 
 def sort_entities(entities: list[Entity]) -> list[Entity]:
-    return sorted(
-        entities, key=lambda e: (e["offset"], -e["length"], _PRIORITY.get(e["type"], 50))
-    )
+    return sorted(entities, key=lambda e: (e["offset"], -e["length"], _PRIORITY.get(e["type"], 50)))
 
 
 def check_url(url: str) -> str | None:
@@ -198,9 +196,7 @@ def parse_html(text: str, users: UserLookup | None = None) -> tuple[str, list[En
                 raise fail(f"Unclosed start tag at byte offset {_byte_offset(text, begin)}")
             tag = text[begin + 1 : i].lower()
             if tag not in _HTML_TAGS:
-                raise fail(
-                    f'Unsupported start tag "{tag}" at byte offset {_byte_offset(text, begin)}'
-                )
+                raise fail(f'Unsupported start tag "{tag}" at byte offset {_byte_offset(text, begin)}')
             argument = ""
             extra: dict[str, str] = {}
             while at(i) != ">":
@@ -213,10 +209,7 @@ def parse_html(text: str, users: UserLookup | None = None) -> tuple[str, list[En
                     i += 1
                 name = text[attr_begin:i]
                 if not name:
-                    raise fail(
-                        f'Empty attribute name in the tag "{tag}" at byte offset '
-                        f"{_byte_offset(text, begin)}"
-                    )
+                    raise fail(f'Empty attribute name in the tag "{tag}" at byte offset {_byte_offset(text, begin)}')
                 while i < n and at(i) in _SPACES:
                     i += 1
                 if at(i) != "=":
@@ -231,19 +224,14 @@ def parse_html(text: str, users: UserLookup | None = None) -> tuple[str, list[En
                 while i < n and at(i) in _SPACES:
                     i += 1
                 if i >= n:
-                    raise fail(
-                        f'Unclosed start tag "{tag}" at byte offset {_byte_offset(text, begin)}'
-                    )
+                    raise fail(f'Unclosed start tag "{tag}" at byte offset {_byte_offset(text, begin)}')
                 if at(i) not in "'\"":
                     token_begin = i
                     while at(i).isascii() and (at(i).isalnum() or at(i) in ".-"):
                         i += 1
                     value = text[token_begin:i].lower()
                     if at(i) not in _SPACES and at(i) != ">":
-                        raise fail(
-                            "Unexpected end of name token at byte offset "
-                            f"{_byte_offset(text, token_begin)}"
-                        )
+                        raise fail(f"Unexpected end of name token at byte offset {_byte_offset(text, token_begin)}")
                 else:
                     quote = text[i]
                     i += 1
@@ -268,17 +256,12 @@ def parse_html(text: str, users: UserLookup | None = None) -> tuple[str, list[En
                     argument = value[9:]
                 elif tag == "span" and name == "class" and value.startswith("tg-"):
                     argument = value[3:]
-                elif (tag == "tg-emoji" and name == "emoji-id") or (
-                    tag == "blockquote" and name == "expandable"
-                ):
+                elif (tag == "tg-emoji" and name == "emoji-id") or (tag == "blockquote" and name == "expandable"):
                     argument = value if tag == "tg-emoji" else "1"
                 elif tag == "tg-time" and name in ("unix", "format"):
                     extra[name] = value
             if tag == "span" and argument != "spoiler":
-                raise fail(
-                    'Tag "span" must have class "tg-spoiler" at byte offset '
-                    f"{_byte_offset(text, begin)}"
-                )
+                raise fail(f'Tag "span" must have class "tg-spoiler" at byte offset {_byte_offset(text, begin)}')
             nested.append(_OpenTag(tag, argument, utf16, len(out), extra))
             i += 1
             continue
@@ -521,9 +504,7 @@ def parse_markdown_v2(text: str, users: UserLookup | None = None) -> tuple[str, 
                 else:
                     kind = "code"
             else:
-                raise EntityParseError(
-                    f"Character '{c}' is reserved and must be escaped with the preceding '\\'"
-                )
+                raise EntityParseError(f"Character '{c}' is reserved and must be escaped with the preceding '\\'")
             nested.append(_OpenV2(kind, utf16, byte_index, len(out), language))
             i += 1
             continue
@@ -553,9 +534,7 @@ def parse_markdown_v2(text: str, users: UserLookup | None = None) -> tuple[str, 
                     chars.append(text[i])
                     i += 1
                 if at(i) != ")":
-                    raise EntityParseError(
-                        f"Can't find end of a URL at byte offset {_byte_offset(text, url_begin)}"
-                    )
+                    raise EntityParseError(f"Can't find end of a URL at byte offset {_byte_offset(text, url_begin)}")
                 url = "".join(chars)
             if top.type == "custom_emoji":
                 match = re.fullmatch(r"tg://emoji\?id=(\d+)", url)
@@ -575,8 +554,7 @@ def parse_markdown_v2(text: str, users: UserLookup | None = None) -> tuple[str, 
     if nested:
         top = nested[-1]
         raise EntityParseError(
-            f"Can't find end of {_V2_NAMES[top.type]} entity at byte offset "
-            f"{_byte_offset(text, top.byte_index)}"
+            f"Can't find end of {_V2_NAMES[top.type]} entity at byte offset {_byte_offset(text, top.byte_index)}"
         )
     close_quote()
     return "".join(out), sort_entities(entities)
@@ -623,16 +601,12 @@ def parse_markdown(text: str, users: UserLookup | None = None) -> tuple[str, lis
                 i += 2 if at(i + 1) in "\r\n" and at(i) != at(i + 1) else 1
         offset = utf16
         begin_out = len(out)
-        while i < n and (
-            text[i] != end_char or (is_pre and not (at(i + 1) == "`" and at(i + 2) == "`"))
-        ):
+        while i < n and (text[i] != end_char or (is_pre and not (at(i + 1) == "`" and at(i + 2) == "`"))):
             out.append(text[i])
             utf16 += _u16(text[i])
             i += 1
         if i >= n:
-            raise EntityParseError(
-                f"Can't find end of the entity starting at byte offset {_byte_offset(text, begin)}"
-            )
+            raise EntityParseError(f"Can't find end of the entity starting at byte offset {_byte_offset(text, begin)}")
         if offset != utf16:
             length = utf16 - offset
             if c == "_":
@@ -666,9 +640,7 @@ def parse_markdown(text: str, users: UserLookup | None = None) -> tuple[str, lis
     return "".join(out), sort_entities(entities)
 
 
-def parse_text(
-    text: str, parse_mode: str | None, users: UserLookup | None = None
-) -> tuple[str, list[Entity]]:
+def parse_text(text: str, parse_mode: str | None, users: UserLookup | None = None) -> tuple[str, list[Entity]]:
     """Raises EntityParseError, or ValueError for an unknown parse_mode."""
     mode = (parse_mode or "").strip()
     if not mode:
@@ -733,9 +705,7 @@ def detect_entities(text: str, existing: list[Entity]) -> list[Entity]:
             found.append((start, end, kind))
     if not found:
         return existing
-    opaque = [
-        (e["offset"], e["offset"] + e["length"]) for e in existing if e["type"] in _OPAQUE_TYPES
-    ]
+    opaque = [(e["offset"], e["offset"] + e["length"]) for e in existing if e["type"] in _OPAQUE_TYPES]
     result = list(existing)
     for start, end, kind in found:
         offset = utf16_len(text[:start])

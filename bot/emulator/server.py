@@ -223,9 +223,7 @@ class Emulator:
             return _json_response({"ok": False, "error": error.description}, error.code)
         handler = handlers.get(request.match_info["action"])
         if handler is None:
-            return _json_response(
-                {"ok": False, "error": f"unknown action; try one of {sorted(handlers)}"}, 404
-            )
+            return _json_response({"ok": False, "error": f"unknown action; try one of {sorted(handlers)}"}, 404)
         try:
             payload: JSON = dict(request.query)
             if request.can_read_body:
@@ -238,9 +236,7 @@ class Emulator:
             return _json_response({"ok": False, "error": str(error)}, error.status)
         except (TypeError, ValueError) as error:
             return _json_response({"ok": False, "error": f"bad request: {error}"}, 400)
-        return _json_response(
-            {"ok": True, "result": result, "event_seq": bot.last_event_seq, **extra}
-        )
+        return _json_response({"ok": True, "result": result, "event_seq": bot.last_event_seq, **extra})
 
     @staticmethod
     def _int(payload: JSON, key: str, default: int | None = None) -> int | None:
@@ -326,9 +322,7 @@ class Emulator:
         blocked = payload.get("blocked", True)
         if isinstance(blocked, str):
             blocked = blocked.lower() in ("1", "true", "yes")
-        update = self.users.block(
-            bot, user_id=self._int(payload, "user_id") or 0, blocked=bool(blocked)
-        )
+        update = self.users.block(bot, user_id=self._int(payload, "user_id") or 0, blocked=bool(blocked))
         return update, {}
 
     async def _u_stats(self, bot: BotState, payload: JSON) -> tuple[Any, JSON]:
@@ -340,10 +334,7 @@ class Emulator:
 
     async def _u_state(self, bot: BotState, payload: JSON) -> tuple[Any, JSON]:
         """A summary for the playground: known chats and pending updates."""
-        chats = [
-            {**chat.chat, "blocked": chat.blocked, "messages": len(chat.messages)}
-            for chat in bot.chats.values()
-        ]
+        chats = [{**chat.chat, "blocked": chat.blocked, "messages": len(chat.messages)} for chat in bot.chats.values()]
         state = {
             "bot": bot.get_me(),
             "chats": chats,

@@ -236,9 +236,7 @@ class BotState:
         self.register_callback(query_id, chat_id, message_id, now)
         return query_id
 
-    def register_callback(
-        self, query_id: str, chat_id: int | None, message_id: int | None, now: float
-    ) -> None:
+    def register_callback(self, query_id: str, chat_id: int | None, message_id: int | None, now: float) -> None:
         self.callbacks[query_id] = CallbackRecord(now, chat_id, message_id)
         self.callback_order.append((now, query_id))
 
@@ -294,9 +292,7 @@ class BotState:
         return {
             "sent": len(self.sends),
             "max_per_second_overall": max_in_window([moment for moment, _ in self.sends]),
-            "max_per_second_per_chat": {
-                chat_id: max_in_window(times) for chat_id, times in per_chat_times.items()
-            },
+            "max_per_second_per_chat": {chat_id: max_in_window(times) for chat_id, times in per_chat_times.items()},
         }
 
 

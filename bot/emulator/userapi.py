@@ -12,9 +12,7 @@ from bot.emulator.formatting import detect_entities
 from bot.emulator.state import JSON, BotState, ChatState, Fault, StoredMessage, UserApiError
 
 NEW_MESSAGE_KINDS = frozenset({"message", "channel_post", "business_message"})
-EDITED_MESSAGE_KINDS = frozenset(
-    {"edited_message", "edited_channel_post", "edited_business_message"}
-)
+EDITED_MESSAGE_KINDS = frozenset({"edited_message", "edited_channel_post", "edited_business_message"})
 CHAT_TYPES = frozenset({"private", "group", "supergroup"})
 _COMMAND = re.compile(r"(?<![\w/@#$])/[A-Za-z0-9_]{1,64}(?:@([A-Za-z0-9_]{3,32}))?")
 
@@ -111,9 +109,7 @@ class UserApi:
         if len(text) > MAX_TEXT:
             raise UserApiError(f"Telegram apps split texts over {MAX_TEXT} characters")
         if chat_type not in CHAT_TYPES:
-            raise UserApiError(
-                f"chat_type must be one of {sorted(CHAT_TYPES)}; use inject_update for channels"
-            )
+            raise UserApiError(f"chat_type must be one of {sorted(CHAT_TYPES)}; use inject_update for channels")
         user = self._user(
             bot,
             user_id,
@@ -157,11 +153,7 @@ class UserApi:
         if entities:
             message["entities"] = entities
         bot.add_message(chat, StoredMessage(message, from_bot=False))
-        delivered = (
-            chat_type == "private"
-            or not bot.privacy_mode
-            or self._addressed_to_bot(bot, text, replied)
-        )
+        delivered = chat_type == "private" or not bot.privacy_mode or self._addressed_to_bot(bot, text, replied)
         if not delivered:
             return {"update_id": bot.next_update_id, "message": message}, False
         before = bot.next_update_id

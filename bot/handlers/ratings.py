@@ -22,8 +22,14 @@ async def rate_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     assert isinstance(press, cb.RatePress)
     user_id, chat_id = ids(update)
     await flow.rate_session(
-        context.bot, services(context), ui.acker(query), chat_id=chat_id, user_id=user_id,
-        session_id=press.session_id, when=press.when, value=press.value,
+        context.bot,
+        services(context),
+        ui.acker(query),
+        chat_id=chat_id,
+        user_id=user_id,
+        session_id=press.session_id,
+        when=press.when,
+        value=press.value,
         message_id=query.message.message_id if query.message else None,
     )
 
@@ -44,15 +50,26 @@ async def typed_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         if status not in (Status.rating_before, Status.rating_after):
             context_name = "during" if status is Status.in_progress else "free"
             await repo.add_rating(
-                db, user_id=user_id, value=parsed.value, context=context_name, now=svc.clock.now(),
+                db,
+                user_id=user_id,
+                value=parsed.value,
+                context=context_name,
+                now=svc.clock.now(),
                 session_id=session.id if session else None,
             )
     if status in (Status.rating_before, Status.rating_after):
         assert session is not None and session.id is not None
         when = "b" if status is Status.rating_before else "a"
         await flow.rate_session(
-            context.bot, svc, flow.no_ack, chat_id=chat_id, user_id=user_id, session_id=session.id, when=when,
-            value=parsed.value, message_id=None,
+            context.bot,
+            svc,
+            flow.no_ack,
+            chat_id=chat_id,
+            user_id=user_id,
+            session_id=session.id,
+            when=when,
+            value=parsed.value,
+            message_id=None,
         )
         return
     await ui.send(context.bot, chat_id, views.View(views.rating_noted(parsed.value, context_name)))

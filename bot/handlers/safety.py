@@ -51,7 +51,11 @@ async def safety_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             code = secrets.token_hex(4)
             await repo.set_red_flag_code(db, event=event, code=code)
             view = views.red_flag_confirm(code)
-        elif press.stage == 2 and event.confirm_code is not None and secrets.compare_digest(event.confirm_code, press.code):
+        elif (
+            press.stage == 2
+            and event.confirm_code is not None
+            and secrets.compare_digest(event.confirm_code, press.code)
+        ):
             await repo.clear_red_flags(db, user_id=user_id, reason=cb.SAFETY_REASONS[press.reason])
             view = views.red_flag_cleared()
         elif press.stage == 0:

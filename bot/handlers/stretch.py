@@ -49,8 +49,13 @@ async def _offer_open(
 ) -> None:
     assert session.id is not None
     view = views.open_session(
-        session.id, flow.title_of(svc, session.routine_id), session.current_step, len(session.plan), session.status,
-        wanted, flow.title_of(svc, wanted) if wanted else None,
+        session.id,
+        flow.title_of(svc, session.routine_id),
+        session.current_step,
+        len(session.plan),
+        session.status,
+        wanted,
+        flow.title_of(svc, wanted) if wanted else None,
     )
     await ui.send(context.bot, chat_id, view)
 
@@ -92,7 +97,9 @@ async def continue_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     user_id, chat_id = ids(update)
     svc = services(context)
     if press.stop:
-        await flow.stop(context.bot, svc, ui.acker(query), chat_id=chat_id, user_id=user_id, session_id=press.session_id)
+        await flow.stop(
+            context.bot, svc, ui.acker(query), chat_id=chat_id, user_id=user_id, session_id=press.session_id
+        )
         return
     if await _paused(svc, user_id):
         await ui.answer(query)
@@ -119,7 +126,13 @@ async def step_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     assert isinstance(press, cb.StepPress)
     user_id, chat_id = ids(update)
     await flow.press_step(
-        context.bot, services(context), ui.acker(query), chat_id=chat_id, user_id=user_id,
-        session_id=press.session_id, step=press.step, action=press.action,
+        context.bot,
+        services(context),
+        ui.acker(query),
+        chat_id=chat_id,
+        user_id=user_id,
+        session_id=press.session_id,
+        step=press.step,
+        action=press.action,
         message_id=query.message.message_id if query.message else None,
     )
