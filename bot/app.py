@@ -8,6 +8,7 @@ from telegram import BotCommand, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     TypeHandler,
@@ -18,7 +19,7 @@ from bot import callbacks as cb
 from bot import flow, views
 from bot.clock import Clock, SystemClock
 from bot.filters import PAIN_RATING_TEXT, RED_FLAG_TEXT
-from bot.handlers import cancel, errors, fallback, ratings, safety, start, stretch, users
+from bot.handlers import cancel, daily, errors, fallback, membership, ratings, reminders, safety, start, stretch, users
 from bot.services import Services
 from bot.settings import Settings
 from content import load_library
@@ -33,7 +34,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     new_message = private & filters.UpdateType.MESSAGE
 
     # Before anything else: the person has a row, so every later write can refer to it.
-    app.add_handler(TypeHandler(Update, users.track_user), group=-1)
+    app.add_handler(TypeHandler(Update, users.track_user), group=-2)
+    # Then: text answering a question the bot asked (a time, a time zone) stops here.
+    app.add_handler(MessageHandler(new_message & filters.TEXT, reminders.typed_answer), group=-1)
 
     # Commands (new messages only: an edited "/stretch" must not start a second routine).
     app.add_handler(CommandHandler("start", start.start, filters=new_message))
@@ -41,6 +44,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("safety", start.safety, filters=new_message))
     app.add_handler(CommandHandler("stretch", stretch.stretch, filters=new_message))
     app.add_handler(CommandHandler("cancel", cancel.cancel, filters=new_message))
+    app.add_handler(CommandHandler(["reminders", "settings"], reminders.reminders, filters=new_message))
+    app.add_handler(CommandHandler("pause", reminders.pause, filters=new_message))
+    app.add_handler(CommandHandler("resume", reminders.resume, filters=new_message))
 
     # Buttons: payloads are parsed in bot.callbacks and checked against the database in bot.flow.
     app.add_handler(CallbackQueryHandler(stretch.step_pressed, pattern=cb.of_kind(cb.StepPress)))
@@ -49,6 +55,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(stretch.continue_pressed, pattern=cb.of_kind(cb.ContinuePress)))
     app.add_handler(CallbackQueryHandler(safety.safety_pressed, pattern=cb.of_kind(cb.SafetyPress)))
     app.add_handler(CallbackQueryHandler(start.nav_pressed, pattern=cb.of_kind(cb.NavPress)))
+    app.add_handler(CallbackQueryHandler(reminders.reminder_pressed, pattern=cb.of_kind(cb.ReminderPress)))
+    app.add_handler(CallbackQueryHandler(daily.prompt_pressed, pattern=cb.of_kind(cb.PromptPress)))
     app.add_handler(CallbackQueryHandler(fallback.unknown_button))  # forged, stale versions, anything else
 
     # Free text, most urgent first: a warning sign, then a pain rating, then anything else.
@@ -56,6 +64,11 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(MessageHandler(text & RED_FLAG_TEXT, safety.red_flag_text))
     app.add_handler(MessageHandler(text & PAIN_RATING_TEXT, ratings.typed_rating))
     app.add_handler(MessageHandler(text, fallback.free_text))
+
+    # A shared location sets the time zone for daily prompts.
+    app.add_handler(MessageHandler(new_message & filters.LOCATION, reminders.location_shared))
+    # Blocked or unblocked: prompts stop or resume.
+    app.add_handler(ChatMemberHandler(membership.my_status_changed, ChatMemberHandler.MY_CHAT_MEMBER))
 
     # Whatever else a person can send gets an answer too.
     app.add_handler(MessageHandler(new_message & filters.COMMAND, fallback.unknown_command))
@@ -112,16 +125,18 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
     return app
 
 
-async def start_polling(app: Application) -> None:  # type: ignore[type-arg]
-    """Start an application built here with long polling, inside an already running event loop.
+async def start_polling(app: Application, *, poll: bool = True) -> None:  # type: ignore[type-arg]
+    """Start an application built here inside an already running event loop (with long polling by default).
 
-    `run_polling` owns the loop; the playground, tests and benchmarks share theirs with the emulator.
+    `run_polling` owns the loop; the playground, tests and benchmarks share theirs with the emulator,
+    and a clock-only process (`poll=False`) runs the prompt job without fetching updates.
     """
     await app.initialize()
     if app.post_init:
         await app.post_init(app)
     assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES)
+    if poll:
+        await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES)
     await app.start()
 
 

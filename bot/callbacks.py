@@ -68,8 +68,34 @@ class NavPress:
     target: str
 
 
-Press = StepPress | RatePress | RoutinePress | ContinuePress | SafetyPress | NavPress
-NAV_TARGETS = ("menu", "help", "safety")
+@dataclass(frozen=True)
+class ReminderPress:
+    """The reminder settings: on/off ("o"), a time ("h", HHMM or "x" to type one), days ("d": a, w, c),
+    one day toggled ("y": 0-6, or "k" when done), time zone ("z": a zone name, or "x" to type one)."""
+
+    action: str
+    arg: str
+
+
+@dataclass(frozen=True)
+class PromptPress:
+    """A button under a daily prompt: start ("s"), snooze 20 min ("z") or 1 h ("h"), skip today ("k"),
+    or a pain rating "0"-"10"."""
+
+    prompt_id: int
+    action: str
+
+
+Press = StepPress | RatePress | RoutinePress | ContinuePress | SafetyPress | NavPress | ReminderPress | PromptPress
+NAV_TARGETS = ("menu", "help", "safety", "reminders")
+_REMINDER_ARGS = {
+    "o": re.compile(r"^[01]$"),
+    "h": re.compile(r"^(?:[01][0-9]|2[0-3])[0-5][0-9]$|^x$"),
+    "d": re.compile(r"^[awc]$"),
+    "y": re.compile(r"^[0-6k]$"),
+    "z": re.compile(r"^[A-Za-z][A-Za-z0-9_/+-]{0,39}$"),
+}
+PROMPT_ACTIONS = ("s", "z", "h", "k", *(str(v) for v in range(11)))
 SAFETY_REASONS = {"c": "checked", "n": "absent"}
 
 
@@ -87,6 +113,10 @@ def encode(press: Press) -> str:
             parts = ["f", str(stage)] + ([code, reason] if stage == 2 else [])
         case NavPress(target):
             parts = ["n", target]
+        case ReminderPress(action, arg):
+            parts = ["t", action, arg]
+        case PromptPress(prompt_id, action):
+            parts = ["p", str(prompt_id), action]
     data = ":".join([VERSION, *parts])
     assert len(data.encode()) <= 64, data
     return data
@@ -154,6 +184,18 @@ def _nav(args: list[str]) -> Press | None:
     return NavPress(target) if target in NAV_TARGETS else None
 
 
+def _reminder(args: list[str]) -> Press | None:
+    action, arg = args
+    pattern = _REMINDER_ARGS.get(action)
+    return ReminderPress(action, arg) if pattern is not None and pattern.match(arg) else None
+
+
+def _prompt(args: list[str]) -> Press | None:
+    pid, action = args
+    p = _int(pid)
+    return None if p is None or action not in PROMPT_ACTIONS else PromptPress(p, action)
+
+
 _PARSERS: dict[str, Callable[[list[str]], Press | None]] = {
     "s": _step,
     "r": _rate,
@@ -161,6 +203,8 @@ _PARSERS: dict[str, Callable[[list[str]], Press | None]] = {
     "c": _continue,
     "f": _safety,
     "n": _nav,
+    "t": _reminder,
+    "p": _prompt,
 }
 
 

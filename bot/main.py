@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 
 from telegram import Update
+from telegram.ext import Application
 
-from bot.app import build_application
+from bot.app import build_application, start_polling, stop_polling
 from bot.logs import setup_logging
 from bot.settings import Settings
 
@@ -25,8 +27,16 @@ def main(argv: list[str] | None = None) -> int:
         "emulator: the local Bot API emulator alone",
     )
     parser.add_argument("--port", type=int, default=0, help="emulator port for playground/emulator (0: any free)")
+    parser.add_argument(
+        "--role",
+        choices=["all", "updates", "clock"],
+        help="with run: answer updates and send daily prompts (all, the default), or only one of them "
+        "(run one 'clock' beside any number of 'updates' processes; see Procfile)",
+    )
     args = parser.parse_args(argv)
     settings = Settings()
+    if args.role:
+        settings = settings.model_copy(update={"role": args.role})
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     setup_logging(settings.log_level, [token])
 
@@ -36,13 +46,30 @@ def main(argv: list[str] | None = None) -> int:
     if mode == "run":
         if not token:
             parser.error("TELEGRAM_BOT_TOKEN is not set (see .env.example); `limber playground` runs locally")
-        build_application(settings).run_polling(allowed_updates=Update.ALL_TYPES)
+        app = build_application(settings)
+        if settings.role == "clock":
+            return asyncio.run(_run_clock(app))
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
         return 0
     from bot import playground
 
     if mode == "emulator":
         return asyncio.run(playground.serve_emulator(args.port))
     return asyncio.run(playground.run(settings, interactive=mode == "playground", port=args.port))
+
+
+async def _run_clock(app: Application) -> int:  # type: ignore[type-arg]
+    """The prompt clock alone: no update polling; stops on SIGINT/SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await start_polling(app, poll=False)
+    try:
+        await stop.wait()
+    finally:
+        await stop_polling(app)
+    return 0
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -22,6 +22,14 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     # Seconds between countdown edits: Telegram frowns on editing one chat more than every few seconds.
     timer_tick_seconds: float = Field(default=5.0, ge=1.0, le=60.0)
+    # Daily prompts: how often the clock looks for due prompts, and how late one may still be sent.
+    prompt_poll_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
+    prompt_grace_minutes: int = Field(default=120, ge=0, le=24 * 60)
+    # Fan-out pace, under Telegram's ~30 messages a second; senders working at once.
+    fanout_rate: float = Field(default=29.0, gt=0, le=30.0)
+    fanout_workers: int = Field(default=8, ge=1, le=64)
+    # "all": updates and the prompt clock; "updates" or "clock" to run them as separate processes.
+    role: Literal["all", "updates", "clock"] = "all"
 
     @field_validator("admin_ids", mode="before")
     @classmethod

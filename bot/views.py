@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from html import escape
+from zoneinfo import ZoneInfo
 
 from bot import callbacks as cb
 from bot.coaching.plan import PlannedStep, estimate_minutes
 from bot.coaching.ratings import Verdict
 from bot.coaching.redflags import describe
+from bot.coaching.schedule import DAY_NAMES, PRESET_TIMES, describe_days
 from bot.coaching.session import StepAction, Summary
 from bot.coaching.timer import TimerView
 from content import Library
@@ -39,6 +42,10 @@ def clip(text: str, limit: int = 40) -> str:
 
 COMMANDS: list[tuple[str, str]] = [
     ("stretch", "Start a guided routine, e.g. /stretch hips"),
+    ("reminders", "Daily prompts: on or off, time, days, time zone"),
+    ("settings", "Your settings"),
+    ("pause", "Pause daily prompts"),
+    ("resume", "Resume daily prompts"),
     ("cancel", "Stop what is going on (a routine or a question)"),
     ("safety", "When to stop and get medical help"),
     ("help", "What I can do"),
@@ -73,6 +80,7 @@ def welcome(first_name: str) -> View:
         text,
         [
             [Button("🧘 Start a routine", cb.encode(cb.NavPress("menu")))],
+            [Button("⏰ Daily reminder", cb.encode(cb.NavPress("reminders")))],
             [Button("❓ How it works", cb.encode(cb.NavPress("help")))],
         ],
     )
@@ -376,3 +384,107 @@ def did_you_mean_start(routine_id: str, library: Library) -> View:
         f"Would you like the <b>{e(routine.title)}</b> routine?",
         [[Button(f"▶ Start {routine.title}", cb.encode(cb.RoutinePress(routine_id)))], NAV_ROW],
     )
+
+
+# --- daily prompts and their settings ------------------------------------------------------------
+
+
+def when(at: datetime, tz_key: str) -> str:
+    """A moment as the person reads it: their own zone, named."""
+    local = at.astimezone(ZoneInfo(tz_key))
+    return f"{local:%a %d %b} at {local:%H:%M} ({e(tz_key)})"
+
+
+def reminders(
+    *, on: bool, time_text: str | None, days: int, tz_key: str, paused: bool, next_at: datetime | None, note: str = ""
+) -> View:
+    state = "on" if on else "off"
+    lines = [f"{note}\n" if note else "", f"⏰ <b>Daily prompts: {state}</b>"]
+    lines.append(f"Time: {e(time_text or 'not set')} · Days: {describe_days(days)} · Time zone: {e(tz_key)}")
+    if paused:
+        lines.append("⏸ Paused (/resume to restart them).")
+    if next_at is not None:
+        lines.append(f"Next prompt: {when(next_at, tz_key)}")
+    elif on and not paused:
+        lines.append("Pick a time to get your first prompt.")
+    lines.append("\nEach prompt asks how your pain is and offers today's routine. You can snooze or skip it.")
+
+    def t(label: str, action: str, arg: str) -> Button:
+        return Button(label, cb.encode(cb.ReminderPress(action, arg)))
+
+    toggle = t("🔕 Turn off", "o", "0") if on else t("🔔 Turn on", "o", "1")
+    presets = [t(("• " if time_text == p else "") + p, "h", p.replace(":", "")) for p in PRESET_TIMES]
+    return View(
+        "\n".join(line for line in lines if line is not None).lstrip("\n"),
+        [
+            [toggle],
+            presets[:3],
+            presets[3:],
+            [t("⌨️ Other time…", "h", "x")],
+            [t("Every day", "d", "a"), t("Weekdays", "d", "w"), t("Pick days…", "d", "c")],
+            [t("🌍 Time zone…", "z", "x")],
+        ],
+    )
+
+
+def day_picker(days: int) -> View:
+    row = [
+        Button(("✅ " if days >> bit & 1 else "") + name, cb.encode(cb.ReminderPress("y", str(bit))))
+        for bit, name in enumerate(DAY_NAMES)
+    ]
+    return View(
+        f"Tap the days you want a prompt on, then Done.\nChosen: {describe_days(days)}",
+        [row[:4], row[4:], [Button("Done", cb.encode(cb.ReminderPress("y", "k")))]],
+    )
+
+
+ASK_TIME = "What time should I send your daily prompt? Type it like 7:30, 19:05 or 7pm (your local time)."
+ASK_ZONE = (
+    "Which time zone are you in? Type a city (e.g. Berlin, San Francisco) or a zone name "
+    "(e.g. Europe/Berlin), or share your location with the button below (it is only used to find the zone)."
+)
+
+
+def bad_time(typed: str) -> str:
+    return f"I couldn't read “{e(clip(typed, 20))}” as a time. Try 7:30, 19:05 or 7pm, or /cancel."
+
+
+def bad_zone(typed: str) -> str:
+    return f"I don't know the time zone “{e(clip(typed, 30))}”. Try a big city near you, or a name like Europe/Berlin, or /cancel."
+
+
+def zone_guess(typed: str, key: str) -> View:
+    return View(
+        f"I don't know “{e(clip(typed, 30))}”. Did you mean <b>{e(key)}</b>?",
+        [[Button(f"Yes, {key}", cb.encode(cb.ReminderPress("z", key)))]],
+    )
+
+
+def prompt(prompt_id: int, title: str, steps: int, minutes: int, *, snooze: bool = False) -> View:
+    head = "⏰ Here's your snoozed reminder." if snooze else "☀️ Time for today's stretch."
+    text = (
+        f"{head}\nToday's routine: <b>{e(title)}</b> ({steps} steps, about {minutes} min).\n\n"
+        "How is your pain today, from 0 to 10?"
+    )
+    return View(text, [*prompt_rating_rows(prompt_id), *prompt_action_rows(prompt_id)])
+
+
+def prompt_rating_rows(prompt_id: int) -> list[list[Button]]:
+    def b(v: int) -> Button:
+        return Button(str(v), cb.encode(cb.PromptPress(prompt_id, str(v))))
+
+    return [[b(v) for v in range(0, 6)], [b(v) for v in range(6, 11)]]
+
+
+def prompt_action_rows(prompt_id: int) -> list[list[Button]]:
+    def b(label: str, action: str) -> Button:
+        return Button(label, cb.encode(cb.PromptPress(prompt_id, action)))
+
+    return [[b("▶ Start now", "s")], [b("⏰ In 20 min", "z"), b("⏰ In 1 hour", "h")], [b("Skip today", "k")]]
+
+
+def paused_prompts(next_at: datetime | None, tz_key: str, paused: bool) -> View:
+    if paused:
+        return View("⏸ Daily prompts are paused. /resume brings them back.", [NAV_ROW])
+    nxt = f" Next: {when(next_at, tz_key)}." if next_at else " (Daily prompts are off: /reminders to set them up.)"
+    return View(f"▶ Daily prompts are on again.{nxt}", [NAV_ROW])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, UniqueConstraint, text
@@ -51,6 +51,10 @@ class User(SQLModel, table=True):
     onboarded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Set while a red-flag answer pauses coaching; cleared by a two-step confirmation.
     coaching_paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set when Telegram says the person blocked the bot; prompts stop until they come back.
+    blocked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The question the bot asked and is waiting for a typed answer to ("time", "timezone").
+    awaiting: str | None = Field(default=None, max_length=16)
 
 
 class Preferences(SQLModel, table=True):
@@ -61,6 +65,13 @@ class Preferences(SQLModel, table=True):
     )
     timezone: str = Field(default="UTC", max_length=64)
     level: str = Field(default="beginner", max_length=16)
+    reminders_on: bool = Field(default=False)
+    reminder_time: str | None = Field(default=None, max_length=5)  # local "HH:MM"
+    reminder_days: int = Field(default=0b1111111)  # bit 0 is Monday
+    prompts_paused: bool = Field(default=False)
+    # The next daily prompt: its UTC instant (what the scheduler claims) and its local date.
+    next_prompt_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    next_prompt_date: date | None = Field(default=None)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
@@ -130,3 +141,28 @@ class RedFlagEvent(SQLModel, table=True):
     confirm_code: str | None = Field(default=None, max_length=16)
     cleared_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     cleared_reason: str | None = Field(default=None, max_length=16)
+
+
+class Prompt(SQLModel, table=True):
+    """One daily prompt (or its one snooze) for one local date: the outbox the scheduler sends from."""
+
+    __tablename__ = "prompts"
+    __table_args__ = (
+        # Exactly one daily prompt and at most one snooze per person and local day, whatever the processes.
+        UniqueConstraint("user_id", "local_date", "kind", name="uq_prompts_day"),
+        Index("ix_prompts_status_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _user_fk()
+    local_date: date
+    kind: str = Field(max_length=8)  # daily / snooze
+    due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # pending -> claimed -> sending -> sent; or missed, cancelled, blocked, failed, unknown
+    status: str = Field(max_length=10)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
+    response: str | None = Field(default=None, max_length=10)  # started / snoozed / skipped
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -17,6 +17,12 @@ PRESSES: list[cb.Press] = [
     cb.SafetyPress(1),
     cb.SafetyPress(2, "deadbeef", "n"),
     cb.NavPress("menu"),
+    cb.NavPress("reminders"),
+    cb.ReminderPress("h", "0730"),
+    cb.ReminderPress("z", "America/Argentina/Buenos_Aires"),
+    cb.ReminderPress("y", "6"),
+    cb.PromptPress(42, "z"),
+    cb.PromptPress(42, "10"),
 ]
 
 
@@ -48,7 +54,7 @@ def test_round_trip_within_telegram_limit(press: cb.Press) -> None:
         "1:c:1:q",
         "1:f:2:short:n",
         "1:f:2:deadbeef:q",
-        "1:n:admin",
+        "1:n:admin", "1:t:h:2460", "1:t:h:7:30", "1:t:q:1", "1:t:z:../../etc", "1:t:y:7", "1:p:1:11", "1:p:x:s",
         "1:s:" + "9" * 13 + ":0:d",
         "x" * 65,
         b"1:n:menu",

@@ -35,6 +35,7 @@ async def test_text_gets_an_answer(bot: BotProcess, person: Person, text: str, r
 
 
 async def test_a_sticker_and_a_location_get_an_answer(bot: BotProcess, person: Person) -> None:
+    """A sticker gets the "text only" answer; a location sets the time zone for daily prompts."""
     sticker = {
         "file_id": "S1",
         "file_unique_id": "U1",
@@ -46,10 +47,12 @@ async def test_a_sticker_and_a_location_get_an_answer(bot: BotProcess, person: P
     }
     await person.client.inject_update({"message": private_message(person, sticker=sticker)})
     await person.expect("I can only read text")
-    await person.client.inject_update(
-        {"message": private_message(person, location={"latitude": 1.0, "longitude": 2.0})}
-    )
-    await person.expect("I can only read text")
+    sea = {"latitude": 1.0, "longitude": 2.0}
+    await person.client.inject_update({"message": private_message(person, location=sea)})
+    await person.expect("couldn't find a time zone")
+    berlin = {"latitude": 52.52, "longitude": 13.40}
+    await person.client.inject_update({"message": private_message(person, location=berlin)})
+    await person.expect("Time zone set to Europe/Berlin")
 
 
 async def test_an_edited_message_is_not_acted_on_twice(bot: BotProcess, person: Person) -> None:

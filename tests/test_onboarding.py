@@ -13,7 +13,7 @@ async def test_start_explains_limber_shows_safety_card_and_choices(bot: BotProce
     for sign in ("bladder", "saddle", "both", "fever", "fall"):
         assert sign in text
     assert "sharp" in text
-    assert labels(event["message"]) == ["🧘 Start a routine", "❓ How it works"]
+    assert labels(event["message"]) == ["🧘 Start a routine", "⏰ Daily reminder", "❓ How it works"]
 
 
 async def test_help_lists_every_registered_command(bot: BotProcess, person: Person) -> None:

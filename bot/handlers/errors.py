@@ -9,14 +9,24 @@ from telegram.error import Forbidden
 from telegram.ext import ContextTypes
 
 from bot import ui, views
+from bot.services import services
+from storage import prompts as prompt_repo
 
 log = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log an exception raised by a handler and apologise to the person, if there is one."""
+    if isinstance(context.error, Forbidden) and isinstance(update, Update) and update.effective_user:
+        # The person blocked the bot mid-conversation: stop their prompts until they come back.
+        svc = services(context)
+        async with svc.db.transaction() as db:
+            await prompt_repo.set_blocked(db, user_id=update.effective_user.id, at=svc.clock.now())
+        svc.known_users.discard(update.effective_user.id)
+        log.info("user blocked the bot; prompts stopped for them")
+        return
     log.error("handler failed for update %s", getattr(update, "update_id", "?"), exc_info=context.error)
-    if not isinstance(update, Update) or isinstance(context.error, Forbidden):
+    if not isinstance(update, Update):
         return
     try:
         if update.callback_query is not None:

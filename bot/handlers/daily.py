@@ -1,0 +1,69 @@
+"""The buttons under a daily prompt: today's pain, start now, snooze once, skip today."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import callbacks as cb
+from bot import flow, ui, views
+from bot.handlers import ids
+from bot.prompts import DEFAULT_ROUTINE
+from bot.services import services
+from storage import prompts as prompt_repo
+from storage import repo
+
+SNOOZE = {"z": timedelta(minutes=20), "h": timedelta(hours=1)}
+
+
+async def prompt_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button under a prompt; the prompt must be this person's, and snooze/skip only work on its own day."""
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    press = cb.parse(query.data)
+    assert isinstance(press, cb.PromptPress)
+    user_id, chat_id = ids(update)
+    svc = services(context)
+    now = svc.clock.now()
+    note: str | None = None
+    async with svc.db.transaction() as db:
+        prompt = await prompt_repo.get_prompt(db, prompt_id=press.prompt_id, user_id=user_id)
+        if prompt is None or prompt.message_id != query.message.message_id:
+            await ui.answer(query, views.UNKNOWN_BUTTON)
+            return
+        prefs = await prompt_repo.preferences_of(db, user_id=user_id)
+        today = now.astimezone(ZoneInfo(prefs.timezone)).date()
+        if press.action.isdigit():
+            await repo.add_rating(db, user_id=user_id, value=int(press.action), context="prompt", now=now)
+            note = f"Pain today: {press.action}/10 ✓"
+        elif press.action in ("z", "h", "k") and prompt.local_date != today:
+            await ui.answer(query, "That prompt is from an earlier day.")
+            return
+        elif press.action == "k":
+            prompt.response = "skipped"
+            await prompt_repo.cancel_snoozes(db, user_id=user_id, local_date=today)
+            note = "Skipped for today. Rest well."
+        elif press.action in SNOOZE:
+            due = now + SNOOZE[press.action]
+            if not await prompt_repo.add_prompt(
+                db, user_id=user_id, local_date=prompt.local_date, kind="snooze", due_at=due, status="pending"
+            ):
+                await ui.answer(query, "You've already snoozed today's prompt once.")
+                return
+            prompt.response = "snoozed"
+            note = f"⏰ Snoozed: I'll ask again around {due.astimezone(ZoneInfo(prefs.timezone)):%H:%M}."
+        else:
+            prompt.response = "started"
+            routine_id = await prompt_repo.last_routine(db, user_id=user_id) or DEFAULT_ROUTINE
+    await ui.answer(query, note)
+    if press.action == "s":
+        await ui.edit(context.bot, chat_id, query.message.message_id, views.View("▶ Started."))
+        if not await flow.begin(context.bot, svc, chat_id=chat_id, user_id=user_id, routine_id=routine_id):
+            await ui.send(context.bot, chat_id, views.View("You already have a routine open: /stretch shows it."))
+        return
+    # Ratings keep the prompt's other buttons; snooze and skip close it.
+    keep = views.prompt_action_rows(prompt.id or 0) if press.action.isdigit() else []
+    await ui.edit(context.bot, chat_id, query.message.message_id, views.View(f"{query.message.text_html}\n\n{note}", keep))

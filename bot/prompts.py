@@ -1,0 +1,198 @@
+"""The daily prompt clock: one pass turns due schedules into prompts, then delivers them.
+
+The database is the source of truth: each person's next due time (UTC) is a column, a pass claims
+what is due with SKIP LOCKED, and a prompt row, unique per person, local day and kind, is the
+outbox. A prompt is marked "sending" before the request and "sent" after, so a crash in between
+leaves it "sending" and it is never sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import ContextTypes
+
+from bot import ui, views
+from bot.coaching.plan import build_plan, estimate_minutes
+from bot.coaching.schedule import EVERY_DAY, is_late, next_due, parse_time
+from bot.ratelimit import FanoutLimiter
+from bot.services import Services
+from storage import prompts as repo
+from storage.models import Preferences, Prompt, User
+
+log = logging.getLogger(__name__)
+BATCH = 500
+SEND_RETRIES = 4
+DEFAULT_ROUTINE = "quick"
+WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def reschedule(prefs: Preferences, user: User, now: datetime, *, after_day: date | None = None) -> None:
+    """Set the person's next due prompt from their settings, or clear it when none should come."""
+    at = parse_time(prefs.reminder_time or "")
+    active = prefs.reminders_on and not prefs.prompts_paused and user.blocked_at is None
+    if not active or at is None or not prefs.reminder_days & EVERY_DAY:
+        prefs.next_prompt_at, prefs.next_prompt_date = None, None
+        return
+    day, due = next_due(at=at, days=prefs.reminder_days, tz=ZoneInfo(prefs.timezone), after_day=after_day, now=now)
+    prefs.next_prompt_at, prefs.next_prompt_date = due, day
+
+
+@dataclass
+class PassReport:
+    scheduled: int = 0
+    missed: int = 0
+    sent: int = 0
+    cancelled: int = 0
+    blocked: int = 0
+    failed: int = 0
+    retried_429: int = 0
+    outcomes: dict[int, str] = field(default_factory=dict)
+
+
+async def run_pass(bot: Bot, svc: Services, limiter: FanoutLimiter) -> PassReport:
+    """Claim every due schedule, then send every due prompt; safe to run in several processes at once."""
+    report = PassReport()
+    await _materialize(svc, report)
+    await _deliver(bot, svc, limiter, report)
+    return report
+
+
+async def _materialize(svc: Services, report: PassReport) -> None:
+    grace = timedelta(minutes=svc.settings.prompt_grace_minutes)
+    while True:
+        now = svc.clock.now()
+        async with svc.db.transaction() as db:
+            due = await repo.claim_due_schedules(db, now=now, limit=BATCH)
+            for prefs, user in due:
+                assert prefs.next_prompt_at is not None
+                day = prefs.next_prompt_date or prefs.next_prompt_at.astimezone(ZoneInfo(prefs.timezone)).date()
+                # Missed while the bot was down: sent if within grace, else recorded as missed.
+                late = is_late(prefs.next_prompt_at, now, grace)
+                if await repo.add_prompt(
+                    db, user_id=user.id, local_date=day, kind="daily", due_at=prefs.next_prompt_at,
+                    status="missed" if late else "pending",
+                ):
+                    report.missed += late
+                    report.scheduled += not late
+                reschedule(prefs, user, now, after_day=day)
+        if len(due) < BATCH:
+            return
+
+
+async def _deliver(bot: Bot, svc: Services, limiter: FanoutLimiter, report: PassReport) -> None:
+    while True:
+        now = svc.clock.now()
+        async with svc.db.transaction() as db:
+            batch = await repo.claim_prompts(
+                db, now=now, worker=WORKER, limit=BATCH, stale_before=now - timedelta(minutes=10)
+            )
+        if not batch:
+            return
+        queue: asyncio.Queue[Prompt] = asyncio.Queue()
+        for prompt in batch:
+            queue.put_nowait(prompt)
+
+        workers = min(svc.settings.fanout_workers, len(batch))
+        await asyncio.gather(*(_worker(bot, svc, limiter, queue, report) for _ in range(workers)))
+
+
+async def _worker(
+    bot: Bot, svc: Services, limiter: FanoutLimiter, queue: asyncio.Queue[Prompt], report: PassReport
+) -> None:
+    while not queue.empty():
+        prompt = queue.get_nowait()
+        report.outcomes[prompt.id or 0] = await _send_one(bot, svc, limiter, prompt, report)
+
+
+async def _send_one(bot: Bot, svc: Services, limiter: FanoutLimiter, prompt: Prompt, report: PassReport) -> str:
+    assert prompt.id is not None
+    async with svc.db.transaction() as db:
+        prefs = await repo.preferences_of(db, user_id=prompt.user_id)
+        user = await db.get(User, prompt.user_id)
+        wanted = user is not None and user.blocked_at is None and prefs.reminders_on and not prefs.prompts_paused
+        if not wanted:
+            await repo.move_prompt(db, prompt_id=prompt.id, expect="claimed", status="cancelled")
+            report.cancelled += 1
+            return "cancelled"
+        routine_id = await repo.last_routine(db, user_id=prompt.user_id) or DEFAULT_ROUTINE
+        if not await repo.move_prompt(db, prompt_id=prompt.id, expect="claimed", status="sending"):
+            return "taken"  # another worker reclaimed it
+    view = prompt_view(svc, prompt, routine_id)
+    for attempt in range(SEND_RETRIES):
+        await limiter.acquire(prompt.user_id)
+        try:
+            message = await bot.send_message(
+                prompt.user_id, view.text, parse_mode="HTML", reply_markup=ui.markup(view.buttons)
+            )
+        except RetryAfter as exc:
+            limiter.pause(_seconds(exc.retry_after))
+            report.retried_429 += 1
+            continue  # the same message, once the pause is over
+        except Forbidden:
+            async with svc.db.transaction() as db:
+                await repo.move_prompt(db, prompt_id=prompt.id, expect="sending", status="blocked")
+                await repo.set_blocked(db, user_id=prompt.user_id, at=svc.clock.now())
+            svc.known_users.discard(prompt.user_id)
+            report.blocked += 1
+            return "blocked"
+        except TimedOut:
+            # Telegram may have delivered it: never risk a second copy.
+            return await _finish(svc, prompt, "unknown", report)
+        except BadRequest as exc:
+            log.warning("prompt %s refused: %s", prompt.id, exc.message)
+            return await _finish(svc, prompt, "failed", report)
+        except NetworkError as exc:  # 5xx, connection refused: nothing was delivered
+            log.info("prompt %s: %s; retrying", prompt.id, exc.message)
+            await svc.clock.sleep(2**attempt)
+            continue
+        async with svc.db.transaction() as db:
+            await repo.move_prompt(
+                db, prompt_id=prompt.id, expect="sending", status="sent", sent_at=svc.clock.now(),
+                message_id=message.message_id,
+            )
+        report.sent += 1
+        return "sent"
+    # Still failing: hand it back to a later pass (nothing was delivered).
+    async with svc.db.transaction() as db:
+        await repo.move_prompt(db, prompt_id=prompt.id, expect="sending", status="pending")
+    return "pending"
+
+
+async def _finish(svc: Services, prompt: Prompt, status: str, report: PassReport) -> str:
+    async with svc.db.transaction() as db:
+        await repo.move_prompt(db, prompt_id=prompt.id or 0, expect="sending", status=status)
+    report.failed += 1
+    return status
+
+
+def prompt_view(svc: Services, prompt: Prompt, routine_id: str) -> views.View:
+    routine = svc.library.routines.get(routine_id) or svc.library.routines[DEFAULT_ROUTINE]
+    plan = build_plan(routine, svc.library)
+    return views.prompt(prompt.id or 0, routine.title, len(plan), estimate_minutes(plan), snooze=prompt.kind == "snooze")
+
+
+def _seconds(value: object) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)  # type: ignore[arg-type]
+
+
+async def prompt_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The APScheduler job (PTB JobQueue): one pass; a failure is logged and the next tick tries again."""
+    svc: Services = context.application.bot_data["services"]
+    limiter: FanoutLimiter = context.application.bot_data["limiter"]
+    try:
+        report = await run_pass(context.bot, svc, limiter)
+    except Exception:
+        log.exception("prompt pass failed")
+        return
+    if report.scheduled or report.sent or report.missed:
+        log.info("prompt pass: %s", report)

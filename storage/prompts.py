@@ -1,0 +1,143 @@
+"""Queries for daily prompts. Claims lock rows with SKIP LOCKED so several clocks never take the same one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Preferences, Prompt, RoutineSession, User, utcnow
+from storage.repo import _insert
+
+
+async def preferences_of(db: AsyncSession, *, user_id: int) -> Preferences:
+    stmt = select(Preferences).where(Preferences.user_id == user_id).with_for_update()
+    prefs = (await db.execute(stmt.execution_options(populate_existing=True))).scalars().first()
+    if prefs is None:
+        prefs = Preferences(user_id=user_id)
+        db.add(prefs)
+        await db.flush()
+    return prefs
+
+
+async def claim_due_schedules(db: AsyncSession, *, now: datetime, limit: int) -> Sequence[tuple[Preferences, User]]:
+    """People whose next prompt is due, locked for this transaction (other clocks skip them)."""
+    stmt = (
+        select(Preferences, User)
+        .join(User, User.id == Preferences.user_id)  # type: ignore[arg-type]
+        .where(Preferences.next_prompt_at <= now)  # type: ignore[arg-type,operator]
+        .order_by(Preferences.next_prompt_at)  # type: ignore[arg-type]
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Preferences)  # type: ignore[arg-type]
+    )
+    rows = (await db.execute(stmt.execution_options(populate_existing=True))).all()
+    return [(p, u) for p, u in rows]
+
+
+async def add_prompt(
+    db: AsyncSession, *, user_id: int, local_date: date, kind: str, due_at: datetime, status: str
+) -> bool:
+    """Record a prompt for that person and day; False when that day already has one of this kind."""
+    stmt = (
+        _insert(db)(Prompt)
+        .values(user_id=user_id, local_date=local_date, kind=kind, due_at=due_at, status=status, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["user_id", "local_date", "kind"])
+    )
+    result: CursorResult[Any] = await db.execute(stmt)  # type: ignore[assignment]
+    return result.rowcount == 1
+
+
+async def claim_prompts(
+    db: AsyncSession, *, now: datetime, worker: str, limit: int, stale_before: datetime
+) -> Sequence[Prompt]:
+    """Take due pending prompts (and ones a dead worker claimed but never started sending)."""
+    stmt = (
+        select(Prompt)
+        .where(
+            Prompt.due_at <= now,  # type: ignore[arg-type,operator]
+            or_(
+                Prompt.status == "pending",
+                (Prompt.status == "claimed") & (Prompt.claimed_at < stale_before),  # type: ignore[operator]
+            ),
+        )
+        .order_by(Prompt.due_at)  # type: ignore[arg-type]
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    prompts = (await db.execute(stmt.execution_options(populate_existing=True))).scalars().all()
+    for prompt in prompts:
+        prompt.status, prompt.claimed_by, prompt.claimed_at = "claimed", worker, now
+    await db.flush()
+    return prompts
+
+
+async def move_prompt(db: AsyncSession, *, prompt_id: int, expect: str, status: str, **fields: Any) -> bool:
+    """Change a prompt's status only if it still has the expected one."""
+    stmt = (
+        update(Prompt)
+        .where(Prompt.id == prompt_id, Prompt.status == expect)  # type: ignore[arg-type]
+        .values(status=status, **fields)
+    )
+    result: CursorResult[Any] = await db.execute(stmt)  # type: ignore[assignment]
+    return result.rowcount == 1
+
+
+async def get_prompt(db: AsyncSession, *, prompt_id: int, user_id: int) -> Prompt | None:
+    """A prompt by id, only if it was sent to this person: ids from buttons are never trusted."""
+    stmt = select(Prompt).where(Prompt.id == prompt_id, Prompt.user_id == user_id).with_for_update()
+    return (await db.execute(stmt.execution_options(populate_existing=True))).scalars().first()
+
+
+async def cancel_snoozes(db: AsyncSession, *, user_id: int, local_date: date) -> None:
+    await db.execute(
+        update(Prompt)
+        .where(
+            Prompt.user_id == user_id,  # type: ignore[arg-type]
+            Prompt.local_date == local_date,  # type: ignore[arg-type]
+            Prompt.kind == "snooze",  # type: ignore[arg-type]
+            Prompt.status == "pending",  # type: ignore[arg-type]
+        )
+        .values(status="cancelled")
+    )
+
+
+async def has_daily(db: AsyncSession, *, user_id: int, local_date: date) -> bool:
+    stmt = select(Prompt.id).where(
+        Prompt.user_id == user_id,  # type: ignore[arg-type]
+        Prompt.local_date == local_date,  # type: ignore[arg-type]
+        Prompt.kind == "daily",  # type: ignore[arg-type]
+    )
+    return (await db.execute(stmt)).first() is not None
+
+
+async def last_routine(db: AsyncSession, *, user_id: int) -> str | None:
+    stmt = (
+        select(RoutineSession.routine_id)
+        .where(RoutineSession.user_id == user_id)
+        .order_by(RoutineSession.started_at.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    )
+    return (await db.execute(stmt)).scalars().first()
+
+
+async def set_blocked(db: AsyncSession, *, user_id: int, at: datetime | None) -> None:
+    """Blocked people get no prompts: the schedule is cleared here and rebuilt when they return."""
+    await db.execute(update(User).where(User.id == user_id).values(blocked_at=at))  # type: ignore[arg-type]
+    if at is not None:
+        await db.execute(
+            update(Preferences)
+            .where(Preferences.user_id == user_id)  # type: ignore[arg-type]
+            .values(next_prompt_at=None, next_prompt_date=None)
+        )
+
+
+async def set_awaiting(db: AsyncSession, *, user_id: int, awaiting: str | None) -> None:
+    await db.execute(update(User).where(User.id == user_id).values(awaiting=awaiting))  # type: ignore[arg-type]
+
+
+async def prompts_for(db: AsyncSession, *, user_id: int) -> Sequence[Prompt]:
+    stmt = select(Prompt).where(Prompt.user_id == user_id).order_by(Prompt.due_at, Prompt.id)  # type: ignore[arg-type]
+    return (await db.execute(stmt)).scalars().all()
