@@ -20,6 +20,8 @@ from bot import flow, views
 from bot.clock import Clock, SystemClock
 from bot.filters import PAIN_RATING_TEXT, RED_FLAG_TEXT
 from bot.handlers import cancel, daily, errors, fallback, membership, ratings, reminders, safety, start, stretch, users
+from bot.prompts import prompt_job
+from bot.ratelimit import FanoutLimiter
 from bot.services import Services
 from bot.settings import Settings
 from content import load_library
@@ -90,8 +92,20 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
     app.bot_data["services"] = svc
     await app.bot.set_my_commands([BotCommand(name, text) for name, text in views.COMMANDS])
     resumed = await flow.resume_countdowns(app.bot, svc)
+    if settings.role in ("all", "clock") and app.job_queue is not None:
+        # The database says what is due; the job only looks. Late runs are never dropped (no misfire
+        # grace) and never pile up (coalesce, one at a time).
+        app.bot_data["limiter"] = FanoutLimiter(clock, rate=settings.fanout_rate)
+        app.job_queue.run_repeating(
+            prompt_job,
+            interval=settings.prompt_poll_seconds,
+            first=settings.prompt_poll_seconds,
+            name="prompts",
+            job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+        )
     log.info(
-        "Limber ready: %d techniques, %d routines, %d countdowns resumed",
+        "Limber ready (%s): %d techniques, %d routines, %d countdowns resumed",
+        settings.role,
         len(library.techniques),
         len(library.routines),
         resumed,

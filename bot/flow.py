@@ -17,6 +17,7 @@ from bot.coaching.plan import PlannedStep, build_plan, estimate_minutes
 from bot.coaching.session import OUTCOMES, Position, Status, StepAction, after_rating, after_step, summarize
 from bot.coaching.timer import Phase, seconds_to_phase_end, timer_phases, timer_view
 from bot.services import Services
+from storage import prompts as prompt_repo
 from storage import repo
 from storage.models import RoutineSession
 
@@ -91,6 +92,7 @@ async def begin(bot: Bot, svc: Services, *, chat_id: int, user_id: int, routine_
             session = await repo.create_session(
                 db, user_id=user_id, routine_id=routine_id, plan=plan, status=Status.rating_before, now=svc.clock.now()
             )
+            await prompt_repo.remember_routine(db, user_id=user_id, routine_id=routine_id)
     except IntegrityError:
         return False  # another update opened one at the same moment
     await show_current(bot, svc, chat_id, session)

@@ -79,7 +79,11 @@ async def _materialize(svc: Services, report: PassReport) -> None:
                 # Missed while the bot was down: sent if within grace, else recorded as missed.
                 late = is_late(prefs.next_prompt_at, now, grace)
                 if await repo.add_prompt(
-                    db, user_id=user.id, local_date=day, kind="daily", due_at=prefs.next_prompt_at,
+                    db,
+                    user_id=user.id,
+                    local_date=day,
+                    kind="daily",
+                    due_at=prefs.next_prompt_at,
                     status="missed" if late else "pending",
                 ):
                     report.missed += late
@@ -96,37 +100,37 @@ async def _deliver(bot: Bot, svc: Services, limiter: FanoutLimiter, report: Pass
             batch = await repo.claim_prompts(
                 db, now=now, worker=WORKER, limit=BATCH, stale_before=now - timedelta(minutes=10)
             )
-        if not batch:
-            return
-        queue: asyncio.Queue[Prompt] = asyncio.Queue()
+            # Who still wants prompts, and with which routine: one query for the whole batch.
+            wanted = await repo.recipients(db, user_ids=[p.user_id for p in batch]) if batch else {}
+            for prompt in batch:
+                if prompt.user_id not in wanted:
+                    prompt.status = "cancelled"
+                    report.cancelled += 1
+        queue: asyncio.Queue[tuple[Prompt, str]] = asyncio.Queue()
         for prompt in batch:
-            queue.put_nowait(prompt)
-
-        workers = min(svc.settings.fanout_workers, len(batch))
+            if prompt.user_id in wanted:
+                queue.put_nowait((prompt, wanted[prompt.user_id] or DEFAULT_ROUTINE))
+        workers = min(svc.settings.fanout_workers, queue.qsize())
         await asyncio.gather(*(_worker(bot, svc, limiter, queue, report) for _ in range(workers)))
+        if len(batch) < BATCH:
+            return
 
 
 async def _worker(
-    bot: Bot, svc: Services, limiter: FanoutLimiter, queue: asyncio.Queue[Prompt], report: PassReport
+    bot: Bot, svc: Services, limiter: FanoutLimiter, queue: asyncio.Queue[tuple[Prompt, str]], report: PassReport
 ) -> None:
     while not queue.empty():
-        prompt = queue.get_nowait()
-        report.outcomes[prompt.id or 0] = await _send_one(bot, svc, limiter, prompt, report)
+        prompt, routine_id = queue.get_nowait()
+        report.outcomes[prompt.id or 0] = await _send_one(bot, svc, limiter, prompt, routine_id, report)
 
 
-async def _send_one(bot: Bot, svc: Services, limiter: FanoutLimiter, prompt: Prompt, report: PassReport) -> str:
+async def _send_one(
+    bot: Bot, svc: Services, limiter: FanoutLimiter, prompt: Prompt, routine_id: str, report: PassReport
+) -> str:
     assert prompt.id is not None
     async with svc.db.transaction() as db:
-        prefs = await repo.preferences_of(db, user_id=prompt.user_id)
-        user = await db.get(User, prompt.user_id)
-        wanted = user is not None and user.blocked_at is None and prefs.reminders_on and not prefs.prompts_paused
-        if not wanted:
-            await repo.move_prompt(db, prompt_id=prompt.id, expect="claimed", status="cancelled")
-            report.cancelled += 1
-            return "cancelled"
-        routine_id = await repo.last_routine(db, user_id=prompt.user_id) or DEFAULT_ROUTINE
         if not await repo.move_prompt(db, prompt_id=prompt.id, expect="claimed", status="sending"):
-            return "taken"  # another worker reclaimed it
+            return "taken"  # a slower pass thought this worker dead and reclaimed it
     view = prompt_view(svc, prompt, routine_id)
     for attempt in range(SEND_RETRIES):
         await limiter.acquire(prompt.user_id)
@@ -157,7 +161,11 @@ async def _send_one(bot: Bot, svc: Services, limiter: FanoutLimiter, prompt: Pro
             continue
         async with svc.db.transaction() as db:
             await repo.move_prompt(
-                db, prompt_id=prompt.id, expect="sending", status="sent", sent_at=svc.clock.now(),
+                db,
+                prompt_id=prompt.id,
+                expect="sending",
+                status="sent",
+                sent_at=svc.clock.now(),
                 message_id=message.message_id,
             )
         report.sent += 1
@@ -178,7 +186,9 @@ async def _finish(svc: Services, prompt: Prompt, status: str, report: PassReport
 def prompt_view(svc: Services, prompt: Prompt, routine_id: str) -> views.View:
     routine = svc.library.routines.get(routine_id) or svc.library.routines[DEFAULT_ROUTINE]
     plan = build_plan(routine, svc.library)
-    return views.prompt(prompt.id or 0, routine.title, len(plan), estimate_minutes(plan), snooze=prompt.kind == "snooze")
+    return views.prompt(
+        prompt.id or 0, routine.title, len(plan), estimate_minutes(plan), snooze=prompt.kind == "snooze"
+    )
 
 
 def _seconds(value: object) -> float:

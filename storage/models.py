@@ -69,6 +69,8 @@ class Preferences(SQLModel, table=True):
     reminder_time: str | None = Field(default=None, max_length=5)  # local "HH:MM"
     reminder_days: int = Field(default=0b1111111)  # bit 0 is Monday
     prompts_paused: bool = Field(default=False)
+    # The routine the person last chose; daily prompts offer it.
+    routine_id: str | None = Field(default=None, max_length=40)
     # The next daily prompt: its UTC instant (what the scheduler claims) and its local date.
     next_prompt_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     next_prompt_date: date | None = Field(default=None)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Preferences, Prompt, RoutineSession, User, utcnow
+from storage.models import Preferences, Prompt, User, utcnow
 from storage.repo import _insert
 
 
@@ -113,14 +113,26 @@ async def has_daily(db: AsyncSession, *, user_id: int, local_date: date) -> bool
     return (await db.execute(stmt)).first() is not None
 
 
-async def last_routine(db: AsyncSession, *, user_id: int) -> str | None:
+async def recipients(db: AsyncSession, *, user_ids: Sequence[int]) -> dict[int, str | None]:
+    """Of these people, those who still want prompts (not blocked, not paused, not off), with their routine."""
     stmt = (
-        select(RoutineSession.routine_id)
-        .where(RoutineSession.user_id == user_id)
-        .order_by(RoutineSession.started_at.desc())  # type: ignore[attr-defined]
-        .limit(1)
+        select(Preferences.user_id, Preferences.routine_id)
+        .join(User, User.id == Preferences.user_id)  # type: ignore[arg-type]
+        .where(
+            Preferences.user_id.in_(set(user_ids)),  # type: ignore[attr-defined]
+            Preferences.reminders_on,
+            Preferences.prompts_paused.is_(False),  # type: ignore[attr-defined]
+            User.blocked_at.is_(None),  # type: ignore[union-attr]
+        )
     )
-    return (await db.execute(stmt)).scalars().first()
+    return {user_id: routine_id for user_id, routine_id in (await db.execute(stmt)).all()}
+
+
+async def remember_routine(db: AsyncSession, *, user_id: int, routine_id: str) -> None:
+    """The routine a person last chose: what their daily prompt offers."""
+    await db.execute(
+        update(Preferences).where(Preferences.user_id == user_id).values(routine_id=routine_id)  # type: ignore[arg-type]
+    )
 
 
 async def set_blocked(db: AsyncSession, *, user_id: int, at: datetime | None) -> None:

@@ -5,15 +5,24 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from telegram.ext import Application
 
 from bot.app import build_application, start_polling, stop_polling
+from bot.clock import Clock
 from bot.emulator import EmulatorClient
+from bot.prompts import PassReport, reschedule, run_pass
 from bot.services import Services
 from bot.settings import Settings
+from storage import prompts as prompt_repo
+from storage import repo
+from storage.models import Preferences
 
 TOKEN = "123456:TEST-limber-token-abcdefghijklmnop"
 JSON = dict[str, Any]
@@ -22,7 +31,9 @@ JSON = dict[str, Any]
 class FakeClock:
     """Time that moves only when a test says so; sleepers wake in deadline order."""
 
-    def __init__(self, start: datetime = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)) -> None:
+    def __init__(self, start: datetime = datetime(2026, 11, 2, 9, 0, tzinfo=UTC), *, autoadvance: bool = False) -> None:
+        # autoadvance: a sleep moves time on at once (for the fan-out pacing when a test runs passes).
+        self.autoadvance = autoadvance
         self._now = start
         self._sleepers: list[tuple[datetime, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
@@ -31,6 +42,10 @@ class FakeClock:
         return self._now
 
     async def sleep(self, seconds: float) -> None:
+        if self.autoadvance:
+            self._now += timedelta(seconds=max(seconds, 0))
+            await asyncio.sleep(0)
+            return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._sleepers, (self._now + timedelta(seconds=seconds), next(self._order), future))
         await future
@@ -60,11 +75,14 @@ class FakeClock:
 class BotProcess:
     """The real Application, polling the emulator over HTTP, as `limber run` would against Telegram."""
 
-    def __init__(self, api_url: str, database_url: str, clock: FakeClock, **settings: Any) -> None:
+    def __init__(self, api_url: str, database_url: str, clock: Clock, *, poll: bool = True, **settings: Any) -> None:
+        # The prompt job's own timer is set far out: tests run passes themselves, on the injected clock.
+        settings.setdefault("prompt_poll_seconds", 3600)
         self.settings = Settings(
             telegram_bot_token=TOKEN, telegram_api_url=api_url, database_url=database_url, _env_file=None, **settings
         )
         self.clock = clock
+        self.poll = poll
         self.app: Application | None = None  # type: ignore[type-arg]
 
     @property
@@ -76,7 +94,7 @@ class BotProcess:
 
     async def start(self) -> None:
         self.app = build_application(self.settings, clock=self.clock)
-        await start_polling(self.app)
+        await start_polling(self.app, poll=self.poll)
 
     async def stop(self) -> None:
         if self.app is not None:
@@ -86,6 +104,23 @@ class BotProcess:
     async def restart(self) -> None:
         await self.stop()
         await self.start()
+
+    async def prompt_pass(self) -> PassReport:
+        """One run of the prompt clock's job, as APScheduler would start it."""
+        assert self.app is not None
+        return await run_pass(self.app.bot, self.services, self.app.bot_data["limiter"])
+
+    async def schedule(
+        self, user_id: int, *, at: str = "07:00", tz: str = "UTC", days: int = 0b1111111, now: datetime | None = None
+    ) -> Preferences:
+        """Turn on daily prompts for someone directly in the database (as /reminders would)."""
+        async with self.services.db.transaction() as db:
+            prefs = await prompt_repo.preferences_of(db, user_id=user_id)
+            user = await repo.get_user(db, user_id=user_id)
+            assert user is not None
+            prefs.reminders_on, prefs.reminder_time, prefs.timezone, prefs.reminder_days = True, at, tz, days
+            reschedule(prefs, user, now or self.clock.now())
+        return prefs
 
 
 class Person:
@@ -149,3 +184,25 @@ def button_data(message: JSON, label: str) -> str:
 
 def labels(message: JSON) -> list[str]:
     return [b["text"] for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+
+
+@asynccontextmanager
+async def emulator_process(files_dir: Path) -> AsyncIterator[str]:
+    """The emulator in a process of its own, so it timestamps requests as an outside server would."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.emulator",
+        "--port",
+        "0",
+        "--files-dir",
+        str(files_dir),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
+        yield line.rsplit(" ", 1)[-1].strip()
+    finally:
+        proc.terminate()
+        await proc.wait()

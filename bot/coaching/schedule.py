@@ -17,14 +17,12 @@ WEEKEND = 0b1100000
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PRESET_TIMES = ("07:00", "08:00", "12:00", "18:00", "20:00", "21:30")
 
-_TIME = re.compile(
-    r"^\s*(?:at\s+)?(\d{1,2})(?:\s*[:.h]\s*(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.|a|p)?\s*$", re.IGNORECASE
-)
+_TIME = re.compile(r"^\s*(?:at\s+)?(\d{1,2})(?:\s*[:.h]\s*(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.|a|p)?\s*$", re.IGNORECASE)
 _COMPACT = re.compile(r"^\s*(\d{2})(\d{2})\s*$")
 
 
 def parse_time(text: str) -> time | None:
-    """"7:30", "19:05", "7pm", "7.30 am", "0730", "12am" -> a time of day; None when it isn't one."""
+    """ "7:30", "19:05", "7pm", "7.30 am", "0730", "12am" -> a time of day; None when it isn't one."""
     text = text[:20]
     compact = _COMPACT.match(text)
     match = _TIME.match(text) if compact is None else None

@@ -57,7 +57,7 @@ async def prompt_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             note = f"⏰ Snoozed: I'll ask again around {due.astimezone(ZoneInfo(prefs.timezone)):%H:%M}."
         else:
             prompt.response = "started"
-            routine_id = await prompt_repo.last_routine(db, user_id=user_id) or DEFAULT_ROUTINE
+            routine_id = prefs.routine_id or DEFAULT_ROUTINE
     await ui.answer(query, note)
     if press.action == "s":
         await ui.edit(context.bot, chat_id, query.message.message_id, views.View("▶ Started."))
@@ -66,4 +66,6 @@ async def prompt_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     # Ratings keep the prompt's other buttons; snooze and skip close it.
     keep = views.prompt_action_rows(prompt.id or 0) if press.action.isdigit() else []
-    await ui.edit(context.bot, chat_id, query.message.message_id, views.View(f"{query.message.text_html}\n\n{note}", keep))
+    await ui.edit(
+        context.bot, chat_id, query.message.message_id, views.View(f"{query.message.text_html}\n\n{note}", keep)
+    )

@@ -38,8 +38,13 @@ async def _apply(svc: Services, user_id: int, change: Change | None = None) -> v
         done_today = await prompt_repo.has_daily(db, user_id=user_id, local_date=today)
         reschedule(prefs, user, now, after_day=today if done_today else None)
     return views.reminders(
-        on=prefs.reminders_on, time_text=prefs.reminder_time, days=prefs.reminder_days, tz_key=prefs.timezone,
-        paused=prefs.prompts_paused, next_at=prefs.next_prompt_at, note=note,
+        on=prefs.reminders_on,
+        time_text=prefs.reminder_time,
+        days=prefs.reminder_days,
+        tz_key=prefs.timezone,
+        paused=prefs.prompts_paused,
+        next_at=prefs.next_prompt_at,
+        note=note,
     )
 
 
@@ -216,7 +221,12 @@ async def typed_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         elif not match.exact:
             await ui.send(context.bot, chat_id, views.zone_guess(text, match.key))
         else:
-            await _done(context, chat_id, f"Time zone set to {views.e(match.key)}.", await _apply(svc, user_id, _zone(match.key)))
+            await _done(
+                context,
+                chat_id,
+                f"Time zone set to {views.e(match.key)}.",
+                await _apply(svc, user_id, _zone(match.key)),
+            )
     raise ApplicationHandlerStop
 
 
@@ -235,7 +245,9 @@ async def location_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     user_id, chat_id = ids(update)
     key = zone_at(message.location.latitude, message.location.longitude)
     if key is None:
-        await ui.send(context.bot, chat_id, views.View("I couldn't find a time zone for that place. Type a city instead."))
+        await ui.send(
+            context.bot, chat_id, views.View("I couldn't find a time zone for that place. Type a city instead.")
+        )
         return
     view = await _apply(services(context), user_id, _zone(key))
     await _done(context, chat_id, f"Time zone set to {views.e(key)} from your location.", view)

@@ -1,0 +1,384 @@
+"""A person's progress from their history: streaks, session counts, pain trend, which stretches help.
+
+Pure: records in, numbers and text out. Datetimes are aware UTC; "today" and the person's zone are
+parameters, so the same history always gives the same answer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from fractions import Fraction
+from html import escape
+from zoneinfo import ZoneInfo
+
+from bot.coaching.ratings import Verdict, is_meaningful
+
+# Marks a person sets themselves; a plain "skipped" prompt is not forgiven.
+FORGIVEN_MARKS = frozenset({"rest", "flare"})
+MIN_RATED_SESSIONS = 3
+MIN_TECHNIQUE_SESSIONS = 3
+TREND_DAYS = 7
+MIN_TREND_RATINGS = 2
+ADHERENCE_WEEKS = 4
+MAX_TECHNIQUE_LINES = 8
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+MEANINGFUL_RULE = "a change counts as meaningful at 2 points or 30% or more"
+
+
+@dataclass(frozen=True)
+class RatingRecord:
+    at: datetime  # aware UTC
+    value: int  # 0-10
+    context: str  # "before", "after", "during", "free" or "prompt"
+    session_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: int
+    routine_id: str
+    started_at: datetime  # aware UTC
+    finished_at: datetime | None
+    stopped: bool
+    before: int | None
+    after: int | None
+    outcomes: tuple[tuple[str, str], ...]  # (technique_id, "done" | "skipped" | "hurt"), in step order
+
+
+@dataclass(frozen=True)
+class DayMark:
+    day: date  # the person's local date
+    kind: str  # "rest" or "flare" (forgiven in streaks) or "skipped" (not forgiven)
+
+
+@dataclass(frozen=True)
+class Trend:
+    first_mean: float  # rounded to 0.1: the verdict is judged on the numbers the person sees
+    last_mean: float
+    verdict: Verdict
+    first_start: date
+    last_start: date
+    first_count: int
+    last_count: int
+
+
+@dataclass(frozen=True)
+class TechniqueStats:
+    technique_id: str
+    sessions: int  # sessions where it was done or marked hurting, rated or not
+    average_change: float | None  # mean after - before over `rated_sessions`
+    hurt_count: int
+    hurt_rate: float  # hurt_count / sessions
+    rated_sessions: int = 0
+
+
+@dataclass(frozen=True)
+class Progress:
+    today: date
+    sessions_this_week: int
+    sessions_this_month: int
+    current_streak: int
+    longest_streak: int
+    average_change: float | None
+    rated_sessions: int
+    trend: Trend | None
+    techniques: list[TechniqueStats]
+    missing: str | None
+    total_sessions: int
+    sessions_last_28_days: int
+    first_day: date | None  # the first local day with a rating or a session
+    hurt_marks: dict[str, int]  # every technique ever marked hurting, with how often
+
+
+def local_day(at: datetime, tz: ZoneInfo) -> date:
+    if at.tzinfo is None:
+        # A naive datetime would silently be read in the server's zone.
+        raise ValueError("naive datetime: history records must be aware UTC datetimes")
+    return at.astimezone(tz).date()
+
+
+def format_date(day: date, *, year: bool = True) -> str:
+    """'2 March 2025', independent of the server's locale."""
+    text = f"{day.day} {MONTHS[day.month - 1]}"
+    return f"{text} {day.year}" if year else text
+
+
+def has_done_step(s: SessionRecord) -> bool:
+    return any(outcome == "done" for _, outcome in s.outcomes)
+
+
+def session_days(sessions: Iterable[SessionRecord], tz: ZoneInfo) -> set[date]:
+    """Local dates with at least one session where a step was done."""
+    return {local_day(s.started_at, tz) for s in sessions if has_done_step(s)}
+
+
+def streaks(session_days: set[date], marks: Iterable[DayMark], today: date) -> tuple[int, int]:
+    """(current, longest) runs of days with a session; marked rest or flare days are stepped over.
+
+    Today without a session yet is stepped over too, so yesterday's run still counts this morning.
+    Days after `today` are ignored.
+    """
+    days = {d for d in session_days if d <= today}
+    if not days:
+        return 0, 0
+    forgiven = {m.day for m in marks if m.kind in FORGIVEN_MARKS}
+    run = longest = 0
+    day = min(days)
+    while day <= today:
+        if day in days:
+            run += 1
+            longest = max(longest, run)
+        elif day not in forgiven and day != today:
+            run = 0
+        day += timedelta(days=1)
+    return run, longest
+
+
+def session_change(s: SessionRecord) -> int | None:
+    """After minus before: negative is a drop in pain."""
+    if s.before is None or s.after is None:
+        return None
+    return s.after - s.before
+
+
+def _tenths(values: Sequence[int]) -> Fraction:
+    """The mean rounded half up to 0.1, kept exact."""
+    mean = Fraction(sum(values), len(values))
+    return Fraction(math.floor(mean * 10 + Fraction(1, 2)), 10)
+
+
+def _meaningful(first: Fraction, last: Fraction) -> bool:
+    # is_meaningful only subtracts, divides and compares, so exact fractions keep the 2-point and 30%
+    # edges exact where floats would give 5.3 - 3.3 = 1.9999999999999996.
+    return is_meaningful(first, last)  # type: ignore[arg-type]
+
+
+def pain_trend(ratings: Iterable[RatingRecord], today: date, tz: ZoneInfo) -> Trend | None:
+    """Mean pain in the first week of data against the last 7 days, or None with too few ratings.
+
+    The first week is the first 7-day span holding at least 2 ratings (so one stray early rating does
+    not block the trend forever); the last window starts after it, so no rating is in both.
+    """
+    by_day: dict[date, list[int]] = {}
+    for r in ratings:
+        day = local_day(r.at, tz)
+        if day <= today:
+            by_day.setdefault(day, []).append(r.value)
+    days = sorted(by_day)
+    first: list[int] = []
+    for first_start in days:
+        first = [v for d in days if first_start <= d < first_start + timedelta(days=TREND_DAYS) for v in by_day[d]]
+        if len(first) >= MIN_TREND_RATINGS:
+            break
+    else:
+        return None
+    last_start = max(today - timedelta(days=TREND_DAYS - 1), first_start + timedelta(days=TREND_DAYS))
+    last = [v for d in days if d >= last_start for v in by_day[d]]
+    if len(last) < MIN_TREND_RATINGS:
+        return None
+    a, b = _tenths(first), _tenths(last)
+    if not _meaningful(a, b):
+        verdict = Verdict.same
+    else:
+        verdict = Verdict.better if b < a else Verdict.worse
+    return Trend(float(a), float(b), verdict, first_start, last_start, len(first), len(last))
+
+
+def technique_stats(sessions: Iterable[SessionRecord]) -> list[TechniqueStats]:
+    """Techniques done or marked hurting in at least 3 rated sessions, most helpful (lowest change) first."""
+    seen: dict[str, int] = {}
+    hurt: dict[str, int] = {}
+    changes: dict[str, list[int]] = {}
+    for s in sessions:
+        change = session_change(s)
+        outcomes: dict[str, set[str]] = {}
+        for tid, outcome in s.outcomes:
+            outcomes.setdefault(tid, set()).add(outcome)
+        for tid, kinds in outcomes.items():
+            if not kinds & {"done", "hurt"}:
+                continue
+            seen[tid] = seen.get(tid, 0) + 1
+            if "hurt" in kinds:
+                hurt[tid] = hurt.get(tid, 0) + 1
+            if change is not None:
+                changes.setdefault(tid, []).append(change)
+    stats = [
+        TechniqueStats(
+            technique_id=tid,
+            sessions=seen[tid],
+            average_change=sum(values) / len(values),
+            hurt_count=hurt.get(tid, 0),
+            hurt_rate=hurt.get(tid, 0) / seen[tid],
+            rated_sessions=len(values),
+        )
+        for tid, values in changes.items()
+        if len(values) >= MIN_TECHNIQUE_SESSIONS
+    ]
+    return sorted(
+        stats,
+        key=lambda t: (math.inf if t.average_change is None else t.average_change, t.hurt_rate, t.technique_id),
+    )
+
+
+def hurt_marks(sessions: Iterable[SessionRecord]) -> dict[str, int]:
+    """How many sessions marked each technique as hurting, most often first."""
+    counts: dict[str, int] = {}
+    for s in sessions:
+        for tid in {tid for tid, outcome in s.outcomes if outcome == "hurt"}:
+            counts[tid] = counts.get(tid, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _missing(rated: int, trend: Trend | None) -> str | None:
+    if rated < MIN_RATED_SESSIONS:
+        return f"Rate your pain before and after {MIN_RATED_SESSIONS} sessions to see your trend ({rated} so far)."
+    if trend is None:
+        return (
+            "To compare with your first week I need at least 2 pain ratings in that week "
+            "and 2 in the last 7 days: keep rating your pain."
+        )
+    return None
+
+
+def build_progress(
+    ratings: Sequence[RatingRecord],
+    sessions: Sequence[SessionRecord],
+    marks: Sequence[DayMark],
+    today: date,
+    tz: ZoneInfo,
+    *,
+    week_start: int = 0,
+) -> Progress:
+    """Everything /progress and /report show. `week_start` is a weekday number: 0 is Monday.
+
+    Records dated after `today` (a clock ahead of the person's) are left out of everything.
+    """
+    ratings = [r for r in ratings if local_day(r.at, tz) <= today]
+    sessions = [s for s in sessions if local_day(s.started_at, tz) <= today]
+    counted = [(local_day(s.started_at, tz), s) for s in sessions if has_done_step(s)]
+    week_from = today - timedelta(days=(today.weekday() - week_start) % 7)
+    month_from = today.replace(day=1)
+    four_weeks_from = today - timedelta(days=7 * ADHERENCE_WEEKS - 1)
+    current, longest = streaks({d for d, _ in counted}, marks, today)
+    changes = [c for c in (session_change(s) for s in sessions) if c is not None]
+    trend = pain_trend(ratings, today, tz)
+    days = [local_day(r.at, tz) for r in ratings] + [local_day(s.started_at, tz) for s in sessions]
+    return Progress(
+        today=today,
+        sessions_this_week=sum(1 for d, _ in counted if d >= week_from),
+        sessions_this_month=sum(1 for d, _ in counted if d >= month_from),
+        current_streak=current,
+        longest_streak=longest,
+        average_change=sum(changes) / len(changes) if changes else None,
+        rated_sessions=len(changes),
+        trend=trend,
+        techniques=technique_stats(sessions),
+        missing=_missing(len(changes), trend),
+        total_sessions=len(counted),
+        sessions_last_28_days=sum(1 for d, _ in counted if d >= four_weeks_from),
+        first_day=min(days, default=None),
+        hurt_marks=hurt_marks(sessions),
+    )
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
+def times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def change_phrase(change: float) -> str:
+    """'1.2 points lower' for a change of -1.2 (after minus before)."""
+    rounded = round(abs(change), 1)
+    if rounded == 0:
+        return "no different"
+    unit = "point" if rounded == 1 else "points"
+    return f"{rounded:.1f} {unit} {'lower' if change < 0 else 'higher'}"
+
+
+def trend_sentence(t: Trend, today: date) -> str:
+    """The trend in plain words with the meaningful-change rule (no HTML)."""
+    if t.last_start <= today - timedelta(days=TREND_DAYS - 1):
+        recent = "the last 7 days"
+    else:
+        # Young data: the last window starts after the first week, so it is shorter.
+        recent = f"the days since {format_date(t.last_start, year=False)}"
+    means = f"it averaged {t.first_mean:.1f} then and {t.last_mean:.1f} in {recent}"
+    if t.verdict is Verdict.better:
+        return f"Compared with your first week, your pain is lower: {means}, a meaningful drop ({MEANINGFUL_RULE})."
+    if t.verdict is Verdict.worse:
+        return (
+            f"Compared with your first week, your pain is higher: {means}, a meaningful rise ({MEANINGFUL_RULE}). "
+            "Go gently, try the Relax routine, and check in with a clinician if it keeps rising."
+        )
+    return (
+        f"Compared with your first week, your pain is about the same: {means}, "
+        f"within normal ups and downs ({MEANINGFUL_RULE})."
+    )
+
+
+def adherence_line(p: Progress) -> str:
+    """Sessions per week and streaks in one sentence, for /report."""
+    per_week = p.sessions_last_28_days / ADHERENCE_WEEKS
+    return (
+        f"{per_week:.1f} sessions a week over the last {ADHERENCE_WEEKS} weeks "
+        f"({p.sessions_this_week} this week, {p.total_sessions} in all); "
+        f"current streak {_days(p.current_streak)}, longest {_days(p.longest_streak)}."
+    )
+
+
+def progress_text(p: Progress, technique_titles: dict[str, str]) -> str:
+    """The /progress message (Telegram HTML)."""
+
+    def e(text: str) -> str:
+        return escape(text, quote=False)
+
+    lines = ["<b>Your progress</b>"]
+    lines.append(f"• Sessions: <b>{p.sessions_this_week}</b> this week, <b>{p.sessions_this_month}</b> this month.")
+    if p.current_streak:
+        lines.append(f"• Streak: <b>{_days(p.current_streak)}</b> in a row (longest {_days(p.longest_streak)}).")
+    elif p.longest_streak:
+        lines.append(f"• Streak: a session today starts a new one (longest {_days(p.longest_streak)}).")
+    if p.longest_streak:
+        lines.append("  Rest and flare days you mark don't break a streak.")
+    if p.average_change is not None:
+        sessions = "session" if p.rated_sessions == 1 else "sessions"
+        lines.append(
+            f"• Pain after a session: {e(change_phrase(p.average_change))} than before on average "
+            f"({p.rated_sessions} rated {sessions})."
+        )
+    if p.trend is not None:
+        lines.append(f"• {e(trend_sentence(p.trend, p.today))}")
+    if p.techniques:
+        lines.append("\n<b>Which stretches help you</b>")
+        for t in p.techniques[:MAX_TECHNIQUE_LINES]:
+            title = e(technique_titles.get(t.technique_id, t.technique_id))
+            change = e(change_phrase(t.average_change)) if t.average_change is not None else "no rated sessions"
+            hurt = f"; marked as hurting {t.hurt_count} of {t.sessions} times" if t.hurt_count else ""
+            lines.append(f"• {title}: {change} on average ({t.rated_sessions} rated sessions){hurt}.")
+        if len(p.techniques) > MAX_TECHNIQUE_LINES:
+            lines.append(f"…and {len(p.techniques) - MAX_TECHNIQUE_LINES} more.")
+        lines.append("Averages show what tends to go with less pain for you, not what causes it.")
+    if p.missing:
+        lines.append(f"\n<i>{e(p.missing)}</i>")
+    elif p.total_sessions:
+        lines.append("\nKeep going gently.")
+    return "\n".join(lines)

@@ -1,0 +1,333 @@
+"""Rendered files: the progress chart as an image, the one-page PDF and its words, CSV and JSON exports."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import re
+import struct
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from bot.coaching.progress import Progress, RatingRecord, SessionRecord, adherence_line, build_progress
+from bot.reports import (
+    AFTER_COLOUR,
+    BEFORE_COLOUR,
+    CSV_COLUMNS,
+    export_csv,
+    export_json,
+    progress_chart,
+    report_lines,
+    report_pdf,
+)
+from tests.history import BERLIN, TODAY, UTC_ZONE, at, ratings_of, seeded_marks, session, sixty_days
+
+TITLES = {"pelvic-circles": "Lying pelvic circles", "hip-hike": "Lying hip hike", "clamshell": "Clamshells"}
+FLAGS = [
+    (datetime(2025, 2, 3, 10, tzinfo=UTC), "bladder_bowel,fever", "checked"),
+    (datetime(2025, 2, 20, 23, 30, tzinfo=UTC), "injury", None),
+]
+
+
+def history() -> tuple[list[RatingRecord], list[SessionRecord]]:
+    sessions = sixty_days()
+    return [*ratings_of(sessions), RatingRecord(at(TODAY, 8), 5, "prompt")], sessions
+
+
+def chart(ratings: list[RatingRecord], sessions: list[SessionRecord]) -> bytes:
+    return progress_chart(ratings, sessions, TODAY, UTC_ZONE)
+
+
+def pixels(png: bytes) -> np.ndarray:
+    return (imread(io.BytesIO(png), format="png")[:, :, :3] * 255).round().astype(int)
+
+
+def distinct_colours(png: bytes) -> int:
+    rgb = pixels(png)
+    return len(np.unique(rgb[:, :, 0] << 16 | rgb[:, :, 1] << 8 | rgb[:, :, 2]))
+
+
+@functools.cache
+def seeded_chart() -> bytes:
+    return chart(*history())
+
+
+def count_colour(png: bytes, colour: str) -> int:
+    rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    return int(np.all(pixels(png) == rgb, axis=2).sum())
+
+
+# ---------------------------------------------------------------- chart
+
+
+def test_chart_is_a_png_of_1000_by_700() -> None:
+    png = seeded_chart()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", png[16:24]) == (1000, 700)
+    assert pixels(png).shape == (700, 1000, 3)
+
+
+def test_chart_shows_the_series_in_their_colours() -> None:
+    png = seeded_chart()
+    assert distinct_colours(png) > 50
+    assert count_colour(png, BEFORE_COLOUR) > 500
+    assert count_colour(png, AFTER_COLOUR) > 500
+
+
+def test_chart_is_reproducible_and_changes_with_the_data() -> None:
+    ratings, sessions = history()
+    png = chart(ratings, sessions)
+    assert chart(ratings, sessions) == png
+    assert b"Software" not in png  # no version stamp, so an upgrade alone does not change the bytes
+    higher = [RatingRecord(r.at, min(10, r.value + 3), r.context, r.session_id) for r in ratings]
+    assert chart(higher, sessions) != png
+    assert chart(ratings, sessions[:-5]) != png  # fewer session days shaded
+
+
+def test_ratings_outside_the_window_do_not_change_the_chart() -> None:
+    ratings, sessions = history()
+    old = RatingRecord(at(TODAY - timedelta(days=45)), 10, "free")
+    assert chart([*ratings, old], sessions) == chart(ratings, sessions)
+
+
+def test_an_empty_chart_still_renders() -> None:
+    png = chart([], [])
+    assert struct.unpack(">II", png[16:24]) == (1000, 700)
+    assert distinct_colours(png) > 10  # axes and the "No ratings yet" text
+    assert count_colour(png, BEFORE_COLOUR) == 0
+    assert png != seeded_chart()
+
+
+def test_chart_days_follow_the_zone() -> None:
+    # 23:30 UTC on the last day of the window is already tomorrow in Berlin: off the chart there.
+    late = [RatingRecord(datetime(2025, 3, 2, 23, 30, tzinfo=UTC), 5, "before")]
+    assert count_colour(progress_chart(late, [], TODAY, UTC_ZONE), BEFORE_COLOUR) > 0
+    assert count_colour(progress_chart(late, [], TODAY, BERLIN), BEFORE_COLOUR) == 0
+
+
+# ---------------------------------------------------------------- one-page report
+
+
+def seeded_progress() -> Progress:
+    ratings, sessions = history()
+    return build_progress(ratings, sessions, seeded_marks(), TODAY, UTC_ZONE)
+
+
+def lines(progress: Progress, red_flags: list[tuple[datetime, str, str | None]] = FLAGS) -> list[str]:
+    return report_lines(
+        name="Alex",
+        progress=progress,
+        technique_titles=TITLES,
+        red_flags=red_flags,
+        adherence=adherence_line(progress),
+        generated=TODAY,
+        tz=BERLIN,
+    )
+
+
+def pdf(progress: Progress, name: str = "Alex", red_flags: list[tuple[datetime, str, str | None]] = FLAGS) -> bytes:
+    return report_pdf(
+        name=name,
+        progress=progress,
+        chart_png=seeded_chart(),
+        technique_titles=TITLES,
+        red_flags=red_flags,
+        adherence=adherence_line(progress),
+        generated=TODAY,
+        tz=BERLIN,
+    )
+
+
+def page_count(document: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", document))
+
+
+def test_report_lines_say_what_a_clinician_needs() -> None:
+    text = lines(seeded_progress())
+    assert text[0] == "Limber summary for Alex"
+    assert text[1] == "Period: 2 January 2025 to 2 March 2025. The chart shows the last 30 days."
+    assert text[-1] == "Not medical advice. Generated by Limber on 2 March 2025."
+    joined = "\n".join(text)
+    # The prompt rating of 5 today: (39 + 5) / 12 = 3.67 -> 3.7 against 5.1; 1.4 points is 27%: the same.
+    assert "your pain is about the same: it averaged 5.1 then and 3.7 in the last 7 days" in joined
+    assert "2 points or 30%" in joined
+    assert (
+        "• 6.2 sessions a week over the last 4 weeks (6 this week, 57 in all); current streak 8 days, longest 49 days."
+        in text
+    )
+    helped = text.index("Stretches that seemed to help (lowest average change in pain)")
+    assert text[helped + 1 : helped + 4] == [
+        "• Lying hip hike: 2.0 points lower on average over 27 rated sessions",
+        "• Clamshells: 1.5 points lower on average over 28 rated sessions",
+        "• Lying pelvic circles: 1.5 points lower on average over 51 rated sessions",
+    ]
+    assert text[text.index("Stretches marked as hurting") + 1] == "• Clamshells: marked as hurting twice"
+    flags = text.index("Red-flag answers")
+    # Newest first, on Berlin dates: 23:30 UTC on 20 February is the 21st there.
+    assert text[flags + 1 : flags + 3] == [
+        "• 21 February 2025: pain after a fall, accident or injury (not cleared)",
+        "• 3 February 2025: changes in bladder or bowel control; a fever or feeling hot and shivery with back pain "
+        "(cleared: has been checked)",
+    ]
+
+
+def test_report_lines_with_no_history() -> None:
+    empty = build_progress([], [], [], TODAY, UTC_ZONE)
+    text = lines(empty, red_flags=[])
+    assert text[1] == "No ratings or sessions recorded up to 2 March 2025."
+    assert "• Rate your pain before and after 3 sessions to see your trend (0 so far)." in text
+    assert text[text.index("Stretches marked as hurting") + 1] == "• None."
+    assert text[text.index("Red-flag answers") + 1] == "• None recorded."
+
+
+def test_report_lists_at_most_four_red_flags() -> None:
+    many = [(datetime(2025, 2, day, 9, tzinfo=UTC), "fever", None) for day in range(1, 8)]
+    text = lines(seeded_progress(), red_flags=many)
+    flags = text.index("Red-flag answers")
+    assert text[flags + 1].startswith("• 7 February 2025")
+    assert text[flags + 5] == "• and 3 earlier"
+
+
+def test_report_pdf_is_one_a4_page() -> None:
+    document = pdf(seeded_progress())
+    assert document.startswith(b"%PDF-")
+    assert document.rstrip().endswith(b"%%EOF")
+    assert page_count(document) == 1
+    assert re.search(rb"/MediaBox\s*\[\s*0 0 595\.44 841\.68\s*\]", document)
+
+
+def test_report_pdf_stays_one_page_with_too_much_to_say() -> None:
+    many = [
+        (datetime(2025, 2, day, 9, tzinfo=UTC), "bladder_bowel,saddle,both_legs,fever,injury", None)
+        for day in range(1, 28)
+    ]
+    document = pdf(seeded_progress(), name="A" * 200, red_flags=many)
+    assert page_count(document) == 1
+
+
+@pytest.mark.parametrize("name", ["Alex 😀", "Sam $\\frac{1", "", "李"])
+def test_report_pdf_takes_any_name(name: str) -> None:
+    # Warnings are errors here: a missing glyph or a broken "$...$" would fail the test.
+    assert page_count(pdf(seeded_progress(), name=name)) == 1
+
+
+def test_report_pdf_changes_with_the_name() -> None:
+    assert pdf(seeded_progress(), name="Alex") != pdf(seeded_progress(), name="Sam")
+
+
+# ---------------------------------------------------------------- exports
+
+
+def export_history() -> tuple[list[RatingRecord], list[SessionRecord]]:
+    sessions = [
+        session(7, date(2025, 3, 1), before=6, after=4, outcomes=[("pelvic-circles", "done"), ("clamshell", "hurt")]),
+        SessionRecord(
+            8, "relax", datetime(2025, 3, 2, 9, tzinfo=UTC), None, True, 5, None, (("pelvic-tilt", "skipped"),)
+        ),
+    ]
+    return [*ratings_of(sessions), RatingRecord(datetime(2025, 2, 28, 20, tzinfo=UTC), 3, "free")], sessions
+
+
+def test_export_csv_round_trips() -> None:
+    ratings, sessions = export_history()
+    rows = list(csv.DictReader(io.StringIO(export_csv(ratings=ratings, sessions=sessions).decode("utf-8"))))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert [r["record"] for r in rows] == ["rating"] * 4 + ["session", "step", "step", "session", "step"]
+    free = rows[0]
+    assert datetime.fromisoformat(free["at_utc"]) == datetime(2025, 2, 28, 20, tzinfo=UTC)
+    assert (free["value"], free["context"], free["session_id"], free["technique_id"]) == ("3", "free", "", "")
+    assert [(r["value"], r["context"], r["session_id"]) for r in rows[1:4]] == [
+        ("6", "before", "7"),
+        ("4", "after", "7"),
+        ("5", "before", "8"),
+    ]
+    first, steps = rows[4], rows[5:7]
+    assert (first["session_id"], first["routine_id"], first["stopped"]) == ("7", "hips", "false")
+    assert datetime.fromisoformat(first["at_utc"]) == sessions[0].started_at
+    assert datetime.fromisoformat(first["finished_at_utc"]) == sessions[0].finished_at
+    assert [(s["step_index"], s["technique_id"], s["outcome"], s["session_id"]) for s in steps] == [
+        ("0", "pelvic-circles", "done", "7"),
+        ("1", "clamshell", "hurt", "7"),
+    ]
+    assert (steps[0]["at_utc"], steps[0]["value"]) == ("", "")
+    stopped = rows[7]
+    assert (stopped["stopped"], stopped["finished_at_utc"], stopped["routine_id"]) == ("true", "", "relax")
+
+
+def test_export_csv_with_nothing() -> None:
+    assert export_csv(ratings=[], sessions=[]).decode("utf-8") == ",".join(CSV_COLUMNS) + "\r\n"
+
+
+def test_export_json_round_trips() -> None:
+    ratings, sessions = export_history()
+    exported = datetime(2025, 3, 2, 12, 0, tzinfo=UTC)
+    raw = export_json(
+        user={"id": 42, "first_name": "Zoë", "created_at": datetime(2025, 1, 1, 8, tzinfo=UTC)},
+        ratings=ratings,
+        sessions=sessions,
+        red_flags=FLAGS,
+        preferences={"timezone": "Europe/Berlin", "level": "beginner"},
+        exported_at=exported,
+    )
+    assert "Zoë" in raw.decode("utf-8")  # readable, not \u-escaped
+    data = json.loads(raw)
+    assert list(data) == ["exported_at", "user", "preferences", "ratings", "sessions", "red_flags"]
+    assert datetime.fromisoformat(data["exported_at"]) == exported
+    assert data["user"] == {"id": 42, "first_name": "Zoë", "created_at": "2025-01-01T08:00:00+00:00"}
+    assert data["preferences"] == {"timezone": "Europe/Berlin", "level": "beginner"}
+    assert [(r["value"], r["context"], r["session_id"]) for r in data["ratings"]] == [
+        (3, "free", None),
+        (6, "before", 7),
+        (4, "after", 7),
+        (5, "before", 8),
+    ]
+    assert [datetime.fromisoformat(r["at"]) for r in data["ratings"]] == sorted(r.at for r in ratings)
+    first, second = data["sessions"]
+    assert first == {
+        "id": 7,
+        "routine_id": "hips",
+        "started_at": "2025-03-01T09:00:00+00:00",
+        "finished_at": "2025-03-01T09:12:00+00:00",
+        "stopped": False,
+        "before": 6,
+        "after": 4,
+        "steps": [
+            {"index": 0, "technique_id": "pelvic-circles", "outcome": "done"},
+            {"index": 1, "technique_id": "clamshell", "outcome": "hurt"},
+        ],
+    }
+    assert (second["finished_at"], second["stopped"], second["after"]) == (None, True, None)
+    assert data["red_flags"] == [
+        {"at": "2025-02-03T10:00:00+00:00", "categories": ["bladder_bowel", "fever"], "cleared_reason": "checked"},
+        {"at": "2025-02-20T23:30:00+00:00", "categories": ["injury"], "cleared_reason": None},
+    ]
+
+
+def test_export_json_refuses_what_it_cannot_write() -> None:
+    with pytest.raises(TypeError, match="set"):
+        export_json(
+            user={"x": {1}},
+            ratings=[],
+            sessions=[],
+            red_flags=[],
+            preferences={},
+            exported_at=datetime(2025, 3, 2, tzinfo=UTC),
+        )
+
+
+def test_a_long_name_is_shortened_in_the_title() -> None:
+    progress = build_progress([], [], [], TODAY, UTC_ZONE)
+    title = report_lines(
+        name="  Alexandra\nKonstantinopoulou-Papadopoulou the Third ",
+        progress=progress,
+        technique_titles={},
+        red_flags=[],
+        adherence="",
+        generated=TODAY,
+    )[0]
+    assert title == "Limber summary for Alexandra Konstantinopoulou-Pap…"
