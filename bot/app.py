@@ -19,7 +19,22 @@ from bot import callbacks as cb
 from bot import flow, views
 from bot.clock import Clock, SystemClock
 from bot.filters import PAIN_RATING_TEXT, RED_FLAG_TEXT
-from bot.handlers import cancel, daily, errors, fallback, membership, ratings, reminders, safety, start, stretch, users
+from bot.handlers import (
+    cancel,
+    daily,
+    errors,
+    fallback,
+    membership,
+    privacy,
+    progress,
+    ratings,
+    reminders,
+    safety,
+    settings,
+    start,
+    stretch,
+    users,
+)
 from bot.prompts import prompt_job
 from bot.ratelimit import FanoutLimiter
 from bot.services import Services
@@ -46,7 +61,12 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("safety", start.safety, filters=new_message))
     app.add_handler(CommandHandler("stretch", stretch.stretch, filters=new_message))
     app.add_handler(CommandHandler("cancel", cancel.cancel, filters=new_message))
-    app.add_handler(CommandHandler(["reminders", "settings"], reminders.reminders, filters=new_message))
+    app.add_handler(CommandHandler("reminders", reminders.reminders, filters=new_message))
+    app.add_handler(CommandHandler("settings", settings.settings, filters=new_message))
+    app.add_handler(CommandHandler("progress", progress.progress, filters=new_message))
+    app.add_handler(CommandHandler("report", progress.report, filters=new_message))
+    app.add_handler(CommandHandler("export", progress.export, filters=new_message))
+    app.add_handler(CommandHandler("delete", privacy.delete, filters=new_message))
     app.add_handler(CommandHandler("pause", reminders.pause, filters=new_message))
     app.add_handler(CommandHandler("resume", reminders.resume, filters=new_message))
 
@@ -59,6 +79,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(start.nav_pressed, pattern=cb.of_kind(cb.NavPress)))
     app.add_handler(CallbackQueryHandler(reminders.reminder_pressed, pattern=cb.of_kind(cb.ReminderPress)))
     app.add_handler(CallbackQueryHandler(daily.prompt_pressed, pattern=cb.of_kind(cb.PromptPress)))
+    app.add_handler(CallbackQueryHandler(settings.setting_pressed, pattern=cb.of_kind(cb.SettingPress)))
+    app.add_handler(CallbackQueryHandler(privacy.delete_pressed, pattern=cb.of_kind(cb.DeletePress)))
     app.add_handler(CallbackQueryHandler(fallback.unknown_button))  # forged, stale versions, anything else
 
     # Free text, most urgent first: a warning sign, then a pain rating, then anything else.

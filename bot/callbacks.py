@@ -86,8 +86,40 @@ class PromptPress:
     action: str
 
 
-Press = StepPress | RatePress | RoutinePress | ContinuePress | SafetyPress | NavPress | ReminderPress | PromptPress
-NAV_TARGETS = ("menu", "help", "safety", "reminders")
+@dataclass(frozen=True)
+class DeletePress:
+    """Erasing the person's data: stage 1 asks again, stage 2 (with stage 1's code) erases, 0 keeps it."""
+
+    stage: int
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class SettingPress:
+    """A personal setting: focus routine ("f"), session length ("l"), level ("v"); or skip-reason ("d")."""
+
+    key: str
+    value: str
+
+
+Press = (
+    StepPress
+    | RatePress
+    | RoutinePress
+    | ContinuePress
+    | SafetyPress
+    | NavPress
+    | ReminderPress
+    | PromptPress
+    | DeletePress
+    | SettingPress
+)
+SETTING_VALUES = {
+    "l": ("short", "normal", "long"),
+    "v": ("gentle", "beginner", "intermediate"),
+    "d": ("rest", "flare"),
+}
+NAV_TARGETS = ("menu", "help", "safety", "reminders", "settings")
 _REMINDER_ARGS = {
     "o": re.compile(r"^[01]$"),
     "h": re.compile(r"^(?:[01][0-9]|2[0-3])[0-5][0-9]$|^x$"),
@@ -117,6 +149,10 @@ def encode(press: Press) -> str:
             parts = ["t", action, arg]
         case PromptPress(prompt_id, action):
             parts = ["p", str(prompt_id), action]
+        case DeletePress(stage, code):
+            parts = ["x", str(stage)] + ([code] if stage == 2 else [])
+        case SettingPress(key, value):
+            parts = ["g", key, value]
     data = ":".join([VERSION, *parts])
     assert len(data.encode()) <= 64, data
     return data
@@ -196,6 +232,20 @@ def _prompt(args: list[str]) -> Press | None:
     return None if p is None or action not in PROMPT_ACTIONS else PromptPress(p, action)
 
 
+def _delete(args: list[str]) -> Press | None:
+    if args in (["0"], ["1"]):
+        return DeletePress(int(args[0]))
+    stage, code = args
+    return DeletePress(2, code) if stage == "2" and _CODE.match(code) else None
+
+
+def _setting(args: list[str]) -> Press | None:
+    key, value = args
+    if key == "f":
+        return SettingPress(key, value) if _ID.match(value) and len(value) <= 40 else None
+    return SettingPress(key, value) if value in SETTING_VALUES.get(key, ()) else None
+
+
 _PARSERS: dict[str, Callable[[list[str]], Press | None]] = {
     "s": _step,
     "r": _rate,
@@ -205,6 +255,8 @@ _PARSERS: dict[str, Callable[[list[str]], Press | None]] = {
     "n": _nav,
     "t": _reminder,
     "p": _prompt,
+    "x": _delete,
+    "g": _setting,
 }
 
 

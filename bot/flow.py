@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.exc import IntegrityError
 from telegram import Bot
 
-from bot import ui, views
-from bot.coaching.plan import PlannedStep, build_plan, estimate_minutes
+from bot import history, ui, views
+from bot.coaching.adapt import adapt, flare_suggested, planned_steps, recent_values
+from bot.coaching.plan import PlannedStep, estimate_minutes, fit_length, within_level
 from bot.coaching.session import OUTCOMES, Position, Status, StepAction, after_rating, after_step, summarize
 from bot.coaching.timer import Phase, seconds_to_phase_end, timer_phases, timer_view
 from bot.services import Services
@@ -22,6 +23,7 @@ from storage import repo
 from storage.models import RoutineSession
 
 log = logging.getLogger(__name__)
+FLARE_ROUTINE = "relax"
 
 
 # Acknowledges the person's action (answers the button press) once the outcome is committed.
@@ -51,7 +53,9 @@ def current_view(svc: Services, session: RoutineSession, note: str = "") -> view
     plan = plan_of(session)
     match Status(session.status):
         case Status.rating_before:
-            return views.rating_before(session.id, title_of(svc, session.routine_id), len(plan), estimate_minutes(plan))
+            return views.rating_before(
+                session.id, title_of(svc, session.routine_id), len(plan), estimate_minutes(plan), note=note
+            )
         case Status.rating_after:
             return views.rating_after(session.id, session.stopped)
         case _:
@@ -81,10 +85,30 @@ async def show_current(bot: Bot, svc: Services, chat_id: int, session: RoutineSe
     session.message_id = message.message_id
 
 
+async def personal_plan(svc: Services, user_id: int, routine_id: str) -> tuple[list[PlannedStep], list[str]]:
+    """The routine as this person should do it today, and a sentence for every way it differs."""
+    data = await history.load(svc, user_id)
+    routine = svc.library.routines[routine_id]
+    ids, too_hard = within_level(list(routine.techniques), svc.library, data.prefs.level)
+    adapted = adapt(
+        routine_id,
+        ids,
+        svc.library.techniques,
+        data.sessions,
+        today_pain=None,
+        recent_ratings=data.ratings,
+        today=data.today(svc.clock.now()),
+        tz=data.tz,
+    )
+    notes = [f"Left out {svc.library.techniques[t].title}: above your level ({data.prefs.level})." for t in too_hard]
+    steps = fit_length(planned_steps(adapted, svc.library.techniques), data.prefs.session_length, svc.library)
+    return steps, notes + adapted.notes
+
+
 async def begin(bot: Bot, svc: Services, *, chat_id: int, user_id: int, routine_id: str) -> bool:
     """Open a session for a routine and ask for the pain rating; False if one is already open."""
-    routine = svc.library.routines[routine_id]
-    plan = [s.to_json() for s in build_plan(routine, svc.library)]
+    steps, notes = await personal_plan(svc, user_id, routine_id)
+    plan = [s.to_json() for s in steps]
     try:
         async with svc.db.transaction() as db:
             if await repo.open_session(db, user_id=user_id) is not None:
@@ -95,7 +119,7 @@ async def begin(bot: Bot, svc: Services, *, chat_id: int, user_id: int, routine_
             await prompt_repo.remember_routine(db, user_id=user_id, routine_id=routine_id)
     except IntegrityError:
         return False  # another update opened one at the same moment
-    await show_current(bot, svc, chat_id, session)
+    await show_current(bot, svc, chat_id, session, note="\n".join(views.e(n) for n in notes))
     return True
 
 
@@ -210,8 +234,12 @@ async def rate_session(
         await ui.edit(bot, chat_id, live_message, views.View(rated))
     if nxt.status is Status.finished:
         await send_summary(bot, svc, chat_id, session)
-    else:
-        await show_current(bot, svc, chat_id, session)
+        return True
+    await show_current(bot, svc, chat_id, session)
+    if value is not None and session.routine_id != FLARE_ROUTINE and FLARE_ROUTINE in svc.library.routines:
+        data = await history.load(svc, user_id)
+        if flare_suggested(value, recent_values(data.ratings, data.today(svc.clock.now()), data.tz)):
+            await ui.send(bot, chat_id, views.flare_offer(title_of(svc, session.routine_id), session_id))
     return True
 
 

@@ -43,10 +43,14 @@ def clip(text: str, limit: int = 40) -> str:
 COMMANDS: list[tuple[str, str]] = [
     ("stretch", "Start a guided routine, e.g. /stretch hips"),
     ("reminders", "Daily prompts: on or off, time, days, time zone"),
-    ("settings", "Your settings"),
+    ("progress", "Your pain chart, streaks and what helps"),
+    ("settings", "Focus, session length and level"),
     ("pause", "Pause daily prompts"),
     ("resume", "Resume daily prompts"),
     ("cancel", "Stop what is going on (a routine or a question)"),
+    ("report", "A one-page summary for your physio or doctor"),
+    ("export", "Download everything stored about you"),
+    ("delete", "Erase everything stored about you"),
     ("safety", "When to stop and get medical help"),
     ("help", "What I can do"),
     ("start", "Welcome and how Limber works"),
@@ -168,9 +172,10 @@ def rating_buttons(session_id: int, when: str) -> list[list[Button]]:
     ]
 
 
-def rating_before(session_id: int, title: str, step_count: int, minutes: int) -> View:
+def rating_before(session_id: int, title: str, step_count: int, minutes: int, *, note: str = "") -> View:
+    changed = f"<i>Made for you today:</i>\n{note}\n\n" if note else ""
     return View(
-        f"<b>{e(title)}</b>: {step_count} steps, about {minutes} min.\n\n"
+        f"<b>{e(title)}</b>: {step_count} steps, about {minutes} min.\n\n{changed}"
         "Before we start: how is your pain right now, from 0 (none) to 10 (worst imaginable)? "
         "Tap a number or type it.",
         rating_buttons(session_id, "b"),
@@ -488,3 +493,84 @@ def paused_prompts(next_at: datetime | None, tz_key: str, paused: bool) -> View:
         return View("⏸ Daily prompts are paused. /resume brings them back.", [NAV_ROW])
     nxt = f" Next: {when(next_at, tz_key)}." if next_at else " (Daily prompts are off: /reminders to set them up.)"
     return View(f"▶ Daily prompts are on again.{nxt}", [NAV_ROW])
+
+
+# --- settings, deletion ---------------------------------------------------------------------------
+
+LENGTHS = {"short": "Short (up to 4 steps)", "normal": "Normal", "long": "Long (holds 25% longer)"}
+LEVELS = {"gentle": "Gentle", "beginner": "Beginner", "intermediate": "Intermediate"}
+
+
+def settings(library: Library, *, routine_id: str | None, length: str, level: str, note: str = "") -> View:
+    focus = library.routines[routine_id].title if routine_id in library.routines else "none yet (Quick)"
+    text = (
+        (f"{note}\n\n" if note else "")
+        + "<b>Your settings</b>\n"
+        + f"• Focus (what daily prompts offer): {e(focus)}\n"
+        + f"• Session length: {e(LENGTHS.get(length, length))}\n"
+        + f"• Level: {e(LEVELS.get(level, level))}\n"
+        + "• Language: English (the only one so far)"
+    )
+
+    def g(label: str, key: str, value: str, current: str | None) -> Button:
+        return Button(("• " if value == current else "") + label, cb.encode(cb.SettingPress(key, value)))
+
+    focus_rows = [
+        [g(r.title, "f", r.id, routine_id) for r in library.routines_in_order()[i : i + 2]]
+        for i in range(0, len(library.routines), 2)
+    ]
+    return View(
+        text,
+        [
+            *focus_rows,
+            [g(v.split(" (")[0], "l", k, length) for k, v in LENGTHS.items()],
+            [g(v, "v", k, level) for k, v in LEVELS.items()],
+            [Button("⏰ Daily prompts…", cb.encode(cb.NavPress("reminders")))],
+        ],
+    )
+
+
+def delete_ask() -> View:
+    return View(
+        "🗑 <b>Delete everything Limber stores about you?</b>\n"
+        "Your ratings, sessions, steps, reminders, settings and safety answers will be erased for good. "
+        "You can /export them first.",
+        [
+            [Button("Yes, continue…", cb.encode(cb.DeletePress(1)))],
+            [Button("No, keep my data", cb.encode(cb.DeletePress(0)))],
+        ],
+    )
+
+
+def delete_confirm(code: str) -> View:
+    return View(
+        "This cannot be undone. Erase all your data now?",
+        [
+            [Button("🗑 Erase everything", cb.encode(cb.DeletePress(2, code)))],
+            [Button("Cancel", cb.encode(cb.DeletePress(0)))],
+        ],
+    )
+
+
+DELETED = "Done: everything Limber stored about you has been erased. If you write again, you start afresh."
+KEPT = "Nothing was deleted."
+
+
+def flare_offer(title: str, session_id: int) -> View:
+    return View(
+        f"Your pain is 2 or more points above your recent average. On a day like this a gentler routine may suit "
+        f"you better. Switch from <b>{e(title)}</b> to <b>Relax</b>, or just carry on below.",
+        [[Button("🌿 Switch to Relax", cb.encode(cb.RoutinePress("relax", session_id)))]],
+    )
+
+
+def skip_reason() -> View:
+    return View(
+        "Skipped for today. Was it a planned rest day or a flare-up? Either keeps your streak going.",
+        [
+            [
+                Button("😌 Rest day", cb.encode(cb.SettingPress("d", "rest"))),
+                Button("🔥 Flare-up", cb.encode(cb.SettingPress("d", "flare"))),
+            ]
+        ],
+    )

@@ -65,6 +65,7 @@ class Preferences(SQLModel, table=True):
     )
     timezone: str = Field(default="UTC", max_length=64)
     level: str = Field(default="beginner", max_length=16)
+    session_length: str = Field(default="normal", max_length=8)  # short / normal / long
     reminders_on: bool = Field(default=False)
     reminder_time: str | None = Field(default=None, max_length=5)  # local "HH:MM"
     reminder_days: int = Field(default=0b1111111)  # bit 0 is Monday
@@ -167,4 +168,17 @@ class Prompt(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     message_id: int | None = Field(default=None, sa_type=BigInteger)
     response: str | None = Field(default=None, max_length=10)  # started / snoozed / skipped
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class DayMark(SQLModel, table=True):
+    """A local day the person marked: a planned rest or a flare (streaks forgive both), or a plain skip."""
+
+    __tablename__ = "day_marks"
+    __table_args__ = (UniqueConstraint("user_id", "day", name="uq_day_marks_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _user_fk()
+    day: date
+    kind: str = Field(max_length=8)  # rest / flare / skipped
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

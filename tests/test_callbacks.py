@@ -23,6 +23,11 @@ PRESSES: list[cb.Press] = [
     cb.ReminderPress("y", "6"),
     cb.PromptPress(42, "z"),
     cb.PromptPress(42, "10"),
+    cb.DeletePress(1),
+    cb.DeletePress(2, "0badf00d"),
+    cb.SettingPress("f", "low-back"),
+    cb.SettingPress("l", "short"),
+    cb.SettingPress("d", "flare"),
 ]
 
 

@@ -59,3 +59,34 @@ def step_seconds(step: PlannedStep) -> int:
 
 def estimate_minutes(steps: list[PlannedStep]) -> int:
     return max(1, math.ceil(sum(step_seconds(s) for s in steps) / 60))
+
+
+LEVELS = ("gentle", "beginner", "intermediate")
+SHORT_STEPS = 4
+LONG_FACTOR = 1.25
+
+
+def within_level(technique_ids: list[str], library: Library, level: str) -> tuple[list[str], list[str]]:
+    """The techniques at or below the person's level, and those left out; never an empty routine."""
+    rank = LEVELS.index(level) if level in LEVELS else len(LEVELS) - 1
+    kept = [t for t in technique_ids if LEVELS.index(library.techniques[t].level.value) <= rank]
+    if not kept:
+        kept = [min(technique_ids, key=lambda t: LEVELS.index(library.techniques[t].level.value))]
+    return kept, [t for t in technique_ids if t not in kept]
+
+
+def fit_length(steps: list[PlannedStep], length: str, library: Library) -> list[PlannedStep]:
+    """Short: the first few steps. Long: holds a quarter longer, never past the content's cap."""
+    if length == "short":
+        return steps[:SHORT_STEPS]
+    if length != "long":
+        return steps
+    longer = []
+    for step in steps:
+        technique = library.techniques.get(step.technique_id)
+        if step.hold_seconds and technique is not None:
+            cap = technique.max_hold_seconds or step.hold_seconds
+            hold = min(cap, max(step.hold_seconds, round(step.hold_seconds * LONG_FACTOR / 5) * 5))
+            step = PlannedStep(**{**step.to_json(), "hold_seconds": hold})
+        longer.append(step)
+    return longer

@@ -13,8 +13,8 @@ from bot import flow, ui, views
 from bot.handlers import ids
 from bot.prompts import DEFAULT_ROUTINE
 from bot.services import services
+from storage import history, repo
 from storage import prompts as prompt_repo
-from storage import repo
 
 SNOOZE = {"z": timedelta(minutes=20), "h": timedelta(hours=1)}
 
@@ -45,7 +45,9 @@ async def prompt_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         elif press.action == "k":
             prompt.response = "skipped"
             await prompt_repo.cancel_snoozes(db, user_id=user_id, local_date=today)
-            note = "Skipped for today. Rest well."
+            # A plain skip; the person may turn it into a rest or flare day just below.
+            await history.mark_day(db, user_id=user_id, day=today, kind="skipped")
+            note = "Skipped for today."
         elif press.action in SNOOZE:
             due = now + SNOOZE[press.action]
             if not await prompt_repo.add_prompt(
@@ -64,7 +66,10 @@ async def prompt_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if not await flow.begin(context.bot, svc, chat_id=chat_id, user_id=user_id, routine_id=routine_id):
             await ui.send(context.bot, chat_id, views.View("You already have a routine open: /stretch shows it."))
         return
-    # Ratings keep the prompt's other buttons; snooze and skip close it.
+    if press.action == "k":
+        await ui.edit(context.bot, chat_id, query.message.message_id, views.skip_reason())
+        return
+    # Ratings keep the prompt's other buttons; snooze closes it.
     keep = views.prompt_action_rows(prompt.id or 0) if press.action.isdigit() else []
     await ui.edit(
         context.bot, chat_id, query.message.message_id, views.View(f"{query.message.text_html}\n\n{note}", keep)

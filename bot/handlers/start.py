@@ -7,7 +7,7 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
 from bot import ui, views
-from bot.handlers import ids, reminders
+from bot.handlers import ids, reminders, settings
 from bot.services import services
 from storage import repo
 
@@ -46,5 +46,7 @@ async def nav_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await ui.send(context.bot, chat_id, views.help_view())
     elif press.target == "reminders":
         await reminders.reminders(update, context)
+    elif press.target == "settings":
+        await settings.settings(update, context)
     else:
         await ui.send(context.bot, chat_id, views.safety())

@@ -1,0 +1,91 @@
+"""The person's own data: /progress (chart and numbers), /report (a one-page PDF), /export (CSV and JSON)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import InputFile, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot import history, reports, ui, views
+from bot.coaching.progress import adherence_line, build_progress, progress_text
+from bot.handlers import ids
+from bot.services import services
+
+
+def _titles(context: ContextTypes.DEFAULT_TYPE) -> dict[str, str]:
+    return {tid: t.title for tid, t in services(context).library.techniques.items()}
+
+
+async def progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/progress: pain over 30 days as a chart, then sessions, streaks, trend and what helps."""
+    user_id, chat_id = ids(update)
+    svc = services(context)
+    data = await history.load(svc, user_id)
+    today = data.today(svc.clock.now())
+    summary = build_progress(data.ratings, data.sessions, data.marks, today, data.tz)
+    # Rendering takes a few hundred milliseconds of CPU: keep it off the event loop.
+    chart = await asyncio.to_thread(reports.progress_chart, data.ratings, data.sessions, today, data.tz)
+    await context.bot.send_photo(
+        chat_id, InputFile(chart, filename="limber-progress.png"), caption="Your pain over the last 30 days"
+    )
+    await ui.send(context.bot, chat_id, views.View(progress_text(summary, _titles(context)), [views.NAV_ROW]))
+
+
+async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/report: a one-page PDF to forward to a physiotherapist or doctor."""
+    user_id, chat_id = ids(update)
+    svc = services(context)
+    data = await history.load(svc, user_id)
+    today = data.today(svc.clock.now())
+    summary = build_progress(data.ratings, data.sessions, data.marks, today, data.tz)
+
+    def render() -> bytes:
+        chart = reports.progress_chart(data.ratings, data.sessions, today, data.tz)
+        return reports.report_pdf(
+            name=data.user.first_name or "you",
+            progress=summary,
+            chart_png=chart,
+            technique_titles=_titles(context),
+            red_flags=data.red_flags,
+            adherence=adherence_line(summary),
+            generated=today,
+            tz=data.tz,
+        )
+
+    pdf = await asyncio.to_thread(render)
+    await context.bot.send_document(
+        chat_id,
+        InputFile(pdf, filename=f"limber-summary-{today.isoformat()}.pdf"),
+        caption="Your Limber summary, ready to forward to your physiotherapist or doctor. Not medical advice.",
+    )
+
+
+async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/export: everything stored about the person, as CSV and as JSON."""
+    user_id, chat_id = ids(update)
+    svc = services(context)
+    data = await history.load(svc, user_id)
+    now = svc.clock.now()
+    csv_bytes = reports.export_csv(ratings=data.ratings, sessions=data.sessions)
+    json_bytes = reports.export_json(
+        user=data.user_dict(),
+        ratings=data.ratings,
+        sessions=data.sessions,
+        red_flags=data.red_flags,
+        preferences=data.prefs_dict(),
+        exported_at=now,
+    )
+    stamp = now.date().isoformat()
+    await context.bot.send_document(
+        chat_id,
+        InputFile(csv_bytes, filename=f"limber-export-{stamp}.csv"),
+        caption="Your ratings, sessions and steps (CSV).",
+    )
+    await context.bot.send_document(
+        chat_id,
+        InputFile(json_bytes, filename=f"limber-export-{stamp}.json"),
+        caption="Everything Limber stores about you (JSON). /delete erases it.",
+        parse_mode=ParseMode.HTML,
+    )

@@ -1,0 +1,62 @@
+"""/settings: focus routine, session length and level (reminders have their own screen)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import callbacks as cb
+from bot import ui, views
+from bot.handlers import ids
+from bot.services import Services, services
+from storage import history
+from storage import prompts as prompt_repo
+
+
+async def _screen(svc: Services, user_id: int, note: str = "") -> views.View:
+    async with svc.db.transaction() as db:
+        prefs = await prompt_repo.preferences_of(db, user_id=user_id)
+    return views.settings(
+        svc.library, routine_id=prefs.routine_id, length=prefs.session_length, level=prefs.level, note=note
+    )
+
+
+async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/settings: what is set, with buttons to change it."""
+    user_id, chat_id = ids(update)
+    await ui.send(context.bot, chat_id, await _screen(services(context), user_id))
+
+
+async def setting_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A settings button, or the reason for a skipped day (rest or flare keeps a streak)."""
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    press = cb.parse(query.data)
+    assert isinstance(press, cb.SettingPress)
+    user_id, chat_id = ids(update)
+    svc = services(context)
+    if press.key == "f" and press.value not in svc.library.routines:
+        await ui.answer(query, views.UNKNOWN_BUTTON)
+        return
+    async with svc.db.transaction() as db:
+        prefs = await prompt_repo.preferences_of(db, user_id=user_id)
+        if press.key == "d":
+            today = svc.clock.now().astimezone(ZoneInfo(prefs.timezone)).date()
+            await history.mark_day(db, user_id=user_id, day=today, kind=press.value)
+        elif press.key == "f":
+            prefs.routine_id = press.value
+        elif press.key == "l":
+            prefs.session_length = press.value
+        else:
+            prefs.level = press.value
+    if press.key == "d":
+        label = "a rest day" if press.value == "rest" else "a flare-up day"
+        await ui.answer(query)
+        await ui.edit(
+            context.bot, chat_id, query.message.message_id, views.View(f"Marked today as {label}. Your streak is safe.")
+        )
+        return
+    await ui.answer(query, "Saved")
+    await ui.edit(context.bot, chat_id, query.message.message_id, await _screen(svc, user_id, "Saved."))

@@ -1,0 +1,84 @@
+"""A person's history for progress, reports and export, and erasing every row about them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from storage.models import DayMark, PainRating, RedFlagEvent, RoutineSession, StepOutcome, User, utcnow
+from storage.repo import _insert
+
+
+async def sessions_with_outcomes(
+    db: AsyncSession, *, user_id: int
+) -> list[tuple[RoutineSession, list[StepOutcome]]]:
+    sessions = (
+        (
+            await db.execute(
+                select(RoutineSession)
+                .where(RoutineSession.user_id == user_id)
+                .order_by(RoutineSession.started_at)  # type: ignore[arg-type]
+            )
+        )
+        .scalars()
+        .all()
+    )
+    outcomes = (
+        (
+            await db.execute(
+                select(StepOutcome)
+                .where(StepOutcome.user_id == user_id)
+                .order_by(StepOutcome.session_id, StepOutcome.step_index)  # type: ignore[arg-type]
+            )
+        )
+        .scalars()
+        .all()
+    )
+    by_session: dict[int, list[StepOutcome]] = {}
+    for outcome in outcomes:
+        by_session.setdefault(outcome.session_id, []).append(outcome)
+    return [(s, by_session.get(s.id or 0, [])) for s in sessions]
+
+
+async def ratings_of(db: AsyncSession, *, user_id: int) -> Sequence[PainRating]:
+    stmt = select(PainRating).where(PainRating.user_id == user_id).order_by(PainRating.created_at)  # type: ignore[arg-type]
+    return (await db.execute(stmt)).scalars().all()
+
+
+async def day_marks(db: AsyncSession, *, user_id: int) -> Sequence[DayMark]:
+    stmt = select(DayMark).where(DayMark.user_id == user_id).order_by(DayMark.day)  # type: ignore[arg-type]
+    return (await db.execute(stmt)).scalars().all()
+
+
+async def mark_day(db: AsyncSession, *, user_id: int, day: date, kind: str) -> None:
+    """Mark a local day (rest, flare or skipped); a later mark for the same day replaces the earlier."""
+    table = _insert(db)(DayMark)
+    stmt = table.values(user_id=user_id, day=day, kind=kind, created_at=utcnow()).on_conflict_do_update(
+        index_elements=["user_id", "day"], set_={"kind": kind}
+    )
+    await db.execute(stmt)
+
+
+async def red_flags_of(db: AsyncSession, *, user_id: int) -> Sequence[RedFlagEvent]:
+    stmt = select(RedFlagEvent).where(RedFlagEvent.user_id == user_id).order_by(RedFlagEvent.created_at)  # type: ignore[arg-type]
+    return (await db.execute(stmt)).scalars().all()
+
+
+def person_tables() -> list[type[SQLModel]]:
+    """Every table with rows about a person, children first."""
+    tables = []
+    for table in reversed(SQLModel.metadata.sorted_tables):
+        model = next(m for m in SQLModel.__subclasses__() if getattr(m, "__table__", None) is table)
+        tables.append(model)
+    return tables
+
+
+async def erase_person(db: AsyncSession, *, user_id: int) -> None:
+    """Delete every row about the person, in every table, in one transaction."""
+    for model in person_tables():
+        column = model.id if model is User else model.user_id  # type: ignore[attr-defined]
+        await db.execute(delete(model).where(column == user_id))
