@@ -13,15 +13,11 @@ from storage.models import DayMark, PainRating, RedFlagEvent, RoutineSession, St
 from storage.repo import _insert
 
 
-async def sessions_with_outcomes(
-    db: AsyncSession, *, user_id: int
-) -> list[tuple[RoutineSession, list[StepOutcome]]]:
+async def sessions_with_outcomes(db: AsyncSession, *, user_id: int) -> list[tuple[RoutineSession, list[StepOutcome]]]:
     sessions = (
         (
             await db.execute(
-                select(RoutineSession)
-                .where(RoutineSession.user_id == user_id)
-                .order_by(RoutineSession.started_at)  # type: ignore[arg-type]
+                select(RoutineSession).where(RoutineSession.user_id == user_id).order_by(RoutineSession.started_at)  # type: ignore[arg-type]
             )
         )
         .scalars()

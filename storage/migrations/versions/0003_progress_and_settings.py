@@ -34,7 +34,9 @@ def upgrade() -> None:
 
     with op.batch_alter_table("preferences", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("session_length", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False, server_default="normal")
+            sa.Column(
+                "session_length", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False, server_default="normal"
+            )
         )
 
     # ### end Alembic commands ###
