@@ -123,11 +123,6 @@ async def begin(bot: Bot, svc: Services, *, chat_id: int, user_id: int, routine_
     return True
 
 
-async def close_live_message(bot: Bot, chat_id: int, session: RoutineSession, text: str) -> None:
-    if session.message_id is not None:
-        await ui.edit(bot, chat_id, session.message_id, views.View(text))
-
-
 async def press_step(
     bot: Bot,
     svc: Services,
@@ -147,7 +142,7 @@ async def press_step(
             return await _refuse(ack, views.UNKNOWN_BUTTON)
         if session.status != Status.in_progress or session.current_step != step or session.message_id != message_id:
             return await _refuse(ack, views.STALE_BUTTON)
-        if action is not StepAction.stop and await _paused(svc, user_id, db):
+        if action is not StepAction.stop and await repo.coaching_paused(db, user_id=user_id):
             return await _refuse(ack, "Coaching is paused: please get checked first.")
         planned = plan_of(session)[step]
         if action is StepAction.timer:
@@ -313,11 +308,6 @@ async def stop(
 async def _refuse(ack: Ack, text: str) -> bool:
     await ack(text)
     return False
-
-
-async def _paused(svc: Services, user_id: int, db: repo.AsyncSession) -> bool:
-    user = await repo.get_user(db, user_id=user_id)
-    return user is not None and user.coaching_paused_at is not None
 
 
 def _phases(step: PlannedStep) -> list[Phase]:

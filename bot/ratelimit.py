@@ -19,7 +19,7 @@ class FanoutLimiter:
     `cap` others started in the last second (an event loop that stalled would otherwise bunch them).
     """
 
-    def __init__(self, clock: Clock, *, rate: float = 29.0, cap: int = 29, per_chat: float = 1.0) -> None:
+    def __init__(self, clock: Clock, *, rate: float = 29.0, cap: int = 28, per_chat: float = 1.0) -> None:
         self.clock = clock
         self.interval = 1.0 / rate
         self.cap = cap

@@ -27,9 +27,6 @@ class Timers:
         if task is not None:
             task.cancel()
 
-    def running(self, session_id: int) -> bool:
-        return session_id in self._tasks
-
     async def close(self) -> None:
         tasks = list(self._tasks.values())
         self._tasks.clear()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +45,12 @@ async def ensure_user(db: AsyncSession, *, user_id: int, chat_id: int, first_nam
 
 async def get_user(db: AsyncSession, *, user_id: int) -> User | None:
     return await db.get(User, user_id, populate_existing=True)
+
+
+async def coaching_paused(db: AsyncSession, *, user_id: int) -> bool:
+    """True while a red-flag answer has paused coaching for this person."""
+    user = await get_user(db, user_id=user_id)
+    return user is not None and user.coaching_paused_at is not None
 
 
 async def mark_onboarded(db: AsyncSession, *, user_id: int) -> None:
@@ -188,11 +194,6 @@ async def session_ratings(db: AsyncSession, *, session_id: int) -> dict[str, int
 async def ratings_for(db: AsyncSession, *, user_id: int) -> Sequence[PainRating]:
     stmt = select(PainRating).where(PainRating.user_id == user_id).order_by(PainRating.created_at)  # type: ignore[arg-type]
     return (await db.execute(stmt)).scalars().all()
-
-
-async def count_rows(db: AsyncSession, *, model: type[Any], user_id: int) -> int:
-    column = model.id if model is User else model.user_id
-    return int((await db.execute(select(func.count()).select_from(model).where(column == user_id))).scalar_one())
 
 
 # --- red flags -----------------------------------------------------------------------------------

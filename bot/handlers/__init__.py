@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from typing import TypeVar
+
+from telegram import CallbackQuery, Update
+
+from bot import callbacks as cb
+
+P = TypeVar("P")
 
 
 def ids(update: Update) -> tuple[int, int]:
@@ -10,3 +16,12 @@ def ids(update: Update) -> tuple[int, int]:
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     return user.id, chat.id
+
+
+def pressed(update: Update, kind: type[P]) -> tuple[CallbackQuery, P]:
+    """The button press and its parsed payload; the handler's pattern guarantees the kind."""
+    query = update.callback_query
+    assert query is not None
+    press = cb.parse(query.data)
+    assert isinstance(press, kind)
+    return query, press

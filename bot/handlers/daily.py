@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
 from bot import flow, ui, views
-from bot.handlers import ids
+from bot.handlers import ids, pressed
 from bot.prompts import DEFAULT_ROUTINE
 from bot.services import services
 from storage import history, repo
@@ -21,10 +21,8 @@ SNOOZE = {"z": timedelta(minutes=20), "h": timedelta(hours=1)}
 
 async def prompt_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button under a prompt; the prompt must be this person's, and snooze/skip only work on its own day."""
-    query = update.callback_query
-    assert query is not None and query.message is not None
-    press = cb.parse(query.data)
-    assert isinstance(press, cb.PromptPress)
+    query, press = pressed(update, cb.PromptPress)
+    assert query.message is not None
     user_id, chat_id = ids(update)
     svc = services(context)
     now = svc.clock.now()

@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
 from bot import ui, views
-from bot.handlers import ids
+from bot.handlers import ids, pressed
 from bot.services import services
 from storage import history, repo
 from storage.models import RoutineSession
@@ -23,10 +23,8 @@ async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def delete_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The /delete buttons. The one-time code lives in the bot's memory for this person only: losing it on a
     restart just means asking again, and a forged or replayed stage 2 erases nothing."""
-    query = update.callback_query
-    assert query is not None and query.message is not None
-    press = cb.parse(query.data)
-    assert isinstance(press, cb.DeletePress)
+    query, press = pressed(update, cb.DeletePress)
+    assert query.message is not None
     user_id, chat_id = ids(update)
     svc = services(context)
     codes: dict[int, str] = context.application.bot_data.setdefault("delete_codes", {})

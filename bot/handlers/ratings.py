@@ -9,17 +9,14 @@ from bot import callbacks as cb
 from bot import flow, ui, views
 from bot.coaching.ratings import OutOfRange, parse_pain
 from bot.coaching.session import Status
-from bot.handlers import ids
+from bot.handlers import ids, pressed
 from bot.services import services
 from storage import repo
 
 
 async def rate_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A number (or Skip) on a session's rating keyboard."""
-    query = update.callback_query
-    assert query is not None
-    press = cb.parse(query.data)
-    assert isinstance(press, cb.RatePress)
+    query, press = pressed(update, cb.RatePress)
     user_id, chat_id = ids(update)
     await flow.rate_session(
         context.bot,

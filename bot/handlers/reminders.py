@@ -14,7 +14,7 @@ from bot import ui, views
 from bot.coaching.redflags import detect_red_flags
 from bot.coaching.schedule import EVERY_DAY, WEEKDAYS, format_time, parse_time
 from bot.coaching.zones import is_zone, resolve_zone, zone_at
-from bot.handlers import ids
+from bot.handlers import ids, pressed
 from bot.prompts import reschedule
 from bot.services import Services, services
 from storage import prompts as prompt_repo
@@ -81,10 +81,8 @@ async def _set_paused(update: Update, context: ContextTypes.DEFAULT_TYPE, *, pau
 
 async def reminder_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button on the settings screen: on/off, a time, days, a time zone."""
-    query = update.callback_query
-    assert query is not None and query.message is not None
-    press = cb.parse(query.data)
-    assert isinstance(press, cb.ReminderPress)
+    query, press = pressed(update, cb.ReminderPress)
+    assert query.message is not None
     user_id, chat_id = ids(update)
     svc = services(context)
     message_id = query.message.message_id

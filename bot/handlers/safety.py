@@ -11,7 +11,7 @@ from bot import callbacks as cb
 from bot import ui, views
 from bot.coaching.ratings import Rating, parse_pain
 from bot.coaching.redflags import detect_red_flags
-from bot.handlers import ids
+from bot.handlers import ids, pressed
 from bot.services import services
 from storage import repo
 
@@ -37,10 +37,8 @@ async def red_flag_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def safety_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The confirmation buttons: stage 1 hands out a one-time code, stage 2 must bring it back."""
-    query = update.callback_query
-    assert query is not None and query.message is not None
-    press = cb.parse(query.data)
-    assert isinstance(press, cb.SafetyPress)
+    query, press = pressed(update, cb.SafetyPress)
+    assert query.message is not None
     user_id, chat_id = ids(update)
     svc = services(context)
     async with svc.db.transaction() as db:

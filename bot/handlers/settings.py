@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
 from bot import ui, views
-from bot.handlers import ids
+from bot.handlers import ids, pressed
 from bot.services import Services, services
 from storage import history
 from storage import prompts as prompt_repo
@@ -31,10 +31,8 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def setting_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A settings button, or the reason for a skipped day (rest or flare keeps a streak)."""
-    query = update.callback_query
-    assert query is not None and query.message is not None
-    press = cb.parse(query.data)
-    assert isinstance(press, cb.SettingPress)
+    query, press = pressed(update, cb.SettingPress)
+    assert query.message is not None
     user_id, chat_id = ids(update)
     svc = services(context)
     if press.key == "f" and press.value not in svc.library.routines:

@@ -7,7 +7,7 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
 from bot import ui, views
-from bot.handlers import ids, reminders, settings
+from bot.handlers import ids, pressed, reminders, settings
 from bot.services import services
 from storage import repo
 
@@ -34,10 +34,7 @@ async def safety(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def nav_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A navigation button: show the routine menu, help or the safety card as a new message."""
-    query = update.callback_query
-    assert query is not None
-    press = cb.parse(query.data)
-    assert isinstance(press, cb.NavPress)
+    query, press = pressed(update, cb.NavPress)
     await ui.answer(query)
     chat_id = ids(update)[1]
     if press.target == "menu":

@@ -8,15 +8,14 @@ from telegram.ext import ContextTypes
 from bot import callbacks as cb
 from bot import flow, ui, views
 from bot.coaching.areas import resolve_area
-from bot.handlers import ids
+from bot.handlers import ids, pressed
 from bot.services import Services, services
 from storage import repo
 
 
 async def _paused(svc: Services, user_id: int) -> bool:
     async with svc.db.transaction() as db:
-        user = await repo.get_user(db, user_id=user_id)
-    return user is not None and user.coaching_paused_at is not None
+        return await repo.coaching_paused(db, user_id=user_id)
 
 
 async def stretch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -62,10 +61,7 @@ async def _offer_open(
 
 async def routine_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A routine in the menu: start it (ending the open session first if the person chose that)."""
-    query = update.callback_query
-    assert query is not None
-    press = cb.parse(query.data)
-    assert isinstance(press, cb.RoutinePress)
+    query, press = pressed(update, cb.RoutinePress)
     user_id, chat_id = ids(update)
     svc = services(context)
     if press.routine_id not in svc.library.routines:
@@ -90,10 +86,7 @@ async def routine_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def continue_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Continue an open session where it was, or stop it."""
-    query = update.callback_query
-    assert query is not None
-    press = cb.parse(query.data)
-    assert isinstance(press, cb.ContinuePress)
+    query, press = pressed(update, cb.ContinuePress)
     user_id, chat_id = ids(update)
     svc = services(context)
     if press.stop:
@@ -120,10 +113,7 @@ async def continue_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 async def step_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button under a step: start timer, done, skip, this hurts, stop."""
-    query = update.callback_query
-    assert query is not None
-    press = cb.parse(query.data)
-    assert isinstance(press, cb.StepPress)
+    query, press = pressed(update, cb.StepPress)
     user_id, chat_id = ids(update)
     await flow.press_step(
         context.bot,
