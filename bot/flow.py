@@ -106,7 +106,15 @@ async def personal_plan(svc: Services, user_id: int, routine_id: str) -> tuple[l
 
 
 async def begin(bot: Bot, svc: Services, *, chat_id: int, user_id: int, routine_id: str) -> bool:
-    """Open a session for a routine and ask for the pain rating; False if one is already open."""
+    """Open a session for a routine and ask for the pain rating; False if one is already open.
+
+    While a red-flag answer pauses coaching nothing starts, whichever button or command asked.
+    """
+    async with svc.db.transaction() as db:
+        paused = await repo.coaching_paused(db, user_id=user_id)
+    if paused:
+        await ui.send(bot, chat_id, views.coaching_paused())
+        return True
     steps, notes = await personal_plan(svc, user_id, routine_id)
     plan = [s.to_json() for s in steps]
     try:

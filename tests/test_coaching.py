@@ -71,6 +71,8 @@ def test_meaningful_change_is_two_points_or_thirty_percent() -> None:
         ("my groin feels numb", "saddle"),
         ("both legs are getting weak", "both_legs"),
         ("weakness in both legs", "both_legs"),
+        ("my legs are both going numb", "both_legs"),
+        ("legs feel weak", "both_legs"),
         ("I have a fever and back pain", "fever"),
         ("it started after I fell off a ladder", "injury"),
         ("I slipped on ice yesterday", "injury"),

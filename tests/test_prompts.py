@@ -368,3 +368,17 @@ async def test_two_schedulers_on_one_postgres_never_double_send(
             await person.close()
         for process in (clock_b, clock_a, web):
             await process.stop()
+
+
+async def test_start_now_is_refused_while_coaching_is_paused(bot: BotProcess, person: Person, clock: FakeClock) -> None:
+    await joined(person)
+    await bot.schedule(person.user_id, at="06:00", tz="UTC")
+    await clock.advance(3600)
+    await bot.prompt_pass()
+    prompt = await person.expect("Time for today's stretch")
+    await person.send("my legs are both going numb")
+    await person.expect("get medical help now")
+    await person.press("Start now", prompt["message"])
+    await person.expect("Coaching is paused")
+    async with bot.services.db.transaction() as db:
+        assert await repo.open_session(db, user_id=person.user_id) is None

@@ -38,6 +38,8 @@ CATEGORIES: dict[str, tuple[str, list[str]]] = {
             r"(?:weak|numb)(?:ness)? (?:in )?both (?:of my )?legs",
             r"can'?t (?:feel|move|lift) (?:both|either of) (?:my )?legs",
             r"legs (?:are |keep )?(?:giving way|collapsing)",
+            # "Legs" in the plural going weak or numb: both legs, whatever the word order.
+            r"\blegs (?:are |were |feel |keep )?(?:both |all )?(?:going |getting |gone |feeling |becoming )?(?:weak|numb|dead)",
         ],
     ),
     "fever": (

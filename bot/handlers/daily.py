@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
@@ -69,6 +69,6 @@ async def prompt_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     # Ratings keep the prompt's other buttons; snooze closes it.
     keep = views.prompt_action_rows(prompt.id or 0) if press.action.isdigit() else []
-    await ui.edit(
-        context.bot, chat_id, query.message.message_id, views.View(f"{query.message.text_html}\n\n{note}", keep)
-    )
+    # A message too old for the bot to read arrives without its text.
+    shown = query.message.text_html if isinstance(query.message, Message) and query.message.text else ""
+    await ui.edit(context.bot, chat_id, query.message.message_id, views.View(f"{shown}\n\n{note}".strip(), keep))
