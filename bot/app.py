@@ -52,8 +52,10 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
 
     # Before anything else: the person has a row, so every later write can refer to it.
     app.add_handler(TypeHandler(Update, users.track_user), group=-2)
-    # Then: text answering a question the bot asked (a time, a time zone) stops here.
+    # Then: text answering a question the bot asked (a time, a time zone) stops here; a button
+    # press means the person moved on from the question.
     app.add_handler(MessageHandler(new_message & filters.TEXT, reminders.typed_answer), group=-1)
+    app.add_handler(CallbackQueryHandler(reminders.forget_question), group=-1)
 
     # Commands (new messages only: an edited "/stretch" must not start a second routine).
     app.add_handler(CommandHandler("start", start.start, filters=new_message))
@@ -113,7 +115,8 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
     svc = Services(settings=settings, db=db, library=library, clock=clock)
     app.bot_data["services"] = svc
     await app.bot.set_my_commands([BotCommand(name, text) for name, text in views.COMMANDS])
-    resumed = await flow.resume_countdowns(app.bot, svc)
+    # Countdowns belong to the process that answers the person's buttons.
+    resumed = await flow.resume_countdowns(app.bot, svc) if settings.role != "clock" else 0
     if settings.role in ("all", "clock") and app.job_queue is not None:
         # The database says what is due; the job only looks. Late runs are never dropped (no misfire
         # grace) and never pile up (coalesce, one at a time).

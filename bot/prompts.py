@@ -88,12 +88,15 @@ async def _materialize(svc: Services, report: PassReport) -> None:
                 ):
                     report.missed += late
                     report.scheduled += not late
-                reschedule(prefs, user, now, after_day=day)
+                # The next day that is still sendable: after a long outage today's prompt may
+                # be late but inside the grace, and must not be skipped for tomorrow's.
+                reschedule(prefs, user, now - grace, after_day=day)
         if len(due) < BATCH:
             return
 
 
 async def _deliver(bot: Bot, svc: Services, limiter: FanoutLimiter, report: PassReport) -> None:
+    grace = timedelta(minutes=svc.settings.prompt_grace_minutes)
     while True:
         now = svc.clock.now()
         async with svc.db.transaction() as db:
@@ -106,10 +109,15 @@ async def _deliver(bot: Bot, svc: Services, limiter: FanoutLimiter, report: Pass
                 if prompt.user_id not in wanted:
                     prompt.status = "cancelled"
                     report.cancelled += 1
+                elif is_late(prompt.due_at, now, grace):
+                    # Held up past the grace (an outage, retries): too late to be useful today.
+                    prompt.status = "missed"
+                    report.missed += 1
         queue: asyncio.Queue[tuple[Prompt, str]] = asyncio.Queue()
         for prompt in batch:
-            if prompt.user_id in wanted:
-                queue.put_nowait((prompt, wanted[prompt.user_id] or DEFAULT_ROUTINE))
+            if prompt.status == "claimed":
+                routine_id = wanted[prompt.user_id]
+                queue.put_nowait((prompt, routine_id if routine_id in svc.library.routines else DEFAULT_ROUTINE))
         workers = min(svc.settings.fanout_workers, queue.qsize())
         await asyncio.gather(*(_worker(bot, svc, limiter, queue, report) for _ in range(workers)))
         if len(batch) < BATCH:

@@ -168,6 +168,8 @@ class Prompt(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     message_id: int | None = Field(default=None, sa_type=BigInteger)
     response: str | None = Field(default=None, max_length=10)  # started / snoozed / skipped
+    # Today's pain as given on this prompt: once per prompt, however often the button is pressed.
+    rating: int | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 

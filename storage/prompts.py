@@ -114,7 +114,7 @@ async def has_daily(db: AsyncSession, *, user_id: int, local_date: date) -> bool
 
 
 async def recipients(db: AsyncSession, *, user_ids: Sequence[int]) -> dict[int, str | None]:
-    """Of these people, those who still want prompts (not blocked, not paused, not off), with their routine."""
+    """Of these people, those who still get prompts (not off, paused, blocked or told to get checked), with their routine."""
     stmt = (
         select(Preferences.user_id, Preferences.routine_id)
         .join(User, User.id == Preferences.user_id)  # type: ignore[arg-type]
@@ -123,6 +123,8 @@ async def recipients(db: AsyncSession, *, user_ids: Sequence[int]) -> dict[int, 
             Preferences.reminders_on,
             Preferences.prompts_paused.is_(False),  # type: ignore[attr-defined]
             User.blocked_at.is_(None),  # type: ignore[union-attr]
+            # Someone who described a warning sign is told to get checked, not to stretch.
+            User.coaching_paused_at.is_(None),  # type: ignore[union-attr]
         )
     )
     return {user_id: routine_id for user_id, routine_id in (await db.execute(stmt)).all()}
@@ -147,7 +149,10 @@ async def set_blocked(db: AsyncSession, *, user_id: int, at: datetime | None) ->
 
 
 async def set_awaiting(db: AsyncSession, *, user_id: int, awaiting: str | None) -> None:
-    await db.execute(update(User).where(User.id == user_id).values(awaiting=awaiting))  # type: ignore[arg-type]
+    stmt = update(User).where(User.id == user_id)  # type: ignore[arg-type]
+    if awaiting is None:
+        stmt = stmt.where(User.awaiting.is_not(None))  # type: ignore[union-attr]  # most presses change nothing
+    await db.execute(stmt.values(awaiting=awaiting))
 
 
 async def prompts_for(db: AsyncSession, *, user_id: int) -> Sequence[Prompt]:

@@ -6,7 +6,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
 import tzfpy
 
@@ -117,14 +117,15 @@ def _names() -> dict[str, str]:
     """Every way of naming a zone we accept: full IANA name, and its city part."""
     names: dict[str, str] = {}
     for key in sorted(available_timezones()):
-        if key.startswith(("Etc/", "SystemV/", "posix/", "right/")) or key in ("Factory", "localtime"):
+        # Legacy names without a region ("EST", "GMT", "Cuba") are fixed offsets or aliases that
+        # would silently ignore summer time: a region/city name or a city is asked for instead.
+        if "/" not in key or key.startswith(("Etc/", "SystemV/", "posix/", "right/")):
             continue
         names[_norm(key)] = key
         names.setdefault(_norm(key.rsplit("/", 1)[-1]), key)
     for alias, key in CITY_ALIASES.items():
         names.setdefault(_norm(alias), key)
-    for key in ("UTC", "GMT"):
-        names[key.lower()] = "UTC"
+    names["utc"] = "UTC"
     return names
 
 
@@ -150,8 +151,10 @@ def zone_at(latitude: float, longitude: float) -> str | None:
 
 
 def is_zone(key: str) -> bool:
-    try:
-        ZoneInfo(key)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+    """Only zones we would offer ourselves: a forged name ("Europe", "localtime") is not one."""
+    return key in _zone_keys()
+
+
+@cache
+def _zone_keys() -> frozenset[str]:
+    return frozenset(_names().values())

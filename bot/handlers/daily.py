@@ -29,13 +29,20 @@ async def prompt_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     note: str | None = None
     async with svc.db.transaction() as db:
         prompt = await prompt_repo.get_prompt(db, prompt_id=press.prompt_id, user_id=user_id)
+        if prompt is not None and prompt.status == "unknown" and prompt.message_id is None:
+            # The send timed out but Telegram delivered it after all: this press proves it.
+            prompt.status, prompt.message_id = "sent", query.message.message_id
         if prompt is None or prompt.message_id != query.message.message_id:
             await ui.answer(query, views.UNKNOWN_BUTTON)
             return
         prefs = await prompt_repo.preferences_of(db, user_id=user_id)
         today = now.astimezone(ZoneInfo(prefs.timezone)).date()
         if press.action.isdigit():
-            await repo.add_rating(db, user_id=user_id, value=int(press.action), context="prompt", now=now)
+            if prompt.rating is not None:
+                await ui.answer(query, f"Already noted: {prompt.rating}/10.")
+                return
+            prompt.rating = int(press.action)
+            await repo.add_rating(db, user_id=user_id, value=prompt.rating, context="prompt", now=now)
             note = f"Pain today: {press.action}/10 ✓"
         elif press.action in ("z", "h", "k") and prompt.local_date != today:
             await ui.answer(query, "That prompt is from an earlier day.")
@@ -57,7 +64,9 @@ async def prompt_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             note = f"⏰ Snoozed: I'll ask again around {due.astimezone(ZoneInfo(prefs.timezone)):%H:%M}."
         else:
             prompt.response = "started"
-            routine_id = prefs.routine_id or DEFAULT_ROUTINE
+            # A routine renamed or removed from the content since: offer the default.
+            chosen = prefs.routine_id
+            routine_id = chosen if chosen in svc.library.routines else DEFAULT_ROUTINE
     await ui.answer(query, note)
     if press.action == "s":
         await ui.edit(context.bot, chat_id, query.message.message_id, views.View("▶ Started."))

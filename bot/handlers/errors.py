@@ -30,8 +30,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         if update.callback_query is not None:
-            await ui.answer(update.callback_query, views.SOMETHING_WRONG)
-        elif update.effective_chat is not None and update.effective_chat.type == "private":
+            await ui.answer(update.callback_query, views.SOMETHING_WRONG)  # ignored if already answered
+        # A button may have been answered before the failure: the chat message is what the person sees.
+        if update.effective_chat is not None and update.effective_chat.type == "private":
             await ui.send(context.bot, update.effective_chat.id, views.View(views.SOMETHING_WRONG))
     except Exception:  # the apology itself may fail when Telegram is unreachable
         log.warning("could not tell the person about the failure", exc_info=True)

@@ -39,6 +39,9 @@ async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An edited message: acting on edits would count a rating twice, so ask to send it again."""
+    message = update.edited_message
+    if message is not None and message.location is not None:
+        return  # a live location moving: not something the person typed
     await ui.send(context.bot, ids(update)[1], views.View(views.EDITED))
 
 

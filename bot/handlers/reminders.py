@@ -31,12 +31,15 @@ async def _apply(svc: Services, user_id: int, change: Change | None = None) -> v
         prefs = await prompt_repo.preferences_of(db, user_id=user_id)
         user = await repo.get_user(db, user_id=user_id)
         assert user is not None
+        before = _schedule_of(prefs)
         note = change(prefs, user) if change else ""
-        now = svc.clock.now()
-        today = now.astimezone(ZoneInfo(prefs.timezone)).date()
-        # Today's prompt already went out: a later time today must not bring a second one.
-        done_today = await prompt_repo.has_daily(db, user_id=user_id, local_date=today)
-        reschedule(prefs, user, now, after_day=today if done_today else None)
+        # Only a real change moves the next prompt: one that is due but not yet sent must stay put.
+        if _schedule_of(prefs) != before:
+            now = svc.clock.now()
+            today = now.astimezone(ZoneInfo(prefs.timezone)).date()
+            # Today's prompt already went out: a later time today must not bring a second one.
+            done_today = await prompt_repo.has_daily(db, user_id=user_id, local_date=today)
+            reschedule(prefs, user, now, after_day=today if done_today else None)
     return views.reminders(
         on=prefs.reminders_on,
         time_text=prefs.reminder_time,
@@ -46,6 +49,10 @@ async def _apply(svc: Services, user_id: int, change: Change | None = None) -> v
         next_at=prefs.next_prompt_at,
         note=note,
     )
+
+
+def _schedule_of(prefs: Preferences) -> tuple[object, ...]:
+    return (prefs.reminders_on, prefs.reminder_time, prefs.reminder_days, prefs.timezone, prefs.prompts_paused)
 
 
 async def reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -199,9 +206,13 @@ async def typed_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         user = await repo.get_user(db, user_id=user_id)
         awaiting = user.awaiting if user else None
         if awaiting and message.text.startswith("/"):
-            # A command means the person moved on.
+            # A command means the person moved on; /cancel means "never mind the question".
             await prompt_repo.set_awaiting(db, user_id=user_id, awaiting=None)
-            return
+            if message.text.split()[0].split("@")[0] != "/cancel":
+                return
+    if awaiting and message.text.startswith("/"):
+        await context.bot.send_message(chat_id, "OK, never mind.", reply_markup=ReplyKeyboardRemove())
+        raise ApplicationHandlerStop
     if not awaiting or message.text.startswith("/") or detect_red_flags(message.text):
         return
     text = message.text
@@ -234,6 +245,15 @@ def _typed_time(value: str) -> Change:
         return f"Daily prompt at {value}."
 
     return change
+
+
+async def forget_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any button press moves on from a typed question, so a later "3" is a rating, not 03:00."""
+    if update.effective_user is None:
+        return
+    svc = services(context)
+    async with svc.db.transaction() as db:
+        await prompt_repo.set_awaiting(db, user_id=update.effective_user.id, awaiting=None)
 
 
 async def location_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
