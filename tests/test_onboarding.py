@@ -33,3 +33,15 @@ async def test_menu_button_from_start_lists_routines(bot: BotProcess, person: Pe
     names = labels(menu["message"])
     assert len(names) == len(bot.services.library.routines)
     assert any(n.startswith("Hips") for n in names) and any("min" in n for n in names)
+
+
+async def test_a_name_with_html_characters_cannot_break_a_reply(bot: BotProcess, api_url: str) -> None:
+    person = Person(api_url, first_name="<b>Ana & Bo</i")
+    try:
+        await person.send("/start")
+        welcome = await person.expect("Limber")
+        assert welcome["message"]["text"].startswith("Hi, <b>Ana & Bo</i!")
+        await person.send("/stretch <i>hips & </b>")
+        await person.expect("I don't have a routine called “<i>hips & </b>”")
+    finally:
+        await person.close()
