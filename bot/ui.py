@@ -8,12 +8,13 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.views import Button, View
 
 log = logging.getLogger(__name__)
 RETRIES = 3
+BACKOFF = 0.25  # seconds before the first retry of a failed request; doubles each time
 
 
 def markup(buttons: list[list[Button]]) -> InlineKeyboardMarkup | None:
@@ -23,6 +24,10 @@ def markup(buttons: list[list[Button]]) -> InlineKeyboardMarkup | None:
 
 
 async def send(bot: Bot, chat_id: int, view: View) -> Message:
+    """Send a view, waiting out a 429 and retrying a 5xx or a dropped connection with backoff.
+
+    A timeout is not retried: Telegram may have delivered the message, and a copy would confuse.
+    """
     for attempt in range(RETRIES):
         try:
             return await bot.send_message(
@@ -32,6 +37,12 @@ async def send(bot: Bot, chat_id: int, view: View) -> Message:
             if attempt == RETRIES - 1:
                 raise
             await asyncio.sleep(_seconds(exc))
+        except (BadRequest, TimedOut):
+            raise
+        except NetworkError:
+            if attempt == RETRIES - 1:
+                raise
+            await asyncio.sleep(BACKOFF * 2**attempt)
     raise AssertionError("unreachable")
 
 
@@ -58,6 +69,10 @@ async def edit(bot: Bot, chat_id: int, message_id: int, view: View) -> bool:
             return False
         except Forbidden:
             return False
+        except NetworkError:  # 5xx, timeout, dropped connection: an edit is safe to repeat
+            if attempt == RETRIES - 1:
+                return False
+            await asyncio.sleep(BACKOFF * 2**attempt)
     return False
 
 
