@@ -140,6 +140,12 @@ class Person:
     async def send(self, text: str) -> JSON:
         return await self.client.send(self.user_id, text, first_name=self.first_name)
 
+    async def join(self) -> Person:
+        """Say /start and wait for the welcome, as a new person would."""
+        await self.send("/start")
+        await self.expect("Limber")
+        return self
+
     async def expect(self, contains: str | None = None, *, kind: str = "message", timeout: float = 10.0) -> JSON:
         """The next bot event of `kind` in this chat (after the last action), optionally containing text."""
 

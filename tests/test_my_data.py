@@ -16,14 +16,8 @@ from tests.factories import BotProcess, Person, labels, seed_history
 OTHER_HAS = {"users", "preferences", "routine_sessions", "step_outcomes", "pain_ratings", "day_marks"}
 
 
-async def joined(person: Person) -> Person:
-    await person.send("/start")
-    await person.expect("Limber")
-    return person
-
-
 async def test_progress_shows_a_chart_and_the_numbers(bot: BotProcess, person: Person) -> None:
-    await joined(person)
+    await person.join()
     # 60 days up to today (Monday 2 Nov 2026): a rest day 19 days ago, a plain skip 9 days ago.
     await seed_history(bot, person.user_id, days=60, rest_days=(19,), skipped_days=(9,))
     await person.send("/progress")
@@ -47,7 +41,7 @@ async def test_progress_shows_a_chart_and_the_numbers(bot: BotProcess, person: P
 
 
 async def test_progress_with_too_little_data_says_what_is_needed(bot: BotProcess, person: Person) -> None:
-    await joined(person)
+    await person.join()
     await person.send("/progress")
     await person.expect()
     text = (await person.expect("Your progress"))["message"]["text"]
@@ -55,7 +49,7 @@ async def test_progress_with_too_little_data_says_what_is_needed(bot: BotProcess
 
 
 async def test_a_stretch_marked_hurting_twice_is_left_out_and_said_why(bot: BotProcess, person: Person) -> None:
-    await joined(person)
+    await person.join()
     await seed_history(bot, person.user_id, days=6, hurt={1: "clamshell", 3: "clamshell"})
     await person.send("/stretch hips")
     ask = (await person.expect("how is your pain right now"))["message"]["text"]
@@ -67,7 +61,7 @@ async def test_a_stretch_marked_hurting_twice_is_left_out_and_said_why(bot: BotP
 
 
 async def test_holds_grow_after_calm_sessions(bot: BotProcess, person: Person) -> None:
-    await joined(person)
+    await person.join()
     await seed_history(bot, person.user_id, days=3, before=5, after=4)
     await person.send("/stretch hips")
     ask = (await person.expect("how is your pain right now"))["message"]["text"]
@@ -75,7 +69,7 @@ async def test_holds_grow_after_calm_sessions(bot: BotProcess, person: Person) -
 
 
 async def test_a_flare_day_offers_the_gentle_routine(bot: BotProcess, person: Person) -> None:
-    await joined(person)
+    await person.join()
     await seed_history(bot, person.user_id, days=5, before=3, after=3)
     await person.send("/stretch core")
     await person.expect("how is your pain right now")
@@ -88,7 +82,7 @@ async def test_a_flare_day_offers_the_gentle_routine(bot: BotProcess, person: Pe
 
 
 async def test_settings_persist_and_shape_the_routine(bot: BotProcess, person: Person) -> None:
-    await joined(person)
+    await person.join()
     await person.send("/settings")
     screen = await person.expect("Your settings")
     await person.press("Short", screen["message"])
@@ -109,7 +103,7 @@ async def test_settings_persist_and_shape_the_routine(bot: BotProcess, person: P
 
 
 async def test_report_is_a_one_page_pdf(bot: BotProcess, person: Person) -> None:
-    await joined(person)
+    await person.join()
     await seed_history(bot, person.user_id, days=30)
     await person.send("I fell down the stairs")
     await person.expect("get medical help now")
@@ -121,7 +115,7 @@ async def test_report_is_a_one_page_pdf(bot: BotProcess, person: Person) -> None
 
 
 async def test_export_holds_everything_as_csv_and_json(bot: BotProcess, person: Person) -> None:
-    await joined(person)
+    await person.join()
     await seed_history(bot, person.user_id, days=10)
     await person.send("3")
     await person.expect("Noted")
@@ -139,8 +133,8 @@ async def test_export_holds_everything_as_csv_and_json(bot: BotProcess, person: 
 
 
 async def test_delete_erases_every_row_after_two_taps(bot: BotProcess, person: Person, api_url: str) -> None:
-    await joined(person)
-    other = await joined(Person(api_url))
+    await person.join()
+    other = await Person(api_url).join()
     try:
         for who in (person, other):
             await seed_history(bot, who.user_id, days=5, rest_days=(2,))
@@ -178,7 +172,7 @@ async def test_delete_erases_every_row_after_two_taps(bot: BotProcess, person: P
 
 
 async def test_skipping_a_prompt_as_a_rest_day_keeps_the_streak(bot: BotProcess, person: Person) -> None:
-    await joined(person)
+    await person.join()
     await bot.schedule(person.user_id, at="09:30")
     await bot.clock.advance(3600)  # type: ignore[attr-defined]
     await bot.prompt_pass()

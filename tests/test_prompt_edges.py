@@ -12,7 +12,7 @@ from bot.coaching.zones import is_zone, resolve_zone
 from storage import prompts as prompt_repo
 from storage import repo
 from tests.factories import BotProcess, FakeClock, Person
-from tests.test_prompts import joined, prompts_of
+from tests.test_prompts import prompts_of
 
 START = datetime(2026, 11, 2, 5, 0, tzinfo=UTC)  # Monday
 
@@ -23,7 +23,7 @@ def clock() -> FakeClock:
 
 
 async def test_looking_at_settings_keeps_a_due_prompt(bot: BotProcess, person: Person, clock: FakeClock) -> None:
-    await joined(person)
+    await person.join()
     await bot.schedule(person.user_id, at="06:00")
     await clock.advance(80 * 60)  # 06:20: due, and the clock has not run yet
     await person.send("/reminders")
@@ -33,7 +33,7 @@ async def test_looking_at_settings_keeps_a_due_prompt(bot: BotProcess, person: P
 
 
 async def test_after_days_down_todays_prompt_is_still_sent(bot: BotProcess, person: Person, clock: FakeClock) -> None:
-    await joined(person)
+    await person.join()
     await bot.schedule(person.user_id, at="06:00")
     await bot.stop()
     await clock.advance((49 * 60 + 30) * 60)  # Wednesday 06:30: Monday is long gone, today is 30 min late
@@ -45,7 +45,7 @@ async def test_after_days_down_todays_prompt_is_still_sent(bot: BotProcess, pers
 
 
 async def test_a_button_ends_a_typed_question(bot: BotProcess, person: Person) -> None:
-    await joined(person)
+    await person.join()
     await person.send("/reminders")
     screen = await person.expect("Daily prompts")
     await person.press("Other time", screen["message"])
@@ -59,7 +59,7 @@ async def test_a_button_ends_a_typed_question(bot: BotProcess, person: Person) -
 
 
 async def test_cancel_answers_a_pending_question(bot: BotProcess, person: Person) -> None:
-    await joined(person)
+    await person.join()
     await person.send("/stretch quick")
     await person.expect("how is your pain right now")
     await person.send("/reminders")
@@ -74,7 +74,7 @@ async def test_cancel_answers_a_pending_question(bot: BotProcess, person: Person
 
 
 async def test_a_prompt_rating_counts_once(bot: BotProcess, person: Person, clock: FakeClock) -> None:
-    await joined(person)
+    await person.join()
     await bot.schedule(person.user_id, at="06:00")
     await clock.advance(3600)
     await bot.prompt_pass()
@@ -90,7 +90,7 @@ async def test_a_prompt_rating_counts_once(bot: BotProcess, person: Person, cloc
 
 
 async def test_no_prompts_while_told_to_get_checked(bot: BotProcess, person: Person, clock: FakeClock) -> None:
-    await joined(person)
+    await person.join()
     await bot.schedule(person.user_id, at="06:00")
     await person.send("I have a fever and my back hurts")
     await person.expect("get medical help now")
@@ -100,7 +100,7 @@ async def test_no_prompts_while_told_to_get_checked(bot: BotProcess, person: Per
 
 
 async def test_a_timed_out_prompt_that_arrived_still_works(bot: BotProcess, person: Person, clock: FakeClock) -> None:
-    await joined(person)
+    await person.join()
     await bot.schedule(person.user_id, at="06:00")
     await clock.advance(3600)
     await bot.prompt_pass()
@@ -113,7 +113,7 @@ async def test_a_timed_out_prompt_that_arrived_still_works(bot: BotProcess, pers
 
 
 async def test_a_forged_zone_name_is_refused_politely(bot: BotProcess, person: Person) -> None:
-    await joined(person)
+    await person.join()
     await person.send("/reminders")
     screen = await person.expect("Daily prompts")
     for forged in ("Europe", "localtime", "EST"):
@@ -130,7 +130,7 @@ def test_legacy_zone_names_are_not_taken_as_exact() -> None:
 
 
 async def test_a_live_location_moving_gets_no_replies(bot: BotProcess, person: Person) -> None:
-    await joined(person)
+    await person.join()
     user = {"id": person.user_id, "is_bot": False, "first_name": person.first_name}
     chat = {"id": person.user_id, "type": "private", "first_name": person.first_name}
     moved = {

@@ -43,14 +43,8 @@ async def prompt_messages(person: Person) -> list[dict]:
     return [m for m in await person.messages() if "Time for today's stretch" in (m.get("text") or "")]
 
 
-async def joined(person: Person) -> Person:
-    await person.send("/start")
-    await person.expect("Limber")
-    return person
-
-
 async def test_setting_up_reminders_by_buttons_and_typing(bot: BotProcess, person: Person) -> None:
-    await joined(person)
+    await person.join()
     await person.press("Daily reminder")
     screen = await person.expect("Daily prompts: off")
     await person.press("08:00", screen["message"])
@@ -95,7 +89,7 @@ async def test_setting_up_reminders_by_buttons_and_typing(bot: BotProcess, perso
 
 
 async def test_prompt_arrives_at_the_local_time_once(bot: BotProcess, person: Person, clock: FakeClock) -> None:
-    await joined(person)
+    await person.join()
     await bot.schedule(person.user_id, at="07:30", tz="Europe/Berlin")
     # 07:30 Berlin = 06:30 UTC. Not yet at 06:29.
     await clock.advance(timedelta(hours=1, minutes=29).total_seconds())
@@ -116,7 +110,7 @@ async def test_prompt_arrives_at_the_local_time_once(bot: BotProcess, person: Pe
 
 
 async def test_rating_start_snooze_and_skip_from_the_prompt(bot: BotProcess, person: Person, clock: FakeClock) -> None:
-    await joined(person)
+    await person.join()
     await bot.schedule(person.user_id, at="06:00", tz="UTC")
     await clock.advance(3600)
     await bot.prompt_pass()
@@ -158,7 +152,7 @@ async def test_rating_start_snooze_and_skip_from_the_prompt(bot: BotProcess, per
 
 
 async def test_days_of_week(bot: BotProcess, person: Person, clock: FakeClock) -> None:
-    await joined(person)
+    await person.join()
     await bot.schedule(person.user_id, at="07:00", tz="Europe/Berlin", days=WEEKDAYS)
     sent_days = []
     for _ in range(14):
@@ -247,7 +241,7 @@ async def test_dst_year_in_ten_zones_one_prompt_per_day(api_url: str, tmp_path: 
 async def test_restart_catch_up_inside_and_outside_the_grace(
     bot: BotProcess, person: Person, clock: FakeClock, down_hours: float, expect_sent: bool
 ) -> None:
-    await joined(person)
+    await person.join()
     await bot.schedule(person.user_id, at="06:00", tz="UTC")
     await bot.stop()  # down over the due time
     await clock.advance((1 + down_hours) * 3600)
@@ -267,7 +261,7 @@ async def test_restart_catch_up_inside_and_outside_the_grace(
 async def test_blocked_person_stops_receiving_until_they_return(
     bot: BotProcess, person: Person, clock: FakeClock
 ) -> None:
-    await joined(person)
+    await person.join()
     await bot.schedule(person.user_id, at="06:00", tz="UTC")
     # Telegram answers the send with 403: the person blocked the bot.
     await person.client.fail_next("sendMessage", error_code=403, chat_id=person.user_id)
@@ -291,7 +285,7 @@ async def test_blocked_person_stops_receiving_until_they_return(
 
 
 async def test_my_chat_member_kicked_stops_prompts(bot: BotProcess, person: Person, clock: FakeClock) -> None:
-    await joined(person)
+    await person.join()
     await bot.schedule(person.user_id, at="06:00", tz="UTC")
     await person.client.block(person.user_id)  # queues a my_chat_member "kicked" update for the bot
     async with asyncio.timeout(10):
@@ -302,7 +296,7 @@ async def test_my_chat_member_kicked_stops_prompts(bot: BotProcess, person: Pers
 
 
 async def test_pause_and_resume(bot: BotProcess, person: Person, clock: FakeClock) -> None:
-    await joined(person)
+    await person.join()
     await bot.schedule(person.user_id, at="06:00", tz="UTC")
     await person.send("/pause")
     await person.expect("paused")
@@ -321,7 +315,7 @@ async def test_the_scheduler_job_runs_the_pass(api_url: str, database_url: str, 
     await process.start()
     person = Person(api_url)
     try:
-        await joined(person)
+        await person.join()
         await process.schedule(person.user_id, at="06:00", tz="UTC")
         job = process.app.job_queue.get_jobs_by_name("prompts")[0]  # type: ignore[union-attr]
         assert job.job.misfire_grace_time is None and job.job.coalesce and job.job.max_instances == 1
@@ -353,7 +347,7 @@ async def test_two_schedulers_on_one_postgres_never_double_send(
     people = [Person(api_url) for _ in range(40)]
     try:
         for person in people:
-            await joined(person)
+            await person.join()
             await web.schedule(person.user_id, at="06:00", tz="UTC")
         await clock.advance(3600)
         reports = await asyncio.gather(clock_a.prompt_pass(), clock_b.prompt_pass(), clock_a.prompt_pass())
@@ -371,7 +365,7 @@ async def test_two_schedulers_on_one_postgres_never_double_send(
 
 
 async def test_start_now_is_refused_while_coaching_is_paused(bot: BotProcess, person: Person, clock: FakeClock) -> None:
-    await joined(person)
+    await person.join()
     await bot.schedule(person.user_id, at="06:00", tz="UTC")
     await clock.advance(3600)
     await bot.prompt_pass()

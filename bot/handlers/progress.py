@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 from telegram import InputFile, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot import history, reports, ui, views
-from bot.coaching.progress import adherence_line, build_progress, progress_text
+from bot.coaching.progress import Progress, adherence_line, build_progress, progress_text
 from bot.handlers import ids
 from bot.services import services
 
@@ -18,13 +19,17 @@ def _titles(context: ContextTypes.DEFAULT_TYPE) -> dict[str, str]:
     return {tid: t.title for tid, t in services(context).library.techniques.items()}
 
 
-async def progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/progress: pain over 30 days as a chart, then sessions, streaks, trend and what helps."""
-    user_id, chat_id = ids(update)
+async def _summary(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> tuple[history.History, date, Progress]:
     svc = services(context)
     data = await history.load(svc, user_id)
     today = data.today(svc.clock.now())
-    summary = build_progress(data.ratings, data.sessions, data.marks, today, data.tz)
+    return data, today, build_progress(data.ratings, data.sessions, data.marks, today, data.tz)
+
+
+async def progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/progress: pain over 30 days as a chart, then sessions, streaks, trend and what helps."""
+    user_id, chat_id = ids(update)
+    data, today, summary = await _summary(context, user_id)
     # Rendering takes a few hundred milliseconds of CPU: keep it off the event loop.
     chart = await asyncio.to_thread(reports.progress_chart, data.ratings, data.sessions, today, data.tz)
     await context.bot.send_photo(
@@ -36,10 +41,7 @@ async def progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/report: a one-page PDF to forward to a physiotherapist or doctor."""
     user_id, chat_id = ids(update)
-    svc = services(context)
-    data = await history.load(svc, user_id)
-    today = data.today(svc.clock.now())
-    summary = build_progress(data.ratings, data.sessions, data.marks, today, data.tz)
+    data, today, summary = await _summary(context, user_id)
 
     def render() -> bytes:
         chart = reports.progress_chart(data.ratings, data.sessions, today, data.tz)
