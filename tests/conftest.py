@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.emulator import Emulator
+from tests.databases import fresh_postgres, postgres_available
 from tests.factories import BotProcess, FakeClock, Person
 
 
@@ -20,8 +22,16 @@ async def api_url(tmp_path: Path) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'limber.db'}"
+async def database_url(tmp_path: Path) -> AsyncIterator[str]:
+    """SQLite by default; LIMBER_TEST_DATABASE=postgresql runs every bot test on a fresh PostgreSQL database."""
+    if os.environ.get("LIMBER_TEST_DATABASE", "sqlite") != "postgresql":
+        yield f"sqlite:///{tmp_path / 'limber.db'}"
+        return
+    reason = await postgres_available()
+    if reason:
+        pytest.skip(reason)
+    async with fresh_postgres() as url:
+        yield url
 
 
 @pytest.fixture
