@@ -20,6 +20,7 @@ from bot import flow, views
 from bot.clock import Clock, SystemClock
 from bot.filters import PAIN_RATING_TEXT, RED_FLAG_TEXT
 from bot.handlers import (
+    admin,
     cancel,
     daily,
     errors,
@@ -69,6 +70,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("report", progress.report, filters=new_message))
     app.add_handler(CommandHandler("export", progress.export, filters=new_message))
     app.add_handler(CommandHandler("delete", privacy.delete, filters=new_message))
+    # Operators only (ADMIN_IDS); not in the command menu.
+    app.add_handler(CommandHandler("usage", admin.usage, filters=new_message))
     app.add_handler(CommandHandler("pause", reminders.pause, filters=new_message))
     app.add_handler(CommandHandler("resume", reminders.resume, filters=new_message))
 

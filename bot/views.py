@@ -574,3 +574,13 @@ def skip_reason() -> View:
             ]
         ],
     )
+
+
+def usage(figures: dict[str, int]) -> View:
+    return View(
+        "<b>Usage</b>\n"
+        f"• People: {figures['people']} ({figures['reminders_on']} with daily prompts on)\n"
+        f"• Sessions: {figures['sessions']} in all, {figures['sessions_recent']} in the last 24 h\n"
+        f"• Ratings in the last 24 h: {figures['ratings_recent']}\n"
+        f"• Prompts sent in the last 24 h: {figures['prompts_sent_recent']}"
+    )

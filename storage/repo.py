@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import PainRating, Preferences, RedFlagEvent, RoutineSession, StepOutcome, User, utcnow
+from storage.models import PainRating, Preferences, Prompt, RedFlagEvent, RoutineSession, StepOutcome, User, utcnow
 
 OPEN = RoutineSession.status != "finished"  # type: ignore[comparison-overlap]
 
@@ -230,3 +230,28 @@ async def clear_red_flags(db: AsyncSession, *, user_id: int, reason: str) -> Non
         .values(cleared_at=now, cleared_reason=reason, confirm_code=None)
     )
     await db.execute(update(User).where(User.id == user_id).values(coaching_paused_at=None))  # type: ignore[arg-type]
+
+
+# --- operator figures ----------------------------------------------------------------------------
+
+
+async def usage_figures(db: AsyncSession, *, since: datetime) -> dict[str, int]:
+    """Counts for the operator: people, sessions, ratings, prompts; in all and since `since`."""
+
+    async def count(stmt: Any) -> int:
+        return int((await db.execute(stmt)).scalar_one())
+
+    return {
+        "people": await count(select(func.count()).select_from(User)),
+        "sessions": await count(select(func.count()).select_from(RoutineSession)),
+        "sessions_recent": await count(
+            select(func.count()).select_from(RoutineSession).where(RoutineSession.started_at >= since)  # type: ignore[arg-type,operator]
+        ),
+        "ratings_recent": await count(
+            select(func.count()).select_from(PainRating).where(PainRating.created_at >= since)  # type: ignore[arg-type,operator]
+        ),
+        "prompts_sent_recent": await count(
+            select(func.count()).select_from(Prompt).where(Prompt.status == "sent", Prompt.sent_at >= since)  # type: ignore[arg-type,operator]
+        ),
+        "reminders_on": await count(select(func.count()).select_from(Preferences).where(Preferences.reminders_on)),
+    }
