@@ -25,6 +25,7 @@ from bot.handlers import (
     daily,
     errors,
     fallback,
+    flood,
     membership,
     privacy,
     progress,
@@ -51,7 +52,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     new_message = private & filters.UpdateType.MESSAGE
 
-    # Before anything else: the person has a row, so every later write can refer to it.
+    # First: someone flooding the bot is slowed down, keeping only what matters (ratings, buttons).
+    app.add_handler(TypeHandler(Update, flood.guard), group=-3)
+    # Then: the person has a row, so every later write can refer to it.
     app.add_handler(TypeHandler(Update, users.track_user), group=-2)
     # Then: text answering a question the bot asked (a time, a time zone) stops here; a button
     # press means the person moved on from the question.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,9 @@ class Services:
     timers: Timers = field(default_factory=Timers)
     # Ids known to have a users row, so most updates skip the upsert.
     known_users: set[int] = field(default_factory=set)
+    # Recent update times per person, and when each was last told to slow down (bot.handlers.flood).
+    flood: dict[int, deque[float]] = field(default_factory=dict)
+    flood_noticed: dict[int, float] = field(default_factory=dict)
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:

@@ -584,3 +584,9 @@ def usage(figures: dict[str, int]) -> View:
         f"• Ratings in the last 24 h: {figures['ratings_recent']}\n"
         f"• Prompts sent in the last 24 h: {figures['prompts_sent_recent']}"
     )
+
+
+FLOOD = (
+    "That's a lot of messages at once, so I'll skip the chatter for a few seconds. "
+    "Pain ratings, buttons and /cancel still work, and nothing you rate is lost."
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -38,6 +39,16 @@ commands = st.builds(
 )
 
 
+@asynccontextmanager
+async def fresh(api_url: str) -> AsyncIterator[Person]:
+    """A new person per example: one person's many examples would (rightly) trip the flood guard."""
+    person = Person(api_url)
+    try:
+        yield person
+    finally:
+        await person.close()
+
+
 @pytest.fixture
 async def errors(caplog: pytest.LogCaptureFixture) -> AsyncIterator[pytest.LogCaptureFixture]:
     caplog.set_level(logging.ERROR, logger="bot.handlers.errors")
@@ -47,21 +58,23 @@ async def errors(caplog: pytest.LogCaptureFixture) -> AsyncIterator[pytest.LogCa
 
 @FUZZ
 @given(text=st.one_of(texts, commands))
-async def test_any_text_gets_an_answer(bot: BotProcess, person: Person, errors: object, text: str) -> None:
-    await person.send(text)
-    reply = (await person.expect())["message"]
-    assert reply.get("text") or reply.get("caption") or reply.get("document")
+async def test_any_text_gets_an_answer(bot: BotProcess, api_url: str, errors: object, text: str) -> None:
+    async with fresh(api_url) as person:
+        await person.send(text)
+        reply = (await person.expect())["message"]
+        assert reply.get("text") or reply.get("caption") or reply.get("document")
 
 
 @FUZZ
 @given(data=st.one_of(st.text(min_size=1, max_size=64), st.from_regex(r"1:[a-z]:[0-9a-z:/_-]{0,40}", fullmatch=True)))
-async def test_any_button_data_gets_a_polite_answer(bot: BotProcess, person: Person, errors: object, data: str) -> None:
+async def test_any_button_data_gets_a_polite_answer(bot: BotProcess, api_url: str, errors: object, data: str) -> None:
     if len(data.encode()) > 64:
         return
-    await person.send("/start")
-    welcome = await person.expect("Limber")
-    await person.press_data(data, welcome["message"]["message_id"])
-    await person.expect_answer()
+    async with fresh(api_url) as person:
+        await person.send("/start")
+        welcome = await person.expect("Limber")
+        await person.press_data(data, welcome["message"]["message_id"])
+        await person.expect_answer()
 
 
 def _message(person: Person, **fields: object) -> dict:
@@ -72,7 +85,12 @@ def _message(person: Person, **fields: object) -> dict:
 
 @FUZZ
 @given(kind=st.sampled_from(["sticker", "photo", "voice", "contact", "dice", "edited", "channel", "group_text"]))
-async def test_other_updates_never_break_the_bot(bot: BotProcess, person: Person, errors: object, kind: str) -> None:
+async def test_other_updates_never_break_the_bot(bot: BotProcess, api_url: str, errors: object, kind: str) -> None:
+    async with fresh(api_url) as person:
+        await _other_update(person, kind)
+
+
+async def _other_update(person: Person, kind: str) -> None:
     payloads = {
         "sticker": {
             "message": _message(

@@ -1,0 +1,44 @@
+"""A person sending a flood is slowed politely: chatter is dropped, what matters still gets through."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot import ui, views
+from bot.coaching.ratings import parse_pain
+from bot.coaching.redflags import detect_red_flags
+from bot.services import services
+
+WINDOW_SECONDS = 10.0
+LIMIT = 20  # updates per person per window before chatter is dropped
+
+
+def _essential(update: Update) -> bool:
+    """What is never dropped: buttons, pain ratings, warning signs, /cancel."""
+    if update.callback_query is not None or update.my_chat_member is not None:
+        return True
+    message = update.effective_message
+    text = (message.text or "") if message else ""
+    return bool(parse_pain(text) or detect_red_flags(text) or text.split(maxsplit=1)[:1] == ["/cancel"])
+
+
+async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Count the person's updates; past the limit, drop chatter with one notice per window."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.type != chat.PRIVATE:
+        return
+    svc = services(context)
+    now = svc.clock.now().timestamp()
+    seen: deque[float] = svc.flood.setdefault(user.id, deque(maxlen=LIMIT + 1))
+    seen.append(now)
+    while seen and now - seen[0] > WINDOW_SECONDS:
+        seen.popleft()
+    if len(seen) <= LIMIT or _essential(update):
+        return
+    if svc.flood_noticed.get(user.id, 0.0) < now - WINDOW_SECONDS:
+        svc.flood_noticed[user.id] = now
+        await ui.send(context.bot, chat.id, views.View(views.FLOOD))
+    raise ApplicationHandlerStop
