@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     # A self-hosted Bot API server, or the local emulator; the bot calls {url}/bot<token>/<method>.
     telegram_api_url: str = TELEGRAM_API_URL
+    # Seconds a Bot API request may take (connect, send, read) before it counts as timed out.
+    telegram_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     database_url: str = "sqlite:///limber.db"
     log_level: str = "INFO"
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)

@@ -249,6 +249,15 @@ class EmulatorClient:
         result, _ = await self._call("fail_next", payload)
         return dict(result)
 
+    async def network_fault(
+        self, method: str, *, kind: str, seconds: float = 0.0, times: int = 1, chat_id: int | None = None
+    ) -> JSON:
+        """Make the next `times` calls of `method` drop the connection ("reset") or answer only
+        after `seconds` ("delay": the call still takes effect, as a slow Telegram would)."""
+        payload: JSON = {"method": method, "kind": kind, "seconds": seconds, "times": times, "chat_id": chat_id}
+        result, _ = await self._call("network_fault", payload)
+        return dict(result)
+
     async def reset(self) -> None:
         """Forget everything for this token: chats, messages, updates, events, calls, faults."""
         _, body = await self._call("reset")

@@ -15,14 +15,21 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator.botapi import BotApi, Params, Upload
-from bot.emulator.state import JSON, ApiError, BotState, UserApiError
+from bot.emulator.botapi import BotApi, Params, Upload, parse_chat_id
+from bot.emulator.state import JSON, ApiError, BotState, NetworkFault, UserApiError
 from bot.emulator.userapi import UserApi
 
 TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]{20,}")
 MAX_BODY = 100 * 1024 * 1024  # Telegram's own limit for uploads is 50 MB
 
 _dumps = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+
+
+def _chat_id(params: Params) -> int | None:
+    try:
+        return parse_chat_id(params.raw("chat_id"), required=False)
+    except ApiError:
+        return None
 
 
 def _json_response(body: Any, status: int = 200) -> web.Response:
@@ -158,6 +165,15 @@ class Emulator:
             params = await self._read_params(request)
         except ApiError as error:
             return _json_response(error.body(), error.code)
+        if bot.network_faults:
+            fault = bot.take_network_fault(request.match_info["method"].lower(), _chat_id(params))
+            if fault is not None and fault.kind == "reset":
+                # The connection drops with no answer, as a proxy or a flaky network would.
+                assert request.transport is not None
+                request.transport.abort()
+                raise ConnectionResetError("injected connection reset")
+            if fault is not None:
+                await asyncio.sleep(fault.seconds)
         status, body = await self.api.call(bot, request.match_info["method"], params)
         return _json_response(body, status)
 
@@ -212,6 +228,7 @@ class Emulator:
             "events": self._u_events,
             "calls": self._u_calls,
             "fail_next": self._u_fail_next,
+            "network_fault": self._u_network_fault,
             "block": self._u_block,
             "stats": self._u_stats,
             "reset": self._u_reset,
@@ -317,6 +334,16 @@ class Emulator:
             chat_id=self._int(payload, "chat_id"),
         )
         return fault, {}
+
+    async def _u_network_fault(self, bot: BotState, payload: JSON) -> tuple[Any, JSON]:
+        kind = payload.get("kind")
+        method = payload.get("method")
+        if kind not in ("reset", "delay") or not isinstance(method, str) or not method:
+            raise UserApiError("network_fault needs a method and kind 'reset' or 'delay'")
+        seconds = float(payload.get("seconds") or 0)
+        times = self._int(payload, "times", 1) or 1
+        bot.network_faults.append(NetworkFault(method.lower(), kind, seconds, times, self._int(payload, "chat_id")))
+        return {"method": method, "kind": kind, "seconds": seconds, "times": times}, {}
 
     async def _u_block(self, bot: BotState, payload: JSON) -> tuple[Any, JSON]:
         blocked = payload.get("blocked", True)

@@ -99,6 +99,18 @@ class Fault:
 
 
 @dataclass(slots=True)
+class NetworkFault:
+    """A transport fault: "reset" drops the connection unanswered; "delay" answers late (the call
+    still takes effect), so a client with a shorter timeout gives up on a request that succeeded."""
+
+    method: str  # lower-case
+    kind: str
+    seconds: float
+    remaining: int
+    chat_id: int | None
+
+
+@dataclass(slots=True)
 class CallbackRecord:
     created: float
     chat_id: int | None
@@ -143,6 +155,7 @@ class BotState:
         self.menu_buttons: dict[int | None, JSON] = {}
         self.texts: dict[str, str] = {}  # name, description, short_description by language
         self.faults: list[Fault] = []
+        self.network_faults: list[NetworkFault] = []
         self.calls: list[JSON] = []
         self.events: list[JSON] = []
         self.event_seqs: list[int] = []
@@ -270,6 +283,16 @@ class BotState:
         return self.event_seqs[-1] if self.event_seqs else 0
 
     # --- faults -----------------------------------------------------------------------------
+
+    def take_network_fault(self, method: str, chat_id: int | None) -> NetworkFault | None:
+        for index, fault in enumerate(self.network_faults):
+            if fault.method != method or (fault.chat_id is not None and fault.chat_id != chat_id):
+                continue
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                del self.network_faults[index]
+            return fault
+        return None
 
     def take_fault(self, method: str, chat_id: int | None) -> Fault | None:
         for index, fault in enumerate(self.faults):

@@ -1,0 +1,142 @@
+"""Bot API faults in the middle of a routine: each handled, the flow goes on, nothing sent is lost."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select
+
+from storage import prompts as prompt_repo
+from storage import repo
+from storage.models import StepOutcome, User
+from tests.factories import BotProcess, FakeClock, Person
+
+
+@pytest.fixture
+async def bot(api_url: str, database_url: str, clock: FakeClock) -> AsyncIterator[BotProcess]:
+    # A short request timeout keeps the timeout cases fast.
+    process = BotProcess(api_url, database_url, clock, telegram_timeout_seconds=1.0)
+    await process.start()
+    yield process
+    await process.stop()
+
+
+async def first_step(person: Person) -> dict:
+    await person.join()
+    await person.send("/stretch quick")
+    await person.expect("how is your pain right now")
+    await person.press("5")
+    return (await person.expect("Step 1 of"))["message"]
+
+
+async def outcomes(bot: BotProcess, user_id: int) -> list[str]:
+    async with bot.services.db.transaction() as db:
+        rows = await db.execute(select(StepOutcome).where(StepOutcome.user_id == user_id))
+        return [o.outcome for o in rows.scalars()]
+
+
+@pytest.mark.parametrize("code", [500, 502])
+async def test_server_errors_are_retried(bot: BotProcess, person: Person, code: int) -> None:
+    step = await first_step(person)
+    await person.client.fail_next("sendMessage", error_code=code, times=2)
+    await person.client.fail_next("editMessageText", error_code=code)
+    await person.press("Done", step)
+    await person.expect("Step 2 of")
+    assert await outcomes(bot, person.user_id) == ["done"]
+
+
+async def test_a_dropped_connection_is_retried(bot: BotProcess, person: Person) -> None:
+    step = await first_step(person)
+    await person.client.network_fault("sendMessage", kind="reset")
+    await person.press("Skip", step)
+    await person.expect("Step 2 of")
+    assert await outcomes(bot, person.user_id) == ["skipped"]
+
+
+async def test_an_edit_that_times_out_is_retried(bot: BotProcess, person: Person) -> None:
+    step = await first_step(person)
+    await person.client.network_fault("editMessageText", kind="delay", seconds=1.5)
+    await person.press("Done", step)
+    await person.expect("Step 2 of")
+    assert await outcomes(bot, person.user_id) == ["done"]
+
+
+async def test_a_send_that_times_out_is_not_doubled_and_the_routine_goes_on(bot: BotProcess, person: Person) -> None:
+    step = await first_step(person)
+    # Telegram delivers the next step, but only after the bot stopped waiting.
+    await person.client.network_fault("sendMessage", kind="delay", seconds=1.5)
+    mark = person.client.cursor
+    await person.press("Done", step)
+    # The apology goes out when the bot gives up (1 s); the step lands when Telegram gets to it.
+    for text in ("Sorry, something went wrong", "Step 2 of"):
+        await person.client.wait_for(lambda e, t=text: e["type"] == "message" and t in e["message"]["text"], after=mark)
+    steps = [m for m in await person.messages() if "Step 2 of" in (m.get("text") or "")]
+    assert len(steps) == 1  # never sent twice
+    assert await outcomes(bot, person.user_id) == ["done"]  # the press was kept
+    await person.send("/stretch")
+    offer = await person.expect("You have a routine open")
+    await person.press("Continue", offer["message"])
+    resumed = await person.expect("Step 2 of")
+    await person.press("Done", resumed["message"])
+    await person.expect("Step 3 of")
+
+
+async def test_429_on_a_reply_waits_and_resends(bot: BotProcess, person: Person) -> None:
+    step = await first_step(person)
+    await person.client.fail_next("sendMessage", error_code=429, retry_after=1)
+    await person.press("Done", step)
+    await person.expect("Step 2 of")
+    calls = await person.client.calls("sendMessage")
+    limited = next(c for c in calls if c["status"] == 429)
+    sent = next(c for c in calls if c["ok"] and c["time"] > limited["time"])
+    assert sent["time"] - limited["time"] >= 0.95
+
+
+async def test_blocked_mid_routine_stops_prompts_and_keeps_the_press(bot: BotProcess, person: Person) -> None:
+    step = await first_step(person)
+    await bot.schedule(person.user_id, at="10:00")
+    await person.client.fail_next("sendMessage", error_code=403)
+    await person.press("Done", step)
+    await person.expect_answer()
+    async with asyncio.timeout(10):
+        while True:
+            async with bot.services.db.transaction() as db:
+                user = await db.get(User, person.user_id, populate_existing=True)
+                prefs = await prompt_repo.preferences_of(db, user_id=person.user_id)
+            if user is not None and user.blocked_at is not None:
+                break
+            await asyncio.sleep(0.02)
+    assert prefs.next_prompt_at is None  # no more prompts until they come back
+    assert await outcomes(bot, person.user_id) == ["done"]
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "Bad Request: message to edit not found",
+        "Bad Request: message is not modified: specified new message content and reply markup are exactly the "
+        "same as a current content and reply markup of the message",
+    ],
+)
+async def test_edit_refusals_do_not_stop_the_routine(bot: BotProcess, person: Person, description: str) -> None:
+    step = await first_step(person)
+    await person.client.fail_next("editMessageText", error_code=400, description=description)
+    await person.press("Done", step)
+    await person.expect("Step 2 of")
+
+
+async def test_a_query_too_old_to_answer_keeps_the_press(bot: BotProcess, person: Person) -> None:
+    step = await first_step(person)
+    await person.client.fail_next(
+        "answerCallbackQuery",
+        error_code=400,
+        description="Bad Request: query is too old and response timeout expired or query ID is invalid",
+    )
+    await person.press("Done", step)
+    await person.expect("Step 2 of")
+    assert await outcomes(bot, person.user_id) == ["done"]
+    async with bot.services.db.transaction() as db:
+        session = await repo.open_session(db, user_id=person.user_id)
+    assert session is not None and session.current_step == 1
