@@ -16,7 +16,7 @@ from telegram.ext import (
 )
 
 from bot import callbacks as cb
-from bot import flow, views
+from bot import dbretry, flow, views
 from bot.clock import Clock, SystemClock
 from bot.filters import PAIN_RATING_TEXT, RED_FLAG_TEXT
 from bot.handlers import (
@@ -109,6 +109,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, fallback.group_command))
 
     app.add_error_handler(errors.on_error)
+
+    # Last: every handler above waits and retries through a brief database outage.
+    dbretry.wrap_handlers(app)
 
 
 async def post_init(app: Application) -> None:  # type: ignore[type-arg]

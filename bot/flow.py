@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.exc import IntegrityError
 from telegram import Bot
 
-from bot import history, ui, views
+from bot import dbretry, history, ui, views
 from bot.coaching.adapt import adapt, flare_suggested, planned_steps, recent_values
 from bot.coaching.plan import PlannedStep, estimate_minutes, fit_length, within_level
 from bot.coaching.session import OUTCOMES, Position, Status, StepAction, after_rating, after_step, summarize
@@ -78,10 +78,15 @@ def current_view(svc: Services, session: RoutineSession, note: str = "") -> view
 async def show_current(bot: Bot, svc: Services, chat_id: int, session: RoutineSession, note: str = "") -> None:
     """Send the session's current message and make it the one whose buttons count."""
     message = await ui.send(bot, chat_id, current_view(svc, session, note))
-    async with svc.db.transaction() as db:
-        fresh = await repo.get_session(db, session_id=session.id or 0, user_id=session.user_id)
-        if fresh is not None and fresh.status == session.status and fresh.current_step == session.current_step:
-            await repo.set_message(db, session=fresh, message_id=message.message_id)
+
+    async def remember() -> None:
+        async with svc.db.transaction() as db:
+            fresh = await repo.get_session(db, session_id=session.id or 0, user_id=session.user_id)
+            if fresh is not None and fresh.status == session.status and fresh.current_step == session.current_step:
+                await repo.set_message(db, session=fresh, message_id=message.message_id)
+
+    # The message is out: its buttons must count even if the database blinks right now.
+    await dbretry.with_retries(remember, "show_current")
     session.message_id = message.message_id
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Alembic keeps its migration context in module globals: one migration at a time per process.
 _MIGRATING = asyncio.Lock()
+# A write waits this long for another writer (the driver waits even when the transaction has already
+# read, as it only begins on the first write); after it "database is locked" is raised and the
+# update is retried from the start with backoff (bot.dbretry).
+SQLITE_BUSY_TIMEOUT = 5.0
 
 
 def async_url(url: str) -> str:
@@ -37,16 +41,27 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers run beside the writer; busy_timeout waits instead of failing on a lock.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    # With WAL, NORMAL still keeps every commit across a process crash (SIGKILL); only an OS crash or
-    # power loss can drop the newest ones. FULL would fsync on every commit, many times slower.
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers run beside the writer; busy_timeout waits instead of failing on a lock.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # With WAL, NORMAL still keeps every commit across a process crash (SIGKILL); only an OS crash or
+        # power loss can drop the newest ones. FULL would fsync on every commit, many times slower.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return on_connect
+
+
+def sqlite_busy_timeout(url: str) -> float:
+    """Seconds a write waits for another writer's lock: `?timeout=` in the URL (as for sqlite3), else 5."""
+    value = make_url(url).query.get("timeout")
+    if value is None:
+        return SQLITE_BUSY_TIMEOUT
+    return float(value if isinstance(value, str) else value[-1])
 
 
 class Database:
@@ -59,7 +74,8 @@ class Database:
         # would cost a round trip through aiosqlite's thread on every transaction.
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, pool_pre_ping=not sqlite)
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            busy_ms = round(sqlite_busy_timeout(self.url) * 1000)
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas(busy_ms))
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -6,7 +6,7 @@ import logging
 
 from telegram import Update
 from telegram.error import Forbidden
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import ui, views
 from bot.services import services
@@ -24,7 +24,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             await prompt_repo.set_blocked(db, user_id=update.effective_user.id, at=svc.clock.now())
         svc.known_users.discard(update.effective_user.id)
         log.info("user blocked the bot; prompts stopped for them")
-        return
+        raise ApplicationHandlerStop
     log.error("handler failed for update %s", getattr(update, "update_id", "?"), exc_info=context.error)
     if not isinstance(update, Update):
         return
@@ -36,3 +36,5 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             await ui.send(context.bot, update.effective_chat.id, views.View(views.SOMETHING_WRONG))
     except Exception:  # the apology itself may fail when Telegram is unreachable
         log.warning("could not tell the person about the failure", exc_info=True)
+    # One failure, one apology: later handler groups must not act on a half-handled update.
+    raise ApplicationHandlerStop
