@@ -146,6 +146,13 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
     )
 
 
+async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
+    """Stop countdowns while the Bot can still be used (run_polling shuts it down before post_shutdown)."""
+    svc = app.bot_data.get("services")
+    if isinstance(svc, Services):
+        await svc.timers.close()
+
+
 async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     """Close services: stop countdowns (their state is in the database), close the database."""
     svc = app.bot_data.pop("services", None)
@@ -167,6 +174,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
         .read_timeout(settings.telegram_timeout_seconds)
         .write_timeout(settings.telegram_timeout_seconds)
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .build()
     )
@@ -192,11 +200,13 @@ async def start_polling(app: Application, *, poll: bool = True) -> None:  # type
 
 
 async def stop_polling(app: Application) -> None:  # type: ignore[type-arg]
-    """Undo `start_polling`: stop fetching, let running handlers finish, close services."""
+    """Undo `start_polling` in run_polling's order: stop fetching, let handlers finish, close services."""
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
     if app.running:
         await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
+    await app.shutdown()
     if app.post_shutdown:
         await app.post_shutdown(app)
-    await app.shutdown()

@@ -136,12 +136,13 @@ async def _send_one(
     bot: Bot, svc: Services, limiter: FanoutLimiter, prompt: Prompt, routine_id: str, report: PassReport
 ) -> str:
     assert prompt.id is not None
-    async with svc.db.transaction() as db:
-        if not await repo.move_prompt(db, prompt_id=prompt.id, expect="claimed", status="sending"):
-            return "taken"  # a slower pass thought this worker dead and reclaimed it
     view = prompt_view(svc, prompt, routine_id)
     for attempt in range(SEND_RETRIES):
         await limiter.acquire(prompt.user_id)
+        # "sending" only for the request itself: a crash while waiting leaves it "claimed", to be sent later.
+        async with svc.db.transaction() as db:
+            if not await repo.move_prompt(db, prompt_id=prompt.id, expect="claimed", status="sending"):
+                return "taken"  # a slower pass thought this worker dead and reclaimed it
         try:
             message = await bot.send_message(
                 prompt.user_id, view.text, parse_mode="HTML", reply_markup=ui.markup(view.buttons)
@@ -149,6 +150,7 @@ async def _send_one(
         except RetryAfter as exc:
             limiter.pause(_seconds(exc.retry_after))
             report.retried_429 += 1
+            await _back_to_claimed(svc, prompt.id)
             continue  # the same message, once the pause is over
         except Forbidden:
             async with svc.db.transaction() as db:
@@ -165,6 +167,7 @@ async def _send_one(
             return await _finish(svc, prompt, "failed", report)
         except NetworkError as exc:  # 5xx, connection refused: nothing was delivered
             log.info("prompt %s: %s; retrying", prompt.id, exc.message)
+            await _back_to_claimed(svc, prompt.id)
             await svc.clock.sleep(2**attempt)
             continue
         async with svc.db.transaction() as db:
@@ -180,8 +183,13 @@ async def _send_one(
         return "sent"
     # Still failing: hand it back to a later pass (nothing was delivered).
     async with svc.db.transaction() as db:
-        await repo.move_prompt(db, prompt_id=prompt.id, expect="sending", status="pending")
+        await repo.move_prompt(db, prompt_id=prompt.id, expect="claimed", status="pending")
     return "pending"
+
+
+async def _back_to_claimed(svc: Services, prompt_id: int) -> None:
+    async with svc.db.transaction() as db:
+        await repo.move_prompt(db, prompt_id=prompt_id, expect="sending", status="claimed")
 
 
 async def _finish(svc: Services, prompt: Prompt, status: str, report: PassReport) -> str:

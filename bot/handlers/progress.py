@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from types import ModuleType
 
 from telegram import InputFile, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import history, reports, ui, views
+from bot import history, ui, views
 from bot.coaching.progress import Progress, adherence_line, build_progress, progress_text
 from bot.handlers import ids
 from bot.services import services
+
+
+def _reports() -> ModuleType:
+    """bot.reports, imported on first use: matplotlib takes a second to load, which every restart would pay."""
+    from bot import reports
+
+    return reports
 
 
 def _titles(context: ContextTypes.DEFAULT_TYPE) -> dict[str, str]:
@@ -31,7 +39,7 @@ async def progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user_id, chat_id = ids(update)
     data, today, summary = await _summary(context, user_id)
     # Rendering takes a few hundred milliseconds of CPU: keep it off the event loop.
-    chart = await asyncio.to_thread(reports.progress_chart, data.ratings, data.sessions, today, data.tz)
+    chart = await asyncio.to_thread(_reports().progress_chart, data.ratings, data.sessions, today, data.tz)
     await context.bot.send_photo(
         chat_id, InputFile(chart, filename="limber-progress.png"), caption="Your pain over the last 30 days"
     )
@@ -44,8 +52,8 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     data, today, summary = await _summary(context, user_id)
 
     def render() -> bytes:
-        chart = reports.progress_chart(data.ratings, data.sessions, today, data.tz)
-        return reports.report_pdf(
+        chart = _reports().progress_chart(data.ratings, data.sessions, today, data.tz)
+        return _reports().report_pdf(
             name=data.user.first_name or "you",
             progress=summary,
             chart_png=chart,
@@ -70,8 +78,8 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     data = await history.load(svc, user_id)
     now = svc.clock.now()
-    csv_bytes = reports.export_csv(ratings=data.ratings, sessions=data.sessions)
-    json_bytes = reports.export_json(
+    csv_bytes = _reports().export_csv(ratings=data.ratings, sessions=data.sessions)
+    json_bytes = _reports().export_json(
         user=data.user_dict(),
         ratings=data.ratings,
         sessions=data.sessions,
