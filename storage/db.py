@@ -95,6 +95,11 @@ class Database:
             if connection.dialect.name == "postgresql":
                 # Several processes may start at once: one migrates, the others wait.
                 connection.execute(text("SELECT pg_advisory_xact_lock(74657201)"))
+            else:
+                # Python's sqlite3 opens transactions only for data changes, so each CREATE would
+                # commit alone and a crash mid-upgrade would leave half a schema. SQLite's DDL is
+                # transactional once a transaction is open: open it, and the upgrade is all or nothing.
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
 

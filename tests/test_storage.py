@@ -139,3 +139,35 @@ def test_naive_datetimes_are_refused() -> None:
 
     with pytest.raises(ValueError, match="naive"):
         UTCDateTime().process_bind_param(row.started_at, None)  # type: ignore[arg-type]
+
+
+async def test_a_failed_sqlite_upgrade_leaves_the_previous_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash during a migration must not leave half a schema: the next start migrates cleanly."""
+    from alembic.operations import Operations
+    from sqlalchemy import inspect
+
+    url = f"sqlite:///{tmp_path / 'half.db'}"
+    real_create_table = Operations.create_table
+    calls = {"n": 0}
+
+    def crash_after_two_tables(self: Operations, *args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 3:  # two tables of the first revision exist by now
+            raise RuntimeError("killed mid-migration")
+        return real_create_table(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Operations, "create_table", crash_after_two_tables)
+    database = Database(url)
+    with pytest.raises(RuntimeError, match="killed"):
+        await database.migrate()
+    async with database.engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
+    assert tables == []  # nothing half-done survived
+    monkeypatch.undo()
+    await database.migrate()
+    async with database.engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
+    assert "users" in tables and "prompts" in tables
+    await database.close()
