@@ -154,10 +154,9 @@ async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
 
 
 async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
-    """Close services: stop countdowns (their state is in the database), close the database."""
+    """Close services: the database (countdowns already stopped in post_stop; their state is stored)."""
     svc = app.bot_data.pop("services", None)
     if isinstance(svc, Services):
-        await svc.timers.close()
         await svc.db.close()
 
 

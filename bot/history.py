@@ -12,6 +12,7 @@ from bot.services import Services
 from storage import history as repo
 from storage import prompts as prompt_repo
 from storage.models import Preferences, User
+from storage.repo import ratings_for
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ async def load(svc: Services, user_id: int) -> History:
         user = await db.get(User, user_id, populate_existing=True)
         assert user is not None
         prefs = await prompt_repo.preferences_of(db, user_id=user_id)
-        ratings = await repo.ratings_of(db, user_id=user_id)
+        ratings = await ratings_for(db, user_id=user_id)
         sessions = await repo.sessions_with_outcomes(db, user_id=user_id)
         marks = await repo.day_marks(db, user_id=user_id)
         flags = await repo.red_flags_of(db, user_id=user_id)

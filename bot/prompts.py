@@ -13,7 +13,7 @@ import logging
 import os
 import socket
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -56,7 +56,6 @@ class PassReport:
     blocked: int = 0
     failed: int = 0
     retried_429: int = 0
-    outcomes: dict[int, str] = field(default_factory=dict)
 
 
 async def run_pass(bot: Bot, svc: Services, limiter: FanoutLimiter) -> PassReport:
@@ -129,7 +128,7 @@ async def _worker(
 ) -> None:
     while not queue.empty():
         prompt, routine_id = queue.get_nowait()
-        report.outcomes[prompt.id or 0] = await _send_one(bot, svc, limiter, prompt, routine_id, report)
+        await _send_one(bot, svc, limiter, prompt, routine_id, report)
 
 
 async def _send_one(
@@ -148,7 +147,7 @@ async def _send_one(
                 prompt.user_id, view.text, parse_mode="HTML", reply_markup=ui.markup(view.buttons)
             )
         except RetryAfter as exc:
-            limiter.pause(_seconds(exc.retry_after))
+            limiter.pause(ui.retry_seconds(exc))
             report.retried_429 += 1
             await _back_to_claimed(svc, prompt.id)
             continue  # the same message, once the pause is over
@@ -205,10 +204,6 @@ def prompt_view(svc: Services, prompt: Prompt, routine_id: str) -> views.View:
     return views.prompt(
         prompt.id or 0, routine.title, len(plan), estimate_minutes(plan), snooze=prompt.kind == "snooze"
     )
-
-
-def _seconds(value: object) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)  # type: ignore[arg-type]
 
 
 async def prompt_job(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -36,7 +36,7 @@ async def send(bot: Bot, chat_id: int, view: View) -> Message:
         except RetryAfter as exc:
             if attempt == RETRIES - 1:
                 raise
-            await asyncio.sleep(_seconds(exc))
+            await asyncio.sleep(retry_seconds(exc))
         except (BadRequest, TimedOut):
             raise
         except NetworkError:
@@ -61,7 +61,7 @@ async def edit(bot: Bot, chat_id: int, message_id: int, view: View) -> bool:
         except RetryAfter as exc:
             if attempt == RETRIES - 1:
                 return False
-            await asyncio.sleep(_seconds(exc))
+            await asyncio.sleep(retry_seconds(exc))
         except BadRequest as exc:
             if "not modified" in exc.message.lower():
                 return True
@@ -84,7 +84,7 @@ async def answer(query: CallbackQuery, text: str | None = None) -> None:
         log.info("callback answer refused: %s", exc.message)
 
 
-def _seconds(exc: RetryAfter) -> float:
+def retry_seconds(exc: RetryAfter) -> float:
     value = exc.retry_after
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
 

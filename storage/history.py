@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from storage.models import DayMark, PainRating, RedFlagEvent, RoutineSession, StepOutcome, User, utcnow
+from storage.models import DayMark, RedFlagEvent, RoutineSession, StepOutcome, User, utcnow
 from storage.repo import _insert
 
 
@@ -38,11 +38,6 @@ async def sessions_with_outcomes(db: AsyncSession, *, user_id: int) -> list[tupl
     for outcome in outcomes:
         by_session.setdefault(outcome.session_id, []).append(outcome)
     return [(s, by_session.get(s.id or 0, [])) for s in sessions]
-
-
-async def ratings_of(db: AsyncSession, *, user_id: int) -> Sequence[PainRating]:
-    stmt = select(PainRating).where(PainRating.user_id == user_id).order_by(PainRating.created_at)  # type: ignore[arg-type]
-    return (await db.execute(stmt)).scalars().all()
 
 
 async def day_marks(db: AsyncSession, *, user_id: int) -> Sequence[DayMark]:
