@@ -10,6 +10,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
+    ContextTypes,
     MessageHandler,
     TypeHandler,
     filters,
@@ -39,12 +40,16 @@ from bot.handlers import (
 )
 from bot.prompts import prompt_job
 from bot.ratelimit import FanoutLimiter
-from bot.services import Services
+from bot.services import Services, services
 from bot.settings import Settings
+from bot.updates import LimberApplication, housekeeping
 from content import load_library
+from storage import repo
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+# A periodic job that is late runs once, never twice at the same time.
+ONE_AT_A_TIME = {"coalesce": True, "max_instances": 1}
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -124,8 +129,21 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
     svc = Services(settings=settings, db=db, library=library, clock=clock)
     app.bot_data["services"] = svc
     await app.bot.set_my_commands([BotCommand(name, text) for name, text in views.COMMANDS])
-    # Countdowns belong to the process that answers the person's buttons.
-    resumed = await flow.resume_countdowns(app.bot, svc) if settings.role != "clock" else 0
+    resumed = 0
+    if settings.role != "clock":
+        # Countdowns belong to the processes that answer buttons. A lone poller just restarted, so
+        # every running countdown and every unfinished update claim was its own; among webhook
+        # workers only silent ones are adopted, now and every few ticks.
+        resumed = await flow.resume_countdowns(app.bot, svc, all_running=not settings.webhook)
+        if not settings.webhook:
+            async with db.transaction() as session:
+                await repo.release_updates(session)
+        elif app.job_queue is not None:
+            app.job_queue.run_repeating(
+                adopt_countdowns, interval=2 * settings.timer_tick_seconds, name="countdowns", job_kwargs=ONE_AT_A_TIME
+            )
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(housekeeping_job, interval=3600, first=60, name="housekeeping")
     if settings.role in ("all", "clock") and app.job_queue is not None:
         # The database says what is due; the job only looks. Late runs are never dropped (no misfire
         # grace) and never pile up (coalesce, one at a time).
@@ -135,7 +153,7 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
             interval=settings.prompt_poll_seconds,
             first=settings.prompt_poll_seconds,
             name="prompts",
-            job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+            job_kwargs={"misfire_grace_time": None, **ONE_AT_A_TIME},
         )
     log.info(
         "Limber ready (%s): %d techniques, %d routines, %d countdowns resumed",
@@ -144,6 +162,26 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         len(library.routines),
         resumed,
     )
+
+
+async def adopt_countdowns(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Webhook workers: take over the countdowns of a worker that stopped beating (it died)."""
+    svc = services(context)
+    try:
+        adopted = await flow.resume_countdowns(context.bot, svc)
+    except Exception:
+        log.exception("could not look for silent countdowns")
+        return
+    if adopted:
+        log.info("adopted %d countdowns", adopted)
+
+
+async def housekeeping_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Hourly: forget handled update ids Telegram can no longer re-deliver."""
+    try:
+        await housekeeping(services(context))
+    except Exception:
+        log.exception("housekeeping failed")
 
 
 async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
@@ -166,6 +204,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
     api = settings.telegram_api_url
     app = (
         Application.builder()
+        .application_class(LimberApplication)
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")

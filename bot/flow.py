@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 from telegram import Bot
@@ -339,29 +340,40 @@ async def _countdown(bot: Bot, svc: Services, *, chat_id: int, session: RoutineS
     phases = _phases(plan_of(session)[step])
     tick = svc.settings.timer_tick_seconds
     while True:
+        now = svc.clock.now()
         async with svc.db.transaction() as db:
-            fresh = await repo.get_session(db, session_id=session.id, user_id=session.user_id)
-        if (
-            fresh is None
-            or fresh.status != Status.in_progress
-            or fresh.current_step != step
-            or fresh.timer_started_at != started
-            or fresh.message_id != message_id
-        ):
-            return  # the step ended elsewhere (another press, another process)
-        elapsed = (svc.clock.now() - started).total_seconds()
-        view = current_view(svc, fresh)
+            mine = await repo.beat_timer(
+                db, session=session, owner=svc.instance, now=now, silent_since=now - silent_for(svc)
+            )
+        if not mine:
+            return  # the step ended elsewhere (another press, another process), or another worker edits it
+        elapsed = (now - started).total_seconds()
+        view = current_view(svc, session)
         if not await ui.edit(bot, chat_id, message_id, view) or timer_view(phases, elapsed).finished:
             return
         # Wake at the phase end when it comes first, so "switch sides" shows on time.
         await svc.clock.sleep(max(tick / 2, min(tick, seconds_to_phase_end(phases, elapsed))))
 
 
-async def resume_countdowns(bot: Bot, svc: Services) -> int:
-    """After a restart, pick up the countdowns that were running: their start times are in the database."""
+def silent_for(svc: Services) -> timedelta:
+    """How long a countdown's editor may go without a beat before another process takes it over."""
+    return timedelta(seconds=3 * svc.settings.timer_tick_seconds)
+
+
+async def resume_countdowns(bot: Bot, svc: Services, *, all_running: bool = False) -> int:
+    """Pick up countdowns nobody edits: their start times are in the database.
+
+    `all_running`: this is the only process answering buttons and it just started, so every running
+    countdown lost its editor. Otherwise only those whose editor fell silent (a worker died).
+    """
+    silent_since = None if all_running else svc.clock.now() - silent_for(svc)
     async with svc.db.transaction() as db:
-        running = await repo.running_timers(db)
+        if all_running:
+            await repo.release_timers(db)
+        running = await repo.running_timers(db, silent_since=silent_since)
+    adopted = 0
     for session in running:
-        user = session.user_id
-        start_countdown(bot, svc, chat_id=user, session=session)
-    return len(running)
+        if session.id is not None and not svc.timers.running(session.id):
+            start_countdown(bot, svc, chat_id=session.user_id, session=session)
+            adopted += 1
+    return adopted

@@ -13,6 +13,7 @@ from telegram.ext import Application
 from bot.app import build_application, start_polling, stop_polling
 from bot.logs import setup_logging
 from bot.settings import Settings
+from bot.webhook import WebhookServer
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
         nargs="?",
         default="auto",
         choices=["auto", "run", "playground", "demo", "emulator"],
-        help="auto (default): run with a token, else the playground; run: Telegram long polling; "
+        help="auto (default): run with a token, else the playground; run: Telegram long polling, or webhook "
+        "mode when WEBHOOK_URL is set; "
         "playground: terminal chat with the local emulator; demo: a scripted playground session; "
         "emulator: the local Bot API emulator alone",
     )
@@ -31,14 +33,14 @@ def main(argv: list[str] | None = None) -> int:
         "--role",
         choices=["all", "updates", "clock"],
         help="with run: answer updates and send daily prompts (all, the default), or only one of them "
-        "(run one 'clock' beside any number of 'updates' processes; see Procfile)",
+        "(webhook workers with --role updates beside one or more clocks; see Procfile)",
     )
     args = parser.parse_args(argv)
     settings = Settings()
     if args.role:
         settings = settings.model_copy(update={"role": args.role})
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
-    setup_logging(settings.log_level, [token])
+    setup_logging(settings.log_level, settings.secrets())
 
     mode = args.mode
     if mode == "auto":
@@ -47,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         if not token:
             parser.error("TELEGRAM_BOT_TOKEN is not set (see .env.example); `limber playground` runs locally")
         app = build_application(settings)
-        if settings.role == "clock":
-            return asyncio.run(_run_clock(app))
+        if settings.role == "clock" or settings.webhook:
+            return asyncio.run(_run_until_signal(app, settings))
         app.run_polling(allowed_updates=Update.ALL_TYPES)
         return 0
     from bot import playground
@@ -58,16 +60,21 @@ def main(argv: list[str] | None = None) -> int:
     return asyncio.run(playground.run(settings, interactive=mode == "playground", port=args.port))
 
 
-async def _run_clock(app: Application) -> int:  # type: ignore[type-arg]
-    """The prompt clock alone: no update polling; stops on SIGINT/SIGTERM."""
+async def _run_until_signal(app: Application, settings: Settings) -> int:  # type: ignore[type-arg]
+    """A webhook worker (updates posted by Telegram) or the prompt clock alone; stops on SIGINT/SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await start_polling(app, poll=False)
+    server = WebhookServer(app, settings) if settings.webhook and settings.role != "clock" else None
     try:
+        if server is not None:
+            await server.start()
         await stop.wait()
     finally:
+        if server is not None:
+            await server.stop()
         await stop_polling(app)
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,10 @@ class Services:
     library: Library
     clock: Clock
     timers: Timers = field(default_factory=Timers)
-    # Ids known to have a users row, so most updates skip the upsert.
+    # This process, as named in the rows it claims (updates, countdowns).
+    instance: str = field(default_factory=lambda: secrets.token_hex(8))
+    # Ids known to have a users row, so most updates skip the upsert. Only a lone updates process
+    # (long polling) keeps it: with several workers, another one may erase or block the person.
     known_users: set[int] = field(default_factory=set)
     # Recent update times per person, and when each was last told to slow down (bot.handlers.flood).
     flood: dict[int, deque[float]] = field(default_factory=dict)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API_URL = "https://api.telegram.org"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # Errors never echo the input: it holds the token and the webhook secret.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", hide_input_in_errors=True, populate_by_name=True
+    )
 
     # A secret: SecretStr keeps it out of reprs and logs.
     telegram_bot_token: SecretStr | None = None
@@ -32,6 +36,33 @@ class Settings(BaseSettings):
     fanout_workers: int = Field(default=8, ge=1, le=64)
     # "all": updates and the prompt clock; "updates" or "clock" to run them as separate processes.
     role: Literal["all", "updates", "clock"] = "all"
+    # Webhook mode when set: the public HTTPS URL Telegram posts updates to (path included), the
+    # address and port this process listens on behind it, and the secret Telegram sends with each post.
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    # WEBHOOK_PORT, or PORT as platforms set it; 0 takes any free port.
+    webhook_port: int = Field(default=8080, ge=0, le=65535, validation_alias=AliasChoices("webhook_port", "port"))
+    webhook_secret: SecretStr | None = None
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+
+    def secrets(self) -> list[str]:
+        """What the log filter takes out of every line (bot.logs)."""
+        return [v.get_secret_value() for v in (self.telegram_bot_token, self.webhook_secret) if v is not None]
+
+    @property
+    def webhook(self) -> bool:
+        return self.webhook_url is not None
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> Settings:
+        if self.webhook_url is None:
+            return self
+        if not self.webhook_url.startswith("https://"):
+            raise ValueError("WEBHOOK_URL must be an https:// URL (Telegram posts only over HTTPS)")
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+            raise ValueError("WEBHOOK_SECRET must be 16-256 characters of A-Z, a-z, 0-9, _ and - in webhook mode")
+        return self
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -39,6 +70,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [int(part) for part in value.replace(",", " ").split()]
         return value
+
+    @field_validator("webhook_url", "webhook_secret", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("telegram_api_url")
     @classmethod

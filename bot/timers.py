@@ -22,6 +22,9 @@ class Timers:
         if self._tasks.get(session_id) is task:
             del self._tasks[session_id]
 
+    def running(self, session_id: int) -> bool:
+        return session_id in self._tasks
+
     def cancel(self, session_id: int) -> None:
         task = self._tasks.pop(session_id, None)
         if task is not None:

@@ -87,6 +87,11 @@ class Database:
         async with self._sessions() as session, session.begin():
             yield session
 
+    async def ping(self) -> None:
+        """Raise unless the database answers."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision."""
         cfg = alembic_config(self.url)

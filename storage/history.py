@@ -60,9 +60,11 @@ async def red_flags_of(db: AsyncSession, *, user_id: int) -> Sequence[RedFlagEve
 
 
 def person_tables() -> list[type[SQLModel]]:
-    """Every table with rows about a person, children first."""
+    """Every table with rows about a person, children first (handled updates hold no person's id)."""
     tables = []
     for table in reversed(SQLModel.metadata.sorted_tables):
+        if table.name != "users" and "user_id" not in table.columns:
+            continue
         model = next(m for m in SQLModel.__subclasses__() if getattr(m, "__table__", None) is table)
         tables.append(model)
     return tables

@@ -55,6 +55,8 @@ class User(SQLModel, table=True):
     blocked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The question the bot asked and is waiting for a typed answer to ("time", "timezone").
     awaiting: str | None = Field(default=None, max_length=16)
+    # The one-time code of a /delete in progress: its second tap may reach another worker.
+    delete_code: str | None = Field(default=None, max_length=16)
 
 
 class Preferences(SQLModel, table=True):
@@ -102,6 +104,9 @@ class RoutineSession(SQLModel, table=True):
     # The message whose buttons are live for the current step or rating.
     message_id: int | None = Field(default=None, sa_type=BigInteger)
     timer_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The process editing the countdown and its last beat: one editor at a time; a silent one is replaced.
+    timer_owner: str | None = Field(default=None, max_length=32)
+    timer_beat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -184,3 +189,14 @@ class DayMark(SQLModel, table=True):
     day: date
     kind: str = Field(max_length=8)  # rest / flare / skipped
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class HandledUpdate(SQLModel, table=True):
+    """A Telegram update_id taken by a worker: a re-delivery of a finished one is dropped."""
+
+    __tablename__ = "handled_updates"
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    status: str = Field(max_length=8)  # working / done
+    owner: str = Field(max_length=32)
+    claimed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)

@@ -6,12 +6,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import PainRating, Preferences, Prompt, RedFlagEvent, RoutineSession, StepOutcome, User, utcnow
+from storage.models import (
+    HandledUpdate,
+    PainRating,
+    Preferences,
+    Prompt,
+    RedFlagEvent,
+    RoutineSession,
+    StepOutcome,
+    User,
+    utcnow,
+)
 
 OPEN = RoutineSession.status != "finished"  # type: ignore[comparison-overlap]
 
@@ -51,6 +61,16 @@ async def coaching_paused(db: AsyncSession, *, user_id: int) -> bool:
     """True while a red-flag answer has paused coaching for this person."""
     user = await get_user(db, user_id=user_id)
     return user is not None and user.coaching_paused_at is not None
+
+
+async def set_delete_code(db: AsyncSession, *, user_id: int, code: str | None) -> None:
+    await db.execute(update(User).where(User.id == user_id).values(delete_code=code))  # type: ignore[arg-type]
+
+
+async def delete_code(db: AsyncSession, *, user_id: int) -> str | None:
+    """The person's pending /delete code, locked so two confirmations cannot both use it."""
+    stmt = select(User.delete_code).where(User.id == user_id).with_for_update()  # type: ignore[arg-type]
+    return (await db.execute(stmt)).scalar_one_or_none()
 
 
 async def mark_onboarded(db: AsyncSession, *, user_id: int) -> None:
@@ -103,7 +123,14 @@ async def advance_session(
     finished_at: datetime | None = None,
 ) -> bool:
     """Move a session on only if it is still where the caller saw it (stale or double presses lose)."""
-    values: dict[str, Any] = {"status": status, "current_step": step, "timer_started_at": None, "updated_at": utcnow()}
+    values: dict[str, Any] = {
+        "status": status,
+        "current_step": step,
+        "timer_started_at": None,
+        "timer_owner": None,
+        "timer_beat_at": None,
+        "updated_at": utcnow(),
+    }
     if stopped is not None:
         values["stopped"] = stopped
     if finished_at is not None:
@@ -133,7 +160,7 @@ async def start_timer(db: AsyncSession, *, session: RoutineSession, step: int, a
             RoutineSession.current_step == step,
             RoutineSession.timer_started_at.is_(None),  # type: ignore[union-attr]
         )
-        .values(timer_started_at=at, updated_at=utcnow())
+        .values(timer_started_at=at, timer_owner=None, timer_beat_at=None, updated_at=utcnow())
     )
     result: CursorResult[Any] = await db.execute(stmt)  # type: ignore[assignment]
     if result.rowcount != 1:
@@ -142,12 +169,102 @@ async def start_timer(db: AsyncSession, *, session: RoutineSession, step: int, a
     return True
 
 
-async def running_timers(db: AsyncSession) -> Sequence[RoutineSession]:
+async def running_timers(db: AsyncSession, *, silent_since: datetime | None = None) -> Sequence[RoutineSession]:
+    """Sessions with a countdown running; with `silent_since`, only those whose editor has not beaten since."""
     stmt = select(RoutineSession).where(
         RoutineSession.status == "in_progress",
         RoutineSession.timer_started_at.is_not(None),  # type: ignore[union-attr]
     )
+    if silent_since is not None:
+        stmt = stmt.where(
+            or_(RoutineSession.timer_beat_at.is_(None), RoutineSession.timer_beat_at < silent_since)  # type: ignore[union-attr,operator]
+        )
     return (await db.execute(stmt)).scalars().all()
+
+
+async def release_timers(db: AsyncSession) -> None:
+    """Every running countdown loses its editor (the only process answering buttons restarted)."""
+    await db.execute(
+        update(RoutineSession)
+        .where(RoutineSession.status == "in_progress", RoutineSession.timer_started_at.is_not(None))  # type: ignore[arg-type,union-attr]
+        .values(timer_owner=None)
+    )
+
+
+async def beat_timer(
+    db: AsyncSession, *, session: RoutineSession, owner: str, now: datetime, silent_since: datetime
+) -> bool:
+    """Keep (or take over from a silent editor) the countdown of a session still at the same step and timer."""
+    stmt = (
+        update(RoutineSession)
+        .where(
+            RoutineSession.id == session.id,  # type: ignore[arg-type]
+            RoutineSession.status == "in_progress",
+            RoutineSession.current_step == session.current_step,
+            RoutineSession.timer_started_at == session.timer_started_at,
+            RoutineSession.message_id == session.message_id,
+            or_(
+                RoutineSession.timer_owner.is_(None),  # type: ignore[union-attr]
+                RoutineSession.timer_owner == owner,
+                RoutineSession.timer_beat_at < silent_since,  # type: ignore[operator]
+            ),
+        )
+        .values(timer_owner=owner, timer_beat_at=now)
+    )
+    result: CursorResult[Any] = await db.execute(stmt)  # type: ignore[assignment]
+    return result.rowcount == 1
+
+
+# --- handled updates -----------------------------------------------------------------------------
+
+
+async def claim_update(db: AsyncSession, *, update_id: int, owner: str, now: datetime, stale_before: datetime) -> str:
+    """Take an update for handling: "new", or "done" (handled before) or "busy" (being handled elsewhere).
+
+    A claim still "working" since `stale_before` belonged to a worker that died: it is taken over.
+    """
+    row = {"update_id": update_id, "status": "working", "owner": owner, "claimed_at": now}
+    stmt = _insert(db)(HandledUpdate).values(**row).on_conflict_do_nothing(index_elements=["update_id"])
+    if (await db.execute(stmt.returning(HandledUpdate.update_id))).first() is not None:  # type: ignore[arg-type]
+        return "new"
+    retake = (
+        update(HandledUpdate)
+        .where(
+            HandledUpdate.update_id == update_id,  # type: ignore[arg-type]
+            HandledUpdate.status == "working",  # type: ignore[arg-type]
+            HandledUpdate.claimed_at < stale_before,  # type: ignore[arg-type,operator]
+        )
+        .values(owner=owner, claimed_at=now)
+    )
+    result: CursorResult[Any] = await db.execute(retake)  # type: ignore[assignment]
+    if result.rowcount == 1:
+        return "new"
+    status = (
+        await db.execute(select(HandledUpdate.status).where(HandledUpdate.update_id == update_id))  # type: ignore[arg-type]
+    ).scalar_one_or_none()
+    return "done" if status == "done" else "busy"
+
+
+async def finish_update(db: AsyncSession, *, update_id: int, owner: str) -> None:
+    await db.execute(
+        update(HandledUpdate)
+        .where(HandledUpdate.update_id == update_id, HandledUpdate.owner == owner)  # type: ignore[arg-type]
+        .values(status="done")
+    )
+
+
+async def release_updates(db: AsyncSession) -> int:
+    """Forget unfinished claims (the single poller restarted: nobody else is handling them)."""
+    stmt = delete(HandledUpdate).where(HandledUpdate.status == "working")  # type: ignore[arg-type]
+    result: CursorResult[Any] = await db.execute(stmt)  # type: ignore[assignment]
+    return result.rowcount
+
+
+async def prune_updates(db: AsyncSession, *, before: datetime) -> int:
+    """Drop claims older than Telegram would ever re-deliver."""
+    stmt = delete(HandledUpdate).where(HandledUpdate.claimed_at < before)  # type: ignore[arg-type,operator]
+    result: CursorResult[Any] = await db.execute(stmt)  # type: ignore[assignment]
+    return result.rowcount
 
 
 # --- step outcomes and ratings -------------------------------------------------------------------

@@ -20,12 +20,21 @@ from bot.emulator import EmulatorClient
 from bot.prompts import PassReport, reschedule, run_pass
 from bot.services import Services
 from bot.settings import Settings
+from bot.webhook import WebhookServer
 from storage import prompts as prompt_repo
 from storage import repo
 from storage.models import DayMark as DayMarkRow
 from storage.models import PainRating, Preferences, RoutineSession, StepOutcome
 
 TOKEN = "123456:TEST-limber-token-abcdefghijklmnop"
+WEBHOOK_SECRET = "test-webhook-secret-0123456789"
+# Webhook mode for BotProcess: Telegram posts to the public URL; the worker listens on a free local port.
+WEBHOOK = {
+    "webhook_url": "https://limber.example/telegram/hook",
+    "webhook_secret": WEBHOOK_SECRET,
+    "webhook_listen": "127.0.0.1",
+    "webhook_port": 0,
+}
 JSON = dict[str, Any]
 
 
@@ -85,6 +94,7 @@ class BotProcess:
         self.clock = clock
         self.poll = poll
         self.app: Application | None = None  # type: ignore[type-arg]
+        self.webhook: WebhookServer | None = None
 
     @property
     def services(self) -> Services:
@@ -95,9 +105,21 @@ class BotProcess:
 
     async def start(self) -> None:
         self.app = build_application(self.settings, clock=self.clock)
-        await start_polling(self.app, poll=self.poll)
+        await start_polling(self.app, poll=self.poll and not self.settings.webhook)
+        if self.settings.webhook:
+            self.webhook = WebhookServer(self.app, self.settings)
+            await self.webhook.start()
+
+    @property
+    def webhook_target(self) -> str:
+        """The local URL Telegram's posts reach this worker at (route the emulator's webhook there)."""
+        assert self.webhook is not None and self.webhook.port is not None
+        return f"http://127.0.0.1:{self.webhook.port}{self.webhook.path}"
 
     async def stop(self) -> None:
+        if self.webhook is not None:
+            await self.webhook.stop()
+            self.webhook = None
         if self.app is not None:
             app, self.app = self.app, None
             await stop_polling(app)

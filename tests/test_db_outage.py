@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from bot.dbretry import wrap_handlers
 from storage import repo
-from storage.models import RoutineSession, StepOutcome
+from storage.models import HandledUpdate, RoutineSession, StepOutcome
 from tests.databases import fresh_postgres, postgres_available
 from tests.factories import BotProcess, FakeClock, Person
 
@@ -114,6 +114,17 @@ async def settled(bot: BotProcess, user_id: int, message_id: int, timeout: float
             await asyncio.sleep(0.02)
 
 
+async def all_handled(bot: BotProcess, timeout: float = 10.0) -> None:
+    """Wait until every update taken so far is marked handled (that is written after the replies)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            async with bot.services.db.transaction() as db:
+                working = await db.execute(select(HandledUpdate).where(HandledUpdate.status != "done"))
+                if working.first() is None:
+                    return
+            await asyncio.sleep(0.02)
+
+
 @contextlib.contextmanager
 def write_locked(path: Path) -> Iterator[threading.Event]:
     """Another connection holds SQLite's write lock until the yielded event is set."""
@@ -159,16 +170,17 @@ async def test_a_rating_typed_while_sqlite_is_locked_is_saved_once_after_the_loc
         async with process.services.db.transaction() as db:
             assert (await db.execute(text("PRAGMA busy_timeout"))).scalar() == 1000
         await person.join()
+        await all_handled(process)
         with write_locked(path) as release:
             await person.send("4")
-            # The bot waited out its busy timeout, and will try again.
-            await retries_logged(caplog, 1, handler="typed_rating")
+            # The bot waited out its busy timeout (taking the update is its first write), and will try again.
+            await retries_logged(caplog, 1, handler="claim_update")
             assert not [m for m in await person.messages() if "Noted" in (m.get("text") or "")]
             release.set()
             await person.expect("Noted: pain 4/10")
         async with process.services.db.transaction() as db:
             assert [(r.value, r.context) for r in await repo.ratings_for(db, user_id=person.user_id)] == [(4, "free")]
-        assert "database is locked" in retries(caplog, "typed_rating")[0]
+        assert "database is locked" in retries(caplog, "claim_update")[0]
         assert not [m for m in await person.messages() if "went wrong" in (m.get("text") or "")]
     finally:
         await person.close()
@@ -214,12 +226,13 @@ async def test_a_press_and_a_rating_during_a_postgres_outage_are_processed_once_
             await person.press("Done", step["message"])
             step = await person.expect(f"Step {index + 1} of {count}")
         await settled(process, person.user_id, step["message"]["message_id"])
+        await all_handled(process)
 
         await proxy.cut()
         await person.press("Done", step["message"])
         await person.send("4")
         await retries_logged(caplog, 3)  # about 1.5 s of refused connections, retried
-        assert retries(caplog) == retries(caplog, "forget_question")  # the press is the update waiting
+        assert retries(caplog) == retries(caplog, "claim_update")  # the press is the update waiting
         assert not [m for m in await person.messages() if "How is your pain now" in (m.get("text") or "")]
         await proxy.restore()
 

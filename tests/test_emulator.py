@@ -704,6 +704,9 @@ async def test_stats_counts_successful_sends_per_window(
     emulator.bot(TOKEN).sends = [(0.0, 1), (0.4, 1), (0.9, 2), (1.2, 1), (2.5, 2), (2.6, 2)]
     stats = await user.stats()
     assert stats == {
+        "webhook_posts": 0,
+        "webhook_delivered": 0,
+        "webhook_failures": 0,
         "sent": 6,
         "max_per_second_overall": 3,
         "max_per_second_per_chat": {1: 2, 2: 2},
@@ -720,7 +723,53 @@ async def test_reset_forgets_everything(bot: telegram.Bot, user: EmulatorClient)
     with pytest.raises(BadRequest, match=r"(?i)chat not found"):
         await bot.send_message(USER, "x")
     assert await user.stats() == {
+        "webhook_posts": 0,
+        "webhook_delivered": 0,
+        "webhook_failures": 0,
         "sent": 0,
         "max_per_second_overall": 0,
         "max_per_second_per_chat": {},
     }
+
+
+async def test_webhook_posts_each_update_until_answered_2xx(bot: telegram.Bot, user: EmulatorClient) -> None:
+    """As Telegram: the secret header on every post, a 5xx retried, a chat's updates in order."""
+    posts: list[tuple[str | None, int]] = []
+    answers = iter([500, 200, 200, 200])
+
+    async def receive(request: aiohttp.web.Request) -> aiohttp.web.Response:
+        body = await request.json()
+        posts.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"), body["update_id"]))
+        return aiohttp.web.Response(status=next(answers))
+
+    app = aiohttp.web.Application()
+    app.router.add_post("/hook", receive)
+    runner = aiohttp.web.AppRunner(app)
+    await runner.setup()
+    site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = next(a[1] for a in runner.addresses if isinstance(a, tuple))
+    try:
+        with pytest.raises(BadRequest, match="an https url must be provided"):
+            await bot.set_webhook("http://limber.example/hook")
+        with pytest.raises(BadRequest, match="unallowed characters"):
+            await bot.set_webhook("https://limber.example/hook", secret_token="no spaces")
+        assert await bot.set_webhook("https://limber.example/hook", secret_token="s3cret_-token")
+        with pytest.raises(Conflict, match="webhook is active"):
+            await bot.get_updates()
+        await user.send(USER, "one")
+        await user.send(USER, "two")
+        assert (await bot.get_webhook_info()).pending_update_count == 2  # nowhere to post yet
+        await user.route_webhook([f"http://127.0.0.1:{port}/hook"])
+        async with asyncio.timeout(10):
+            while (await bot.get_webhook_info()).pending_update_count:
+                await asyncio.sleep(0.02)
+        info = await bot.get_webhook_info()
+        assert info.last_error_message == "Wrong response from the webhook: 500 Internal Server Error"
+        first, second = posts[0][1], posts[-1][1]
+        assert posts == [("s3cret_-token", first), ("s3cret_-token", first), ("s3cret_-token", second)]
+        assert second == first + 1
+        stats = await user.stats()
+        assert (stats["webhook_posts"], stats["webhook_delivered"], stats["webhook_failures"]) == (3, 2, 1)
+    finally:
+        await runner.cleanup()

@@ -541,17 +541,18 @@ class BotApi:
         if p.bool("drop_pending_updates"):
             bot.updates.clear()
         if not url:
-            was_set = bool(bot.webhook_url)
-            bot.webhook_url = ""
-            bot.webhook_info = {}
-            return WithDescription(True, "Webhook was deleted" if was_set else "Webhook is already deleted")
+            return BotApi.delete_webhook(bot, p)
         if not url.lower().startswith("https://"):
             raise bad("bad webhook: An HTTPS URL must be provided for webhook")
         port = re.match(r"https://[^/:]+(?::(\d+))?", url, re.IGNORECASE)
         if port and port.group(1) and port.group(1) not in ("80", "88", "443", "8443"):
             raise bad("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
+        secret = p.str("secret_token") or ""
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise bad("secret token contains unallowed characters")
         same = bot.webhook_url == url
         bot.webhook_url = url
+        bot.webhook_secret = secret
         info: JSON = {"max_connections": p.int("max_connections") or 40, "ip_address": "127.0.0.1"}
         allowed = p.json("allowed_updates", "can't parse allowed updates JSON object")
         if isinstance(allowed, list):
@@ -561,6 +562,7 @@ class BotApi:
         bot.webhook_info = info
         if bot.poller is not None and not bot.poller.done():
             bot.poller.set_result("webhook")
+        bot.notify()
         return WithDescription(True, "Webhook is already set" if same else "Webhook was set")
 
     @staticmethod
@@ -570,6 +572,7 @@ class BotApi:
         was_set = bool(bot.webhook_url)
         bot.webhook_url = ""
         bot.webhook_info = {}
+        bot.webhook_secret = ""
         return WithDescription(True, "Webhook was deleted" if was_set else "Webhook is already deleted")
 
     @staticmethod

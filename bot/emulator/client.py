@@ -258,6 +258,17 @@ class EmulatorClient:
         result, _ = await self._call("network_fault", payload)
         return dict(result)
 
+    async def route_webhook(self, targets: list[str], *, ordered: bool = True) -> JSON:
+        """Where the webhook URL leads locally: the workers' URLs, posted to in turn. `ordered=False`
+        posts a chat's next update without waiting for the answer to its previous one."""
+        result, _ = await self._call("route_webhook", {"targets": targets, "ordered": ordered})
+        return dict(result)
+
+    async def redeliver(self, times: int) -> JSON:
+        """Post each of the next `times` updates to two workers at once (Telegram re-sending)."""
+        result, _ = await self._call("redeliver", {"times": times})
+        return dict(result)
+
     async def reset(self) -> None:
         """Forget everything for this token: chats, messages, updates, events, calls, faults."""
         _, body = await self._call("reset")

@@ -18,6 +18,7 @@ from aiohttp import web
 from bot.emulator.botapi import BotApi, Params, Upload, parse_chat_id
 from bot.emulator.state import JSON, ApiError, BotState, NetworkFault, UserApiError
 from bot.emulator.userapi import UserApi
+from bot.emulator.webhooks import WebhookDelivery
 
 TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]{20,}")
 MAX_BODY = 100 * 1024 * 1024  # Telegram's own limit for uploads is 50 MB
@@ -64,6 +65,7 @@ class Emulator:
         self.privacy_mode = privacy_mode
         self._seq = itertools.count(1)
         self._bots: dict[str, BotState] = {}
+        self._deliveries: list[WebhookDelivery] = []
         self.api = BotApi(self.files_dir, callback_query_ttl)
         self.users = UserApi(callback_query_ttl)
         self.app = self._build_app()
@@ -89,6 +91,8 @@ class Emulator:
 
     async def stop(self) -> None:
         """Wake every long poll so handlers finish, then shut the server down."""
+        for delivery in self._deliveries:
+            await delivery.close()
         for bot in self._bots.values():
             if bot.poller is not None and not bot.poller.done():
                 bot.poller.set_result("shutdown")
@@ -137,6 +141,9 @@ class Emulator:
             username=self.bot_username,
             privacy_mode=self.privacy_mode,
         )
+        delivery = WebhookDelivery(state)
+        state.on_update = delivery.wake
+        self._deliveries.append(delivery)
         self._bots[token] = state
         return state
 
@@ -233,6 +240,8 @@ class Emulator:
             "stats": self._u_stats,
             "reset": self._u_reset,
             "state": self._u_state,
+            "route_webhook": self._u_route_webhook,
+            "redeliver": self._u_redeliver,
         }
         try:
             bot = self.bot(request.match_info["token"])
@@ -358,6 +367,21 @@ class Emulator:
     async def _u_reset(self, bot: BotState, payload: JSON) -> tuple[Any, JSON]:
         bot.reset()
         return True, {}
+
+    async def _u_route_webhook(self, bot: BotState, payload: JSON) -> tuple[Any, JSON]:
+        """Where the webhook's public URL leads here: worker URLs, posted to in turn."""
+        targets = payload.get("targets")
+        if not isinstance(targets, list) or not all(isinstance(t, str) and t.startswith("http") for t in targets):
+            raise UserApiError("route_webhook needs targets: a list of http(s) URLs")
+        bot.webhook_targets = list(targets)
+        bot.webhook_ordered = payload.get("ordered", True) is not False
+        bot.notify()
+        return {"targets": bot.webhook_targets, "ordered": bot.webhook_ordered}, {}
+
+    async def _u_redeliver(self, bot: BotState, payload: JSON) -> tuple[Any, JSON]:
+        """Post each of the next `times` updates to two targets at once, as a re-sending Telegram would."""
+        bot.redeliver = self._int(payload, "times", 1) or 0
+        return {"times": bot.redeliver}, {}
 
     async def _u_state(self, bot: BotState, payload: JSON) -> tuple[Any, JSON]:
         """A summary for the playground: known chats and pending updates."""

@@ -8,6 +8,7 @@ import hashlib
 import itertools
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,8 @@ class BotState:
         self._seq = seq
         self.poller: asyncio.Future[str] | None = None
         self.event_waiters: set[asyncio.Future[None]] = set()
+        # Called when there is something new to post to the webhook (bot.emulator.webhooks).
+        self.on_update: Callable[[], None] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -146,6 +149,14 @@ class BotState:
         self.allowed_updates: frozenset[str] | None = None
         self.webhook_url = ""
         self.webhook_info: JSON = {}
+        self.webhook_secret = ""
+        # Where the webhook URL leads locally (the workers behind the load balancer), in turn.
+        self.webhook_targets: list[str] = []
+        self.webhook_ordered = True  # a chat's next update waits until its previous one is answered
+        self.redeliver = 0  # the next posts go to two targets at once
+        self.webhook_posts = 0
+        self.webhook_delivered = 0
+        self.webhook_failures = 0
         self.users: dict[int, JSON] = {}
         self.chats: dict[int, ChatState] = {}
         self.callbacks: dict[str, CallbackRecord] = {}
@@ -225,7 +236,19 @@ class BotState:
             self.updates.append(update)
             if self.poller is not None and not self.poller.done():
                 self.poller.set_result("update")
+            self.notify()
         return update
+
+    def notify(self) -> None:
+        if self.on_update is not None and self.webhook_url:
+            self.on_update()
+
+    def confirm_one(self, update_id: int) -> None:
+        """A webhook post of this update was answered 2xx: it is no longer pending."""
+        for index, update in enumerate(self.updates):
+            if update["update_id"] == update_id:
+                del self.updates[index]
+                return
 
     def confirm(self, offset: int) -> None:
         updates = self.updates
@@ -313,6 +336,9 @@ class BotState:
         for moment, chat_id in self.sends:
             per_chat_times.setdefault(chat_id, []).append(moment)
         return {
+            "webhook_posts": self.webhook_posts,
+            "webhook_delivered": self.webhook_delivered,
+            "webhook_failures": self.webhook_failures,
             "sent": len(self.sends),
             "max_per_second_overall": max_in_window([moment for moment, _ in self.sends]),
             "max_per_second_per_chat": {chat_id: max_in_window(times) for chat_id, times in per_chat_times.items()},

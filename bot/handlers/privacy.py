@@ -21,31 +21,29 @@ async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def delete_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The /delete buttons. The one-time code lives in the bot's memory for this person only: losing it on a
-    restart just means asking again, and a forged or replayed stage 2 erases nothing."""
+    """The /delete buttons. The one-time code is stored for this person only (any worker may get the
+    second tap): a forged or replayed stage 2 erases nothing."""
     query, press = pressed(update, cb.DeletePress)
     assert query.message is not None
     user_id, chat_id = ids(update)
     svc = services(context)
-    codes: dict[int, str] = context.application.bot_data.setdefault("delete_codes", {})
-    if press.stage == 0:
-        codes.pop(user_id, None)
+    if press.stage in (0, 1):
+        code = secrets.token_hex(4) if press.stage == 1 else None
+        async with svc.db.transaction() as db:
+            await repo.set_delete_code(db, user_id=user_id, code=code)
         await ui.answer(query)
-        await ui.edit(context.bot, chat_id, query.message.message_id, views.View(views.KEPT))
-        return
-    if press.stage == 1:
-        codes[user_id] = secrets.token_hex(4)
-        await ui.answer(query)
-        await ui.edit(context.bot, chat_id, query.message.message_id, views.delete_confirm(codes[user_id]))
-        return
-    expected = codes.get(user_id)
-    if expected is None or not secrets.compare_digest(expected, press.code):
-        await ui.answer(query, views.STALE_BUTTON)
+        view = views.delete_confirm(code) if code else views.View(views.KEPT)
+        await ui.edit(context.bot, chat_id, query.message.message_id, view)
         return
     async with svc.db.transaction() as db:
-        session = await repo.open_session(db, user_id=user_id)
-        await history.erase_person(db, user_id=user_id)
-    codes.pop(user_id, None)
+        expected = await repo.delete_code(db, user_id=user_id)
+        erase = expected is not None and secrets.compare_digest(expected, press.code)
+        session = await repo.open_session(db, user_id=user_id) if erase else None
+        if erase:
+            await history.erase_person(db, user_id=user_id)
+    if not erase:
+        await ui.answer(query, views.STALE_BUTTON)
+        return
     if isinstance(session, RoutineSession) and session.id is not None:
         svc.timers.cancel(session.id)
     svc.known_users.discard(user_id)

@@ -1,0 +1,122 @@
+"""Webhook mode: Telegram POSTs each update to WEBHOOK_URL; any number of these workers may stand behind it.
+
+A worker answers 200 once the update is handled (or was handled before: bot.updates), 503 while
+another worker is still on it (Telegram tries again later), 403 without the right secret header.
+`GET /healthz` is for the load balancer: 200 while the database answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import Application
+
+from bot.services import Services
+from bot.settings import Settings
+from bot.updates import handle_once
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY = 1024 * 1024  # an update is a few kB; anything near this is not from Telegram
+
+
+class WebhookServer:
+    def __init__(self, app: Application[Any, Any, Any, Any, Any, Any], settings: Settings) -> None:
+        assert settings.webhook_url is not None and settings.webhook_secret is not None
+        self.app = app
+        self.settings = settings
+        self.path = urlsplit(settings.webhook_url).path or "/"
+        self._secret = settings.webhook_secret.get_secret_value().encode()
+        # One person's updates in the order they arrive at this worker (taps a moment apart).
+        self._people: dict[int, tuple[asyncio.Lock, int]] = {}
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    def build(self) -> web.Application:
+        web_app = web.Application(client_max_size=MAX_BODY)
+        web_app.router.add_post(self.path, self.receive)
+        web_app.router.add_get("/healthz", self.health)
+        return web_app
+
+    async def start(self, *, register: bool = True) -> int:
+        """Listen, then tell Telegram where to post (every worker may: the URL and secret are the same)."""
+        self._runner = web.AppRunner(self.build(), access_log=None, shutdown_timeout=5.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.webhook_listen, self.settings.webhook_port)
+        await site.start()
+        self.port = next(a[1] for a in self._runner.addresses if isinstance(a, tuple))
+        if register:
+            await self.app.bot.set_webhook(
+                url=self.settings.webhook_url or "",
+                secret_token=self._secret.decode(),
+                allowed_updates=Update.ALL_TYPES,
+                max_connections=self.settings.webhook_max_connections,
+            )
+        log.info("webhook worker listening on %s:%s", self.settings.webhook_listen, self.port)
+        return self.port
+
+    async def stop(self) -> None:
+        """Stop taking posts and finish the ones in hand. The webhook stays set: other workers serve it."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def receive(self, request: web.Request) -> web.Response:
+        """One update from Telegram."""
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not secrets.compare_digest(given, self._secret):
+            log.warning("webhook post without the right secret header refused")
+            return web.json_response({"ok": False, "error": "forbidden"}, status=403)
+        try:
+            data = json.loads(await request.read())
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("no update_id")
+            update = Update.de_json(data, self.app.bot)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return web.json_response({"ok": False, "error": "not an update"}, status=400)
+        user = update.effective_user
+        async with self._turn(user.id if user is not None else None):
+            outcome = await handle_once(self.app, update)
+        if outcome == "busy":
+            return web.json_response({"ok": False, "error": "being handled elsewhere"}, status=503)
+        return web.json_response({"ok": True, "result": outcome})
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, user_id: int | None) -> AsyncIterator[None]:
+        """One update per person at a time in this worker; the lock is dropped when nobody waits for it."""
+        if user_id is None:
+            yield
+            return
+        lock, waiting = self._people.get(user_id, (asyncio.Lock(), 0))
+        self._people[user_id] = (lock, waiting + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, waiting = self._people[user_id]
+            if waiting <= 1:
+                del self._people[user_id]
+            else:
+                self._people[user_id] = (lock, waiting - 1)
+
+    async def health(self, request: web.Request) -> web.Response:
+        """For the load balancer: this worker is up and its database answers."""
+        svc = self.app.bot_data.get("services")
+        if not isinstance(svc, Services):
+            return web.json_response({"ok": False, "error": "starting"}, status=503)
+        try:
+            async with asyncio.timeout(2.0):
+                await svc.db.ping()
+        except Exception as exc:
+            return web.json_response({"ok": False, "error": f"database: {type(exc).__name__}"}, status=503)
+        return web.json_response({"ok": True, "role": self.settings.role, "instance": svc.instance})

@@ -1,0 +1,329 @@
+"""Webhook mode: the secret header, the health check, update ids handled once, one worker end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+from telegram import Update
+
+from bot.emulator import EmulatorClient
+from bot.flow import resume_countdowns
+from bot.logs import setup_logging
+from bot.settings import Settings
+from storage import repo
+from storage.models import HandledUpdate, PainRating
+from tests.factories import TOKEN, WEBHOOK, WEBHOOK_SECRET, BotProcess, FakeClock, Person, labels
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+@pytest.fixture
+async def worker(api_url: str, database_url: str, clock: FakeClock) -> AsyncIterator[BotProcess]:
+    """One webhook worker, with the emulator's webhook routed to it."""
+    process = BotProcess(api_url, database_url, clock, **WEBHOOK)
+    await process.start()
+    async with EmulatorClient(api_url, TOKEN) as telegram:
+        await telegram.route_webhook([process.webhook_target])
+    yield process
+    await process.stop()
+
+
+async def delivered(telegram: EmulatorClient) -> None:
+    """Wait until every update was answered 2xx (a worker answers the post after its replies)."""
+    async with asyncio.timeout(10):
+        while (await telegram.state())["pending_updates"]:
+            await asyncio.sleep(0.02)
+
+
+def update_json(update_id: int, user_id: int, text: str) -> dict:
+    chat = {"id": user_id, "type": "private", "first_name": "Ana"}
+    sender = {"id": user_id, "is_bot": False, "first_name": "Ana"}
+    message = {"message_id": update_id % 100000, "date": 1_790_000_000, "chat": chat, "from": sender, "text": text}
+    return {"update_id": update_id, "message": message}
+
+
+async def ratings_of(bot: BotProcess, user_id: int) -> list[int]:
+    async with bot.services.db.transaction() as db:
+        return [r.value for r in await repo.ratings_for(db, user_id=user_id)]
+
+
+async def test_worker_registers_its_webhook_with_the_secret(worker: BotProcess, api_url: str) -> None:
+    async with EmulatorClient(api_url, TOKEN) as telegram:
+        calls = await telegram.calls("setWebhook")
+    params = calls[-1]["params"]
+    assert params["url"] == WEBHOOK["webhook_url"]
+    assert params["secret_token"] == WEBHOOK_SECRET
+
+
+async def test_a_person_talks_to_the_bot_through_the_webhook(worker: BotProcess, api_url: str) -> None:
+    person = Person(api_url)
+    try:
+        await person.join()
+        await person.send("/stretch hips")
+        await person.expect("how is your pain right now")
+        await person.press("6")
+        step = await person.expect("Step 1 of")
+        await person.press("Done", step["message"])
+        await person.expect("Step 2 of")
+    finally:
+        await person.close()
+    async with EmulatorClient(api_url, TOKEN) as telegram:
+        await delivered(telegram)
+        stats = await telegram.stats()
+    assert stats["webhook_delivered"] == stats["webhook_posts"] == 4  # /start, /stretch, 6, Done
+
+
+async def test_posts_without_the_right_secret_are_refused(worker: BotProcess) -> None:
+    body = update_json(900_000_001, 5151, "pain 4")
+    async with aiohttp.ClientSession() as http:
+        for headers in ({}, {SECRET_HEADER: "wrong-secret-0123456789"}, {SECRET_HEADER: WEBHOOK_SECRET + "x"}):
+            async with http.post(worker.webhook_target, json=body, headers=headers) as response:
+                assert response.status == 403
+        async with http.post(worker.webhook_target, data=b"{not json", headers={SECRET_HEADER: WEBHOOK_SECRET}) as r:
+            assert r.status == 400
+        async with http.post(worker.webhook_target, json=[1, 2], headers={SECRET_HEADER: WEBHOOK_SECRET}) as r:
+            assert r.status == 400
+    assert await ratings_of(worker, 5151) == []
+
+
+async def test_health_endpoint_answers_while_the_database_does(worker: BotProcess) -> None:
+    url = worker.webhook_target.rsplit("/telegram", 1)[0] + "/healthz"
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        assert response.status == 200
+        body = await response.json()
+    assert body["ok"] is True and body["instance"] == worker.services.instance
+    await worker.services.db.engine.dispose()
+    worker.services.db.url = "sqlite+aiosqlite:////nonexistent/dir/limber.db"
+    broken = type(worker.services.db)(worker.services.db.url)
+    real, worker.services.db = worker.services.db, broken
+    try:
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            assert response.status == 503
+            assert "database" in (await response.json())["error"]
+    finally:
+        worker.services.db = real
+        await broken.close()
+
+
+async def test_the_same_update_posted_twice_at_once_is_handled_once(worker: BotProcess, api_url: str) -> None:
+    await (await Person(api_url, user_id=5252).join()).close()  # the chat exists on Telegram's side
+    body = update_json(900_000_002, 5252, "pain 4/10")
+    headers = {SECRET_HEADER: WEBHOOK_SECRET}
+    async with aiohttp.ClientSession() as http:
+
+        async def post() -> int:
+            async with http.post(worker.webhook_target, json=body, headers=headers) as response:
+                return response.status
+
+        statuses = await asyncio.gather(post(), post(), post())
+        assert statuses.count(200) == 3  # the same person's posts wait their turn in one worker
+        assert await post() == 200  # a late re-delivery
+    assert await ratings_of(worker, 5252) == [4]
+    async with EmulatorClient(api_url, TOKEN) as telegram:
+        answers = [m for m in await telegram.messages(5252) if "Noted: pain 4/10" in m["text"]]
+    assert len(answers) == 1
+
+
+async def test_telegram_redelivering_to_the_worker_changes_nothing(worker: BotProcess, api_url: str) -> None:
+    person = Person(api_url)
+    try:
+        async with EmulatorClient(api_url, TOKEN) as telegram:
+            await telegram.redeliver(3)
+        await person.send("pain 5")
+        await person.expect("Noted: pain 5/10")
+        await person.send("pain 6")
+        await person.expect("Noted: pain 6/10")
+        await asyncio.sleep(0.3)
+        texts = [m["text"] for m in await person.messages()]
+    finally:
+        await person.close()
+    assert sum("Noted: pain" in t for t in texts) == 2
+    assert await ratings_of(worker, person.user_id) == [5, 6]
+
+
+async def test_a_worker_that_died_mid_update_leaves_it_to_be_taken_over(worker: BotProcess, clock: FakeClock) -> None:
+    svc = worker.services
+    now = clock.now()
+    async with svc.db.transaction() as db:
+        assert await repo.claim_update(db, update_id=7, owner="dead", now=now, stale_before=now) == "new"
+        assert await repo.claim_update(db, update_id=7, owner="me", now=now, stale_before=now) == "busy"
+    await clock.advance(200)
+    later = clock.now()
+    async with svc.db.transaction() as db:
+        stale = later - (later - now) / 2
+        assert await repo.claim_update(db, update_id=7, owner="me", now=later, stale_before=stale) == "new"
+        await repo.finish_update(db, update_id=7, owner="me")
+        assert await repo.claim_update(db, update_id=7, owner="other", now=later, stale_before=later) == "done"
+
+
+async def test_a_replayed_update_is_dropped_in_polling_mode_too(bot: BotProcess, api_url: str) -> None:
+    """A poller killed before confirming an update gets it again from getUpdates; handled once all the same."""
+    person = Person(api_url)
+    try:
+        await person.join()
+        assert bot.app is not None
+        update = Update.de_json(update_json(900_000_003, person.user_id, "3"), bot.app.bot)
+        for _ in range(2):
+            await bot.app.update_queue.put(update)  # where the poller puts what getUpdates returned
+        await person.expect("Noted: pain 3/10")
+        await asyncio.sleep(0.3)
+        answers = [m for m in await person.messages() if "Noted: pain 3/10" in m["text"]]
+    finally:
+        await person.close()
+    assert len(answers) == 1
+    assert await ratings_of(bot, person.user_id) == [3]
+    async with bot.services.db.transaction() as db:
+        rows = (await db.execute(select(HandledUpdate.status).where(HandledUpdate.update_id == 900_000_003))).all()
+    assert [r[0] for r in rows] == ["done"]
+
+
+async def test_old_handled_updates_are_forgotten(bot: BotProcess, clock: FakeClock) -> None:
+    from bot.updates import housekeeping
+
+    svc = bot.services
+    async with svc.db.transaction() as db:
+        await repo.claim_update(db, update_id=1, owner="x", now=clock.now(), stale_before=clock.now())
+    await clock.advance(3 * 24 * 3600)
+    async with svc.db.transaction() as db:
+        await repo.claim_update(db, update_id=2, owner="x", now=clock.now(), stale_before=clock.now())
+    await housekeeping(svc)
+    async with svc.db.transaction() as db:
+        ids = (await db.execute(select(HandledUpdate.update_id))).scalars().all()
+    assert list(ids) == [2]
+
+
+def test_webhook_settings_need_https_and_a_proper_secret() -> None:
+    base = {"_env_file": None, "webhook_url": "https://limber.example/hook"}
+    with pytest.raises(ValueError, match="https"):
+        Settings(**{**base, "webhook_url": "http://limber.example/hook", "webhook_secret": WEBHOOK_SECRET})
+    for secret in (None, "short", "has spaces in it, sixteen+", "x" * 257):
+        with pytest.raises(ValueError, match="WEBHOOK_SECRET"):
+            Settings(**base, webhook_secret=secret)
+    assert Settings(**base, webhook_secret=WEBHOOK_SECRET).webhook
+
+
+def test_settings_errors_never_echo_the_secrets() -> None:
+    with pytest.raises(ValueError) as caught:
+        Settings(_env_file=None, telegram_bot_token="1:SECRETTOKENxyz", webhook_url="https://x/y", webhook_secret="no!")
+    assert "SECRETTOKEN" not in str(caught.value) and "no!" not in str(caught.value)
+
+
+async def test_the_webhook_secret_never_reaches_a_log(api_url: str, database_url: str) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+    process = BotProcess(api_url, database_url, FakeClock(), **WEBHOOK)
+    setup_logging("DEBUG", process.settings.secrets(), stream=stream)  # as `limber run` does
+    person = Person(api_url)
+    try:
+        await process.start()  # setWebhook, which python-telegram-bot logs with its parameters
+        async with EmulatorClient(api_url, TOKEN) as telegram:
+            await telegram.route_webhook([process.webhook_target])
+        await person.send("pain 2")
+        await person.expect("Noted: pain 2/10")
+    finally:
+        await person.close()
+        await process.stop()
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    logged = stream.getvalue()
+    assert "setWebhook" in logged and "[redacted]" in logged
+    assert WEBHOOK_SECRET not in logged and TOKEN not in logged
+
+
+async def test_count_of_handled_updates_matches_what_people_sent(worker: BotProcess, api_url: str) -> None:
+    person = Person(api_url)
+    try:
+        await person.join()
+        await person.send("pain 7")
+        await person.expect("Noted: pain 7/10")
+    finally:
+        await person.close()
+    async with worker.services.db.transaction() as db:
+        done = (await db.execute(select(func.count()).select_from(HandledUpdate))).scalar_one()
+        ratings = (await db.execute(select(func.count()).select_from(PainRating))).scalar_one()
+    assert done == 2 and ratings == 1
+
+
+@pytest.fixture
+async def two_workers(api_url: str, database_url: str, clock: FakeClock) -> AsyncIterator[list[BotProcess]]:
+    """Two webhook workers on one database; Telegram's posts alternate between them."""
+    workers = [BotProcess(api_url, database_url, clock, **WEBHOOK) for _ in range(2)]
+    for process in workers:
+        await process.start()
+    async with EmulatorClient(api_url, TOKEN) as telegram:
+        await telegram.route_webhook([w.webhook_target for w in workers])
+    yield workers
+    for process in workers:
+        await process.stop()
+
+
+async def test_a_conversation_spread_over_two_workers_keeps_its_state(
+    two_workers: list[BotProcess], api_url: str
+) -> None:
+    """Every update lands on the other worker than the one before: /reminders' typed time and /delete's
+    one-time code must come from the database."""
+    person = Person(api_url)
+    try:
+        await person.join()
+        await person.send("/reminders")
+        menu = await person.expect("Daily prompts")
+        await person.press("Other time", menu["message"])
+        await person.expect("What time should I send")
+        await person.send("7:30")
+        await person.expect("Next prompt")
+        await person.send("/delete")
+        ask = await person.expect("Delete everything")
+        await person.press("Yes, continue", ask["message"])
+        confirm = await person.expect("cannot be undone", kind="edit")
+        await person.press("Erase everything", confirm["message"])
+        await person.expect("has been erased", kind="edit")
+    finally:
+        await person.close()
+    handled_by = set()
+    async with two_workers[0].services.db.transaction() as db:
+        handled_by = set((await db.execute(select(HandledUpdate.owner))).scalars())
+    assert handled_by == {w.services.instance for w in two_workers}
+
+
+async def test_a_dead_workers_countdown_is_adopted_by_another(
+    two_workers: list[BotProcess], api_url: str, clock: FakeClock
+) -> None:
+    first, second = two_workers
+    person = Person(api_url)
+    try:
+        await person.send("/stretch quick")
+        await person.expect("how is your pain right now")
+        await person.press("5")
+        step = await person.expect("Step 1 of")
+        while "▶ Start timer" not in labels(step["message"]):
+            await person.press("Done", step["message"])
+            step = await person.expect("Step")
+        await person.press("Start timer", step["message"])
+        await person.expect("s left", kind="edit")
+        owners = [w for w in two_workers if w.services.timers.running(await open_session_id(w, person.user_id))]
+        assert len(owners) == 1
+        editor = owners[0]
+        other = second if editor is first else first
+        # While the editor beats, nobody else takes the countdown.
+        assert await resume_countdowns(other.app.bot, other.services) == 0
+        await editor.stop()  # gone: no more beats
+        await clock.advance(3 * other.settings.timer_tick_seconds + 1)
+        assert await resume_countdowns(other.app.bot, other.services) == 1
+        resumed = await person.expect("s left", kind="edit")
+        assert resumed["message"]["message_id"] == step["message"]["message_id"]
+    finally:
+        await person.close()
+
+
+async def open_session_id(worker: BotProcess, user_id: int) -> int:
+    async with worker.services.db.transaction() as db:
+        session = await repo.open_session(db, user_id=user_id)
+    assert session is not None and session.id is not None
+    return session.id

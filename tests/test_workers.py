@@ -1,0 +1,178 @@
+"""Two webhook workers and two prompt clocks on one PostgreSQL database: nothing doubled, nothing lost.
+
+Real `limber run` processes (as the Procfile runs them) sit behind the emulator, which posts each
+update to the workers in turn, sends some updates to both at once (Telegram re-sending) and lets
+one person's double taps reach both workers at the same moment. Every update reaches both workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import views
+from bot.emulator import Emulator, EmulatorClient
+from content import load_library
+from storage.db import Database
+from storage.models import HandledUpdate
+from tests.databases import fresh_postgres, postgres_available
+from tests.factories import JSON, TOKEN, WEBHOOK, Person
+from tests.test_crash import LimberProcess, prompt_problems, schedule_prompts, snapshot
+
+ROUTINE = "hips"
+STEPS = len(load_library().routines[ROUTINE].techniques)
+RUNNERS = 10  # people running a whole routine
+PROMPTED = 40  # people who only get a daily prompt
+LISTENING = re.compile(r"webhook worker listening on [\d.]+:(\d+)")
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    reason = await postgres_available()
+    if reason:
+        pytest.skip(f"several workers need PostgreSQL: {reason}")
+    async with fresh_postgres() as url:
+        yield url
+
+
+async def start_worker(api_url: str, database_url: str, role: str) -> LimberProcess:
+    process = LimberProcess(api_url, database_url)
+    process.env |= {
+        "ROLE": role,
+        "WEBHOOK_URL": WEBHOOK["webhook_url"],
+        "WEBHOOK_SECRET": WEBHOOK["webhook_secret"],
+        "WEBHOOK_LISTEN": "127.0.0.1",
+        "WEBHOOK_PORT": "0",
+    }
+    await process.start()
+    return process
+
+
+async def listening_on(process: LimberProcess) -> str:
+    async with asyncio.timeout(20):
+        while True:
+            for line in process.lines:
+                if found := LISTENING.search(line):
+                    return f"http://127.0.0.1:{found.group(1)}/telegram/hook"
+            await asyncio.sleep(0.05)
+
+
+async def run_routine(person: Person, index: int) -> None:
+    """A whole routine; every other person double-taps (both taps may reach different workers at once)."""
+    taps = 2 if index % 2 == 0 else 1
+    await person.join()
+    await person.send(f"/stretch {ROUTINE}")
+    await person.expect("how is your pain right now", timeout=30)
+    await person.press("6")
+    step = await person.expect("Step 1 of", timeout=30)
+    for n in range(STEPS):
+        mark = person.client.cursor  # the answer may come before the second tap is even sent
+        await asyncio.gather(*[person.press("Done", step["message"]) for _ in range(taps)])
+        step = await message_after(person, mark, f"Step {n + 2} of" if n + 1 < STEPS else "last step")
+    mark = person.client.cursor
+    await asyncio.gather(*[person.press("3", step["message"]) for _ in range(taps)])
+    await message_after(person, mark, "Summary")
+    await person.send("pain 2")
+    await person.expect("Noted: pain 2/10", timeout=30)
+
+
+async def message_after(person: Person, mark: int, contains: str) -> JSON:
+    def matches(event: JSON) -> bool:
+        text = (event.get("message") or {}).get("text") or ""
+        return event["type"] == "message" and event.get("chat_id") == person.user_id and contains in text
+
+    return await person.client.wait_for(matches, after=mark, timeout=30)
+
+
+async def test_two_workers_and_two_clocks_double_nothing_and_lose_nothing(postgres_url: str) -> None:
+    async with AsyncExitStack() as stack:
+        emulator = Emulator()
+        api_url = await emulator.start()
+        stack.push_async_callback(emulator.stop)
+        processes: list[LimberProcess] = []
+
+        async def stop_all() -> None:
+            for process in processes:
+                if process.running:
+                    await process.terminate()
+
+        stack.push_async_callback(stop_all)
+        for role in ("updates", "updates", "clock", "clock"):
+            processes.append(await start_worker(api_url, postgres_url, role))
+        targets = [await listening_on(p) for p in processes[:2]]
+        telegram = await stack.enter_async_context(EmulatorClient(api_url, TOKEN))
+        await telegram.route_webhook(targets, ordered=False)
+        await telegram.redeliver(1_000_000)  # every update goes to both workers at once
+
+        runners = [Person(api_url) for _ in range(RUNNERS)]
+        prompted = [Person(api_url) for _ in range(PROMPTED)]
+        for person in runners + prompted:
+            stack.push_async_callback(person.close)
+        await asyncio.gather(*(p.join() for p in prompted))
+        now = datetime.now(UTC)
+        await schedule_prompts(
+            postgres_url, {p.user_id: now + timedelta(seconds=1 + i % 3) for i, p in enumerate(prompted)}
+        )
+        await asyncio.gather(*(run_routine(p, i) for i, p in enumerate(runners)))
+        for person in prompted:
+            await person.expect("Time for today's stretch", timeout=60)
+        await asyncio.sleep(1.0)  # late doubles, if any, would arrive now
+
+        stats = await telegram.stats()
+        chats = {p.user_id: await p.messages() for p in runners + prompted}
+        for process in processes:
+            assert await process.terminate() == 0
+        logs = "".join(line for process in processes for line in process.log)
+
+    db = await snapshot(postgres_url)
+    assert stats["webhook_posts"] == 2 * stats["webhook_delivered"]  # both workers got every update at once
+    assert "Traceback" not in logs and views.SOMETHING_WRONG not in str(chats)
+    # Both workers handled updates, and both clocks were up (either may have sent the prompts).
+    assert all("Limber ready" in "".join(p.log) for p in processes)
+
+    for person in runners:
+        # Exactly the conversation one worker alone would have had: nothing twice, nothing missing.
+        texts = [m["text"] for m in chats[person.user_id]]
+        expected = [
+            "Hi, Ana!",
+            "Pain before: 6/10 ✓",
+            *(f"Step {n} of {STEPS} · " for n in range(1, STEPS + 1)),
+            "Pain after: 3/10 ✓",
+            "Summary · ",
+            "Noted: pain 2/10.",
+        ]
+        assert len(texts) == len(expected) and all(t.startswith(e) for t, e in zip(texts, expected, strict=True)), texts
+        assert all(t.endswith("✅ Done") for t in texts[2 : 2 + STEPS])
+        session = [s for s in db.sessions.values() if s.user_id == person.user_id]
+        assert len(session) == 1 and session[0].status == "finished" and not session[0].stopped
+        outcomes = [o for o in db.outcomes if o.user_id == person.user_id]
+        assert sorted(o.step_index for o in outcomes) == list(range(STEPS))
+        assert all(o.outcome == "done" for o in outcomes)
+        ratings = Counter((r.context, r.value) for r in db.ratings if r.user_id == person.user_id)
+        assert ratings == Counter({("before", 6): 1, ("after", 3): 1, ("free", 2): 1}), ratings
+
+    assert prompt_problems(db, chats) == []
+    sent = Counter(p.user_id for p in db.prompts if p.status == "sent")
+    assert sent == Counter({p.user_id: 1 for p in prompted})
+    for person in prompted:
+        texts = [m["text"] for m in chats[person.user_id]]
+        assert len(texts) == 2 and texts[0].startswith("Hi, Ana!") and "Time for today's stretch" in texts[1], texts
+
+    database = Database(postgres_url)
+    try:
+        async with database.transaction() as s:
+            working = (
+                await s.execute(select(func.count()).select_from(HandledUpdate).where(HandledUpdate.status != "done"))
+            ).scalar_one()
+            owners = (await s.execute(select(func.count(func.distinct(HandledUpdate.owner))))).scalar_one()
+    finally:
+        await database.close()
+    assert working == 0
+    assert owners == 2  # both workers took updates
