@@ -38,7 +38,7 @@ _ASYNCPG_TRANSIENT = (
     asyncpg.TooManyConnectionsError,
 )
 _SQLITE_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-_DRIVERS = ("asyncpg", "aiosqlite", "sqlalchemy")
+_DRIVERS = ("asyncpg", "aiosqlite", "sqlalchemy", "storage.sqlite_inline")
 _MARK = "__limber_retrying__"
 
 U = TypeVar("U")

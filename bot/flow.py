@@ -82,9 +82,14 @@ async def show_current(bot: Bot, svc: Services, chat_id: int, session: RoutineSe
 
     async def remember() -> None:
         async with svc.db.transaction() as db:
-            fresh = await repo.get_session(db, session_id=session.id or 0, user_id=session.user_id)
-            if fresh is not None and fresh.status == session.status and fresh.current_step == session.current_step:
-                await repo.set_message(db, session=fresh, message_id=message.message_id)
+            await repo.set_message_if_at(
+                db,
+                session_id=session.id or 0,
+                user_id=session.user_id,
+                status=session.status,
+                step=session.current_step,
+                message_id=message.message_id,
+            )
 
     # The message is out: its buttons must count even if the database blinks right now.
     await dbretry.with_retries(remember, "show_current")

@@ -28,6 +28,10 @@ class Services:
     # Ids known to have a users row, so most updates skip the upsert. Only a lone updates process
     # (long polling) keeps it: with several workers, another one may erase or block the person.
     known_users: set[int] = field(default_factory=set)
+    # Ids whose users row is known to hold no pending typed question (users.awaiting is NULL), so a
+    # button press or a message skips the transaction that would only find that out. A lone updates
+    # process keeps it (as known_users): it makes every change to `awaiting` itself.
+    no_question: set[int] = field(default_factory=set)
     # Recent update times per person, and when each was last told to slow down (bot.handlers.flood).
     flood: dict[int, deque[float]] = field(default_factory=dict)
     flood_noticed: dict[int, float] = field(default_factory=dict)

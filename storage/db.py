@@ -1,4 +1,4 @@
-"""Engine, transactions and migrations for SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
+"""Engine, transactions and migrations for SQLite (inline, see storage.sqlite_inline) and PostgreSQL (asyncpg)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
+from sqlalchemy.dialects import registry
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+registry.register("sqlite.inline", "storage.sqlite_inline", "InlineSQLiteDialect")
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Alembic keeps its migration context in module globals: one migration at a time per process.
@@ -28,7 +31,7 @@ def async_url(url: str) -> str:
     parsed = make_url(url)
     backend, _, driver = parsed.drivername.partition("+")
     if backend == "sqlite" and driver in ("", "pysqlite"):
-        parsed = parsed.set(drivername="sqlite+aiosqlite")
+        parsed = parsed.set(drivername="sqlite+inline")
     elif backend in ("postgresql", "postgres") and driver in ("", "psycopg2", "psycopg"):
         parsed = parsed.set(drivername="postgresql+asyncpg")
     return parsed.render_as_string(hide_password=False)
@@ -71,12 +74,16 @@ class Database:
         self.url = async_url(url)
         sqlite = self.url.startswith("sqlite")
         # A server connection can go stale (PostgreSQL restarted); a local file cannot, and the ping
-        # would cost a round trip through aiosqlite's thread on every transaction.
+        # would cost a query on every transaction.
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, pool_pre_ping=not sqlite)
         if self.engine.dialect.name == "sqlite":
             busy_ms = round(sqlite_busy_timeout(self.url) * 1000)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas(busy_ms))
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite on the loop's thread (storage.sqlite_inline): one transaction at a time, so none
+        # ever waits, blocking the loop, for a write lock held by another task of this process.
+        self._turn = asyncio.Lock() if self.engine.dialect.driver == "inline" else None
+        self._holder: asyncio.Task[Any] | None = None
 
     @property
     def dialect(self) -> str:
@@ -84,8 +91,18 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session, session.begin():
-            yield session
+        task = asyncio.current_task()
+        if self._turn is None or self._holder is task:  # a transaction opened inside one goes ahead
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        async with self._turn:
+            self._holder = task
+            try:
+                async with self._sessions() as session, session.begin():
+                    yield session
+            finally:
+                self._holder = None
 
     async def ping(self) -> None:
         """Raise unless the database answers."""

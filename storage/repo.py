@@ -10,6 +10,7 @@ from sqlalchemy import CursorResult, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import (
     HandledUpdate,
@@ -24,6 +25,9 @@ from storage.models import (
 )
 
 OPEN = RoutineSession.status != "finished"  # type: ignore[comparison-overlap]
+# For UPDATE and DELETE statements whose loaded objects the caller updates itself (or has none):
+# SQLAlchemy would otherwise evaluate the WHERE clause against every object in the session.
+NO_SYNC = {"synchronize_session": False}
 
 
 def _insert(db: AsyncSession) -> Any:
@@ -111,6 +115,24 @@ async def set_message(db: AsyncSession, *, session: RoutineSession, message_id: 
     await db.flush()
 
 
+async def set_message_if_at(
+    db: AsyncSession, *, session_id: int, user_id: int, status: str, step: int, message_id: int
+) -> bool:
+    """Make `message_id` the session's live message, only if the session is still at (status, step)."""
+    stmt = (
+        update(RoutineSession)
+        .where(
+            RoutineSession.id == session_id,  # type: ignore[arg-type]
+            RoutineSession.user_id == user_id,  # type: ignore[arg-type]
+            RoutineSession.status == status,
+            RoutineSession.current_step == step,
+        )
+        .values(message_id=message_id, updated_at=utcnow())
+    )
+    result: CursorResult[Any] = await db.execute(stmt, execution_options=NO_SYNC)  # type: ignore[assignment]
+    return result.rowcount == 1
+
+
 async def advance_session(
     db: AsyncSession,
     *,
@@ -144,10 +166,12 @@ async def advance_session(
         )
         .values(**values)
     )
-    result: CursorResult[Any] = await db.execute(stmt)  # type: ignore[assignment]
+    result: CursorResult[Any] = await db.execute(stmt, execution_options=NO_SYNC)  # type: ignore[assignment]
     if result.rowcount != 1:
         return False
-    await db.refresh(session)
+    # The row now holds exactly these values: set them without reading the row back.
+    for key, value in values.items():
+        set_committed_value(session, key, value)
     return True
 
 
@@ -162,7 +186,7 @@ async def start_timer(db: AsyncSession, *, session: RoutineSession, step: int, a
         )
         .values(timer_started_at=at, timer_owner=None, timer_beat_at=None, updated_at=utcnow())
     )
-    result: CursorResult[Any] = await db.execute(stmt)  # type: ignore[assignment]
+    result: CursorResult[Any] = await db.execute(stmt, execution_options=NO_SYNC)  # type: ignore[assignment]
     if result.rowcount != 1:
         return False
     await db.refresh(session)
@@ -211,7 +235,7 @@ async def beat_timer(
         )
         .values(timer_owner=owner, timer_beat_at=now)
     )
-    result: CursorResult[Any] = await db.execute(stmt)  # type: ignore[assignment]
+    result: CursorResult[Any] = await db.execute(stmt, execution_options=NO_SYNC)  # type: ignore[assignment]
     return result.rowcount == 1
 
 
@@ -236,7 +260,7 @@ async def claim_update(db: AsyncSession, *, update_id: int, owner: str, now: dat
         )
         .values(owner=owner, claimed_at=now)
     )
-    result: CursorResult[Any] = await db.execute(retake)  # type: ignore[assignment]
+    result: CursorResult[Any] = await db.execute(retake, execution_options=NO_SYNC)  # type: ignore[assignment]
     if result.rowcount == 1:
         return "new"
     status = (
@@ -249,21 +273,22 @@ async def finish_update(db: AsyncSession, *, update_id: int, owner: str) -> None
     await db.execute(
         update(HandledUpdate)
         .where(HandledUpdate.update_id == update_id, HandledUpdate.owner == owner)  # type: ignore[arg-type]
-        .values(status="done")
+        .values(status="done"),
+        execution_options=NO_SYNC,
     )
 
 
 async def release_updates(db: AsyncSession) -> int:
     """Forget unfinished claims (the single poller restarted: nobody else is handling them)."""
     stmt = delete(HandledUpdate).where(HandledUpdate.status == "working")  # type: ignore[arg-type]
-    result: CursorResult[Any] = await db.execute(stmt)  # type: ignore[assignment]
+    result: CursorResult[Any] = await db.execute(stmt, execution_options=NO_SYNC)  # type: ignore[assignment]
     return result.rowcount
 
 
 async def prune_updates(db: AsyncSession, *, before: datetime) -> int:
     """Drop claims older than Telegram would ever re-deliver."""
     stmt = delete(HandledUpdate).where(HandledUpdate.claimed_at < before)  # type: ignore[arg-type,operator]
-    result: CursorResult[Any] = await db.execute(stmt)  # type: ignore[assignment]
+    result: CursorResult[Any] = await db.execute(stmt, execution_options=NO_SYNC)  # type: ignore[assignment]
     return result.rowcount
 
 

@@ -39,7 +39,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
 
 
 def test_plain_urls_get_async_drivers() -> None:
-    assert async_url("sqlite:///x.db") == "sqlite+aiosqlite:///x.db"
+    assert async_url("sqlite:///x.db") == "sqlite+inline:///x.db"
     assert async_url("postgresql://u:p@h:5432/d") == "postgresql+asyncpg://u:p@h:5432/d"
     assert async_url("postgres://u@h/d") == "postgresql+asyncpg://u@h/d"
     assert async_url("sqlite+aiosqlite:///y.db") == "sqlite+aiosqlite:///y.db"

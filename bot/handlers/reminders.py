@@ -178,6 +178,7 @@ _BUTTON_CHANGES: dict[str, Callable[[str], Change]] = {
 
 
 async def _ask(svc: Services, user_id: int, what: str) -> None:
+    svc.no_question.discard(user_id)
     async with svc.db.transaction() as db:
         await prompt_repo.set_awaiting(db, user_id=user_id, awaiting=what)
 
@@ -202,6 +203,8 @@ async def typed_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     user_id, chat_id = ids(update)
     svc = services(context)
+    if user_id in svc.no_question:
+        return  # no question pending: nothing to look up
     async with svc.db.transaction() as db:
         user = await repo.get_user(db, user_id=user_id)
         awaiting = user.awaiting if user else None
@@ -209,7 +212,9 @@ async def typed_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             # A command means the person moved on; /cancel means "never mind the question".
             await prompt_repo.set_awaiting(db, user_id=user_id, awaiting=None)
             if message.text.split()[0].split("@")[0] != "/cancel":
-                return
+                awaiting = None
+    if user is not None and not awaiting and not svc.settings.webhook:
+        svc.no_question.add(user_id)
     if awaiting and message.text.startswith("/"):
         await context.bot.send_message(chat_id, "OK, never mind.", reply_markup=ReplyKeyboardRemove())
         raise ApplicationHandlerStop
@@ -252,8 +257,13 @@ async def forget_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if update.effective_user is None:
         return
     svc = services(context)
+    user_id = update.effective_user.id
+    if user_id in svc.no_question:
+        return
     async with svc.db.transaction() as db:
-        await prompt_repo.set_awaiting(db, user_id=update.effective_user.id, awaiting=None)
+        await prompt_repo.set_awaiting(db, user_id=user_id, awaiting=None)
+    if not svc.settings.webhook:
+        svc.no_question.add(user_id)
 
 
 async def location_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
