@@ -2,7 +2,7 @@
 
 aiosqlite hands every call to a worker thread and back, which costs far more than the work: a
 small transaction on a local WAL file takes about 1.5 ms through aiosqlite and 0.4 ms inline here
-(bench/BENCHMARKS.md has the figures). Inline, the loop is busy while SQLite works, which takes
+(BENCHMARKS.md has the figures). Inline, the loop is busy while SQLite works, which takes
 microseconds, and while it waits for another process's write lock (`busy_timeout`). Within the
 process `Database` lets one transaction run at a time, so the loop never waits on its own lock.
 

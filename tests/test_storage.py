@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -171,3 +172,34 @@ async def test_a_failed_sqlite_upgrade_leaves_the_previous_schema(
         tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
     assert "users" in tables and "prompts" in tables
     await database.close()
+
+
+async def test_inline_sqlite_runs_one_transaction_at_a_time(tmp_path: Path) -> None:
+    """A transaction that awaits something else (an answer to Telegram) holds the write lock: another
+    task's transaction waits for it on the event loop instead of blocking the loop in SQLite's busy wait."""
+    database = Database(f"sqlite:///{tmp_path / 'limber.db'}?timeout=0.5")
+    await database.migrate()
+    order: list[str] = []
+    first_wrote = asyncio.Event()
+
+    async def slow_writer() -> None:
+        async with database.transaction() as db:
+            await repo.ensure_user(db, user_id=1, chat_id=1, first_name="A")
+            first_wrote.set()
+            order.append("first wrote")
+            await asyncio.sleep(0.8)  # longer than SQLite's busy timeout
+            order.append("first done")
+
+    async def second_writer() -> None:
+        await first_wrote.wait()
+        async with database.transaction() as db:
+            order.append("second began")
+            await repo.ensure_user(db, user_id=2, chat_id=2, first_name="B")
+            async with database.transaction() as nested:  # the same task may nest without waiting
+                assert await repo.get_user(nested, user_id=1) is not None
+
+    try:
+        await asyncio.wait_for(asyncio.gather(slow_writer(), second_writer()), 10)
+        assert order == ["first wrote", "first done", "second began"]
+    finally:
+        await database.close()
