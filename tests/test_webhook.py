@@ -19,6 +19,7 @@ from bot.settings import Settings
 from storage import repo
 from storage.models import HandledUpdate, PainRating
 from tests.factories import TOKEN, WEBHOOK, WEBHOOK_SECRET, BotProcess, FakeClock, Person, labels
+from tests.test_stretch import begin
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -65,10 +66,7 @@ async def test_a_person_talks_to_the_bot_through_the_webhook(worker: BotProcess,
     person = Person(api_url)
     try:
         await person.join()
-        await person.send("/stretch hips")
-        await person.expect("how is your pain right now")
-        await person.press("6")
-        step = await person.expect("Step 1 of")
+        step = await begin(person, "hips")
         await person.press("Done", step["message"])
         await person.expect("Step 2 of")
     finally:
@@ -286,7 +284,6 @@ async def test_a_conversation_spread_over_two_workers_keeps_its_state(
         await person.expect("has been erased", kind="edit")
     finally:
         await person.close()
-    handled_by = set()
     async with two_workers[0].services.db.transaction() as db:
         handled_by = set((await db.execute(select(HandledUpdate.owner))).scalars())
     assert handled_by == {w.services.instance for w in two_workers}
@@ -298,10 +295,7 @@ async def test_a_dead_workers_countdown_is_adopted_by_another(
     first, second = two_workers
     person = Person(api_url)
     try:
-        await person.send("/stretch quick")
-        await person.expect("how is your pain right now")
-        await person.press("5")
-        step = await person.expect("Step 1 of")
+        step = await begin(person, "quick")
         while "▶ Start timer" not in labels(step["message"]):
             await person.press("Done", step["message"])
             step = await person.expect("Step")
