@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import signal
 import sys
 
@@ -49,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         if not token:
             parser.error("TELEGRAM_BOT_TOKEN is not set (see .env.example); `limber playground` runs locally")
         app = build_application(settings)
+        # What is loaded by now (libraries, handlers) lives as long as the process: the collector need not
+        # walk it again in every full collection (~90 ms each on the event loop with 100,000 people).
+        gc.freeze()
         if settings.role == "clock" or settings.webhook:
             return asyncio.run(_run_until_signal(app, settings))
         app.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -91,6 +91,14 @@ class RoutineSession(SQLModel, table=True):
             sqlite_where=text("status <> 'finished'"),
             postgresql_where=text("status <> 'finished'"),
         ),
+        # Running countdowns (resumed at start-up, adopted by webhook workers every few seconds): a
+        # step's move clears timer_started_at, so this index holds only the few that run.
+        Index(
+            "ix_routine_sessions_running_timers",
+            "timer_started_at",
+            sqlite_where=text("timer_started_at IS NOT NULL"),
+            postgresql_where=text("timer_started_at IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -134,7 +142,8 @@ class PainRating(SQLModel, table=True):
     value: int = Field(ge=0, le=10)
     # before / after a session, during one, or free-standing
     context: str = Field(max_length=8)
-    session_id: int | None = Field(default=None, foreign_key="routine_sessions.id", ondelete="CASCADE")
+    # Indexed: a session's summary reads its ratings, and deleting a session finds them (ON DELETE CASCADE).
+    session_id: int | None = Field(default=None, foreign_key="routine_sessions.id", ondelete="CASCADE", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 

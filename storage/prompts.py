@@ -3,14 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
 
 from storage.models import Preferences, Prompt, User, utcnow
 from storage.repo import _insert
+
+# Core tables for the clock's bulk statements: plain rows cost a fraction of ORM objects.
+_PREFERENCES = SQLModel.metadata.tables["preferences"]
+_PROMPTS = SQLModel.metadata.tables["prompts"]
+
+
+@dataclass(frozen=True, slots=True)
+class DueSchedule:
+    """A claimed schedule: what the clock needs to record the prompt that is due and to set the next one."""
+
+    user_id: int
+    timezone: str
+    reminder_time: str | None
+    reminder_days: int
+    active: bool  # reminders on, not paused, not blocked
+    due_at: datetime
+    local_date: date | None
 
 
 async def preferences_of(db: AsyncSession, *, user_id: int) -> Preferences:
@@ -23,18 +42,46 @@ async def preferences_of(db: AsyncSession, *, user_id: int) -> Preferences:
     return prefs
 
 
-async def claim_due_schedules(db: AsyncSession, *, now: datetime, limit: int) -> Sequence[tuple[Preferences, User]]:
+async def claim_due_schedules(db: AsyncSession, *, now: datetime, limit: int) -> list[DueSchedule]:
     """People whose next prompt is due, locked for this transaction (other clocks skip them)."""
     stmt = (
-        select(Preferences, User)
+        select(
+            Preferences.user_id,
+            Preferences.timezone,
+            Preferences.reminder_time,
+            Preferences.reminder_days,
+            Preferences.reminders_on,
+            Preferences.prompts_paused,
+            User.blocked_at,
+            Preferences.next_prompt_at,
+            Preferences.next_prompt_date,
+        )
         .join(User, User.id == Preferences.user_id)  # type: ignore[arg-type]
         .where(Preferences.next_prompt_at <= now)  # type: ignore[arg-type,operator]
         .order_by(Preferences.next_prompt_at)  # type: ignore[arg-type]
         .limit(limit)
         .with_for_update(skip_locked=True, of=Preferences)  # type: ignore[arg-type]
     )
-    rows = (await db.execute(stmt.execution_options(populate_existing=True))).all()
-    return [(p, u) for p, u in rows]
+    return [
+        DueSchedule(user_id, zone, at, days, bool(on) and not paused and blocked is None, due, day)
+        for user_id, zone, at, days, on, paused, blocked, due, day in (await db.execute(stmt)).all()
+    ]
+
+
+async def set_next_prompts(db: AsyncSession, rows: Sequence[tuple[int, datetime | None, date | None]]) -> None:
+    """Each person's next prompt (user id, UTC instant, local date; None, None for none), in one executemany."""
+    if not rows:
+        return
+    table = _PREFERENCES
+    stmt = (
+        update(table)
+        .where(table.c.user_id == bindparam("uid"))
+        .values(
+            next_prompt_at=bindparam("at", type_=table.c.next_prompt_at.type),
+            next_prompt_date=bindparam("day", type_=table.c.next_prompt_date.type),
+        )
+    )
+    await db.execute(stmt, [{"uid": user_id, "at": at, "day": day} for user_id, at, day in rows])
 
 
 async def add_prompt(
@@ -48,6 +95,21 @@ async def add_prompt(
     )
     result: CursorResult[Any] = await db.execute(stmt)  # type: ignore[assignment]
     return result.rowcount == 1
+
+
+async def add_daily_prompts(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[int]:
+    """Record many people's daily prompts in one statement (keys: user_id, local_date, due_at, status);
+    returns the people whose day had none yet (the others are left as they were)."""
+    if not rows:
+        return set()
+    now = utcnow()
+    stmt = (
+        _insert(db)(_PROMPTS)
+        .on_conflict_do_nothing(index_elements=["user_id", "local_date", "kind"])
+        .returning(_PROMPTS.c.user_id)
+    )
+    result = await db.execute(stmt, [{**row, "kind": "daily", "created_at": now} for row in rows])
+    return set(result.scalars().all())
 
 
 async def claim_prompts(

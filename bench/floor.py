@@ -1,0 +1,154 @@
+"""The "floor" bot of `python -m bench.interactive`: bare python-telegram-bot, no logic, no storage.
+
+    TELEGRAM_BOT_TOKEN=... TELEGRAM_API_URL=http://127.0.0.1:PORT python -m bench.floor SCRIPT.json
+
+It is the cheapest bot that answers Limber's users exactly as Limber does. SCRIPT.json holds, for each
+user slot, the Bot API calls Limber made for each of that user's updates, recorded by the benchmark's
+first round:
+
+    {"slot_modulus": M, "slots": {"<slot>": [[{"method", "params", "message_id"?}, ...], ...]}}
+
+For the n-th update of chat C the floor makes the calls recorded for the n-th update of slot C % M,
+one after another as Limber's handlers do (same methods, texts, parse_mode, reply_markup), with three
+translations: the chat id, message ids (a recorded message id becomes the id the emulator returned to
+the floor for the same message; "message_id" of a call is the id its recorded message got) and the
+callback query id (the live one). That per-chat counter and id map is all it keeps. The Application is
+built and polled as `limber run` builds and polls Limber's (same timeouts, sequential updates,
+`run_polling(allowed_updates=Update.ALL_TYPES)`), minus handlers, database and jobs.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import os
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, MessageEntity, Update
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+JSON = dict[str, Any]
+Call = JSON
+# Limber's default telegram_timeout_seconds (bot/settings.py), applied the same way.
+TIMEOUT_SECONDS = 10.0
+
+log = logging.getLogger("bench.floor")
+
+
+@dataclass(slots=True)
+class ChatReplay:
+    """What replay needs per chat: how many updates it has seen, and recorded → live message ids."""
+
+    updates: int = 0
+    message_ids: dict[int, int] = field(default_factory=dict)
+
+
+def _snake(method: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower()
+
+
+def _decode(key: str, value: Any, bot: Bot) -> Any:
+    """Recorded JSON back into the objects a PTB bot passes (as Limber's ui.send builds them)."""
+    if key == "reply_markup" and isinstance(value, dict) and "inline_keyboard" in value:
+        return InlineKeyboardMarkup.de_json(value, bot)
+    if key == "link_preview_options" and isinstance(value, dict):
+        return LinkPreviewOptions.de_json(value, bot)
+    if key in ("entities", "caption_entities") and isinstance(value, list):
+        return [MessageEntity.de_json(entity, bot) for entity in value]
+    return value
+
+
+class Replayer:
+    """Replays the recorded calls of the n-th update of each chat."""
+
+    def __init__(self, script: JSON) -> None:
+        self.modulus = int(script["slot_modulus"])
+        self.slots: dict[int, list[list[Call]]] = {int(slot): calls for slot, calls in script["slots"].items()}
+        self.chats: dict[int, ChatReplay] = {}
+        self._accepted: dict[str, frozenset[str]] = {}
+
+    async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        if chat is None:
+            return
+        state = self.chats.setdefault(chat.id, ChatReplay())
+        index = state.updates
+        state.updates += 1
+        updates = self.slots.get(chat.id % self.modulus)
+        if updates is None or index >= len(updates):
+            log.warning("no recorded calls for update %d of chat %d", index, chat.id)
+            return
+        query_id = update.callback_query.id if update.callback_query is not None else None
+        for call in updates[index]:
+            params = self._translate(call["params"], chat.id, state, query_id)
+            result = await self._invoke(context.bot, call["method"], params)
+            recorded_id = call.get("message_id")
+            if recorded_id is not None and isinstance(result, Message):
+                state.message_ids[int(recorded_id)] = result.message_id
+
+    @staticmethod
+    def _translate(params: JSON, chat_id: int, state: ChatReplay, query_id: str | None) -> JSON:
+        live = dict(params)
+        if "chat_id" in live:
+            live["chat_id"] = chat_id
+        if isinstance(live.get("message_id"), int):
+            live["message_id"] = state.message_ids.get(live["message_id"], live["message_id"])
+        if "callback_query_id" in live and query_id is not None:
+            live["callback_query_id"] = query_id
+        return live
+
+    async def _invoke(self, bot: Bot, method: str, params: JSON) -> Any:
+        name = _snake(method)
+        function: Callable[..., Any] | None = getattr(bot, name, None)
+        if function is None:
+            return await bot.do_api_request(name, api_kwargs=params)
+        accepted = self._accepted.get(name)
+        if accepted is None:
+            accepted = frozenset(inspect.signature(function).parameters) - {"api_kwargs"}
+            self._accepted[name] = accepted
+        kwargs = {key: _decode(key, value, bot) for key, value in params.items() if key in accepted}
+        extra = {key: value for key, value in params.items() if key not in accepted}
+        return await function(**kwargs, api_kwargs=extra or None)
+
+
+def build(token: str, api_url: str, script: JSON) -> Application:  # type: ignore[type-arg]
+    """The Application as bot/app.py builds Limber's, with one replaying handler instead of Limber's."""
+    api = api_url.rstrip("/")
+    app = (
+        Application.builder()
+        .token(token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .connect_timeout(TIMEOUT_SECONDS)
+        .read_timeout(TIMEOUT_SECONDS)
+        .write_timeout(TIMEOUT_SECONDS)
+        .build()
+    )
+    app.add_handler(TypeHandler(Update, Replayer(script)))
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m bench.floor SCRIPT.json (TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL set)", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "WARNING").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    script = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    app = build(os.environ["TELEGRAM_BOT_TOKEN"], os.environ["TELEGRAM_API_URL"], script)
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
