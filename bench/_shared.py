@@ -25,6 +25,7 @@ from typing import Any
 import aiohttp
 
 from bot.emulator import EmulatorClient
+from bot.emulator.state import max_in_window  # noqa: F401 - counted as the emulator's stats count it
 from tests.factories import TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -340,14 +341,3 @@ async def drain_updates(api_url: str) -> None:
 async def api_calls(api_url: str, method: str) -> list[JSON]:
     async with EmulatorClient(api_url, TOKEN) as client:
         return await client.calls(method)
-
-
-def max_in_window(times: Sequence[float], window: float = 1.0) -> int:
-    """Most timestamps inside any half-open window [t, t + window) (as the emulator's stats count)."""
-    best = start = 0
-    ordered = sorted(times)
-    for end, moment in enumerate(ordered):
-        while moment - ordered[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best

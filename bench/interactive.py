@@ -68,6 +68,8 @@ from typing import Any, TextIO, TypeVar
 
 import aiohttp
 
+from bench._shared import EmulatorProcess
+
 ROOT = Path(__file__).resolve().parent.parent
 JSON = dict[str, Any]
 TOKEN = "424242:BENCH-interactive-abcdefghijklmnopqrstuv"
@@ -305,27 +307,12 @@ class BotProcess:
 
 @contextlib.asynccontextmanager
 async def emulator_process(workdir: Path) -> Any:
-    """The emulator in its own process (as tests/factories.py starts it); yields (url, pid)."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.emulator",
-        "--port",
-        "0",
-        "--files-dir",
-        str(workdir / "files"),
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-    )
+    """The emulator in its own process; yields (url, pid)."""
+    emulator = EmulatorProcess(workdir / "files")
     try:
-        assert proc.stdout is not None
-        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-        yield line.rsplit(" ", 1)[-1].strip(), proc.pid
+        yield await emulator.start(), emulator.pid
     finally:
-        if proc.returncode is None:
-            proc.terminate()
-        await proc.wait()
+        await emulator.stop()
 
 
 @contextlib.asynccontextmanager
