@@ -25,16 +25,21 @@ class Services:
     timers: Timers = field(default_factory=Timers)
     # This process, as named in the rows it claims (updates, countdowns).
     instance: str = field(default_factory=lambda: secrets.token_hex(8))
-    # Ids known to have a users row, so most updates skip the upsert. Only a lone updates process
-    # (long polling) keeps it: with several workers, another one may erase or block the person.
+    # Per-process caches of facts about people, filled through `remember` only.
+    # Ids known to have a users row, so most updates skip the upsert.
     known_users: set[int] = field(default_factory=set)
-    # Ids whose users row is known to hold no pending typed question (users.awaiting is NULL), so a
-    # button press or a message skips the transaction that would only find that out. A lone updates
-    # process keeps it (as known_users): it makes every change to `awaiting` itself.
+    # Ids whose users row holds no pending typed question (users.awaiting is NULL), so a button
+    # press or a message skips the transaction that would only find that out.
     no_question: set[int] = field(default_factory=set)
     # Recent update times per person, and when each was last told to slow down (bot.handlers.flood).
     flood: dict[int, deque[float]] = field(default_factory=dict)
     flood_noticed: dict[int, float] = field(default_factory=dict)
+
+    def remember(self, cache: set[int], user_id: int) -> None:
+        """Note a fact about a person in a cache. Only a lone updates process (long polling) does: it
+        makes every change itself, while among webhook workers another one may change the fact."""
+        if not self.settings.webhook:
+            cache.add(user_id)
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:

@@ -109,12 +109,6 @@ async def create_session(
     return row
 
 
-async def set_message(db: AsyncSession, *, session: RoutineSession, message_id: int) -> None:
-    session.message_id = message_id
-    session.updated_at = utcnow()
-    await db.flush()
-
-
 async def set_message_if_at(
     db: AsyncSession, *, session_id: int, user_id: int, status: str, step: int, message_id: int
 ) -> bool:

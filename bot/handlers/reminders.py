@@ -213,8 +213,8 @@ async def typed_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             await prompt_repo.set_awaiting(db, user_id=user_id, awaiting=None)
             if message.text.split()[0].split("@")[0] != "/cancel":
                 awaiting = None
-    if user is not None and not awaiting and not svc.settings.webhook:
-        svc.no_question.add(user_id)
+    if user is not None and not awaiting:
+        svc.remember(svc.no_question, user_id)
     if awaiting and message.text.startswith("/"):
         await context.bot.send_message(chat_id, "OK, never mind.", reply_markup=ReplyKeyboardRemove())
         raise ApplicationHandlerStop
@@ -262,8 +262,7 @@ async def forget_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     async with svc.db.transaction() as db:
         await prompt_repo.set_awaiting(db, user_id=user_id, awaiting=None)
-    if not svc.settings.webhook:
-        svc.no_question.add(user_id)
+    svc.remember(svc.no_question, user_id)
 
 
 async def location_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -17,16 +17,14 @@ async def track_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if user is None or chat is None or chat.type != chat.PRIVATE or user.is_bot or update.my_chat_member:
         return
     svc = services(context)
-    cache = not svc.settings.webhook
-    if cache and user.id in svc.known_users:
+    if user.id in svc.known_users:
         return
     async with svc.db.transaction() as db:
         row = await repo.ensure_user(db, user_id=user.id, chat_id=chat.id, first_name=user.first_name or "")
         blocked = row.blocked_at is not None
     if blocked:
         await welcome_back(svc, user.id)
-    if cache:
-        svc.known_users.add(user.id)
+    svc.remember(svc.known_users, user.id)
 
 
 async def welcome_back(svc: Services, user_id: int) -> None:
