@@ -10,11 +10,13 @@ from zoneinfo import ZoneInfo
 from bot import callbacks as cb
 from bot.coaching.plan import PlannedStep, estimate_minutes
 from bot.coaching.ratings import Verdict
-from bot.coaching.redflags import describe
+from bot.coaching.redflags import Finding
 from bot.coaching.schedule import DAY_NAMES, PRESET_TIMES, describe_days
 from bot.coaching.session import StepAction, Summary
 from bot.coaching.timer import TimerView
 from content import Library
+from content.emergency import Contacts
+from content.lexicon import Tier
 from content.schema import Technique
 
 
@@ -56,16 +58,62 @@ COMMANDS: list[tuple[str, str]] = [
     ("start", "Welcome and how Limber works"),
 ]
 
-SAFETY_CARD = (
-    "<b>Stop and get medical help now</b> if you have any of these:\n"
-    "• new trouble controlling your bladder or bowels\n"
-    "• numbness between your legs or around your genitals or bottom (the saddle area)\n"
-    "• weakness or numbness in <b>both</b> legs\n"
-    "• a fever, or feeling unwell, together with back pain\n"
-    "• back pain after a fall, accident or injury\n\n"
-    "<b>Stop the stretch</b> if you feel sharp, shooting or worsening pain. Mild stretching "
-    "discomfort is fine; pain is not. You can stop any routine at any moment with ⏹ Stop or /cancel."
-)
+# Every warning sign Limber reads, in the words the person sees (NICE NG59, the NHS). Older keys are
+# kept so that a report still names what was flagged before the categories were split.
+WARNING_SIGNS: dict[str, str] = {
+    "urinary": "new trouble passing urine, or not feeling your bladder fill",
+    "incontinence": "losing control of your bladder or bowels",
+    "saddle": "numbness or tingling between your legs, around your genitals or bottom (the saddle area)",
+    "sexual": "new problems with erections or with feeling during sex",
+    "both_legs": "sciatica, numbness, tingling or weakness in both legs",
+    "legs_giving_way": "legs giving way",
+    "progressive_weakness": "weakness that is getting worse, or a foot that drags or flops",
+    "fever": "a fever, or feeling hot and shivery",
+    "cancer": "a history of cancer, with new back pain",
+    "weight_loss": "losing weight without trying",
+    "night_pain": "pain that is constant or wakes you at night, and is not eased by rest or any position",
+    "trauma": "back pain after a fall, accident or sports injury",
+    "immune": "long-term steroids, a weakened immune system, or injecting drugs",
+    "bladder_bowel": "changes in bladder or bowel control",
+    "injury": "pain after a fall, accident or injury",
+}
+
+
+def describe_signs(categories: list[str] | tuple[str, ...]) -> list[str]:
+    return [WARNING_SIGNS.get(c, c) for c in categories]
+
+
+def _emergency_number(contacts: Contacts | None) -> str:
+    if contacts is None:
+        return "your emergency number (999 in the UK, 911 in North America, 112 in the EU)"
+    return e(contacts.emergency)
+
+
+def safety_card(contacts: Contacts | None = None) -> str:
+    """Every warning sign of both tiers, short enough for a phone; `contacts` where the country is known."""
+    department = e(contacts.department) if contacts and contacts.department else "the emergency department"
+    urgent = f"or {e(contacts.urgent)}" if contacts and contacts.urgent else "or an urgent-advice line such as 111"
+    return (
+        f"🚨 <b>Call {_emergency_number(contacts)} or go to {department} now</b> if you have, with back pain:\n"
+        "• new trouble peeing, or not feeling your bladder fill\n"
+        "• leaking, or losing control of your bladder or bowels\n"
+        "• numbness or tingling between your legs or around your genitals or bottom (the saddle area)\n"
+        "• new problems with erections or feeling during sex\n"
+        "• sciatica, numbness or weakness in <b>both</b> legs, or legs giving way\n"
+        "• weakness that is getting worse, or a foot that drags\n\n"
+        f"⚠️ <b>See a doctor today</b> (your GP {urgent}) if you have back pain with:\n"
+        "• a fever, or feeling hot and shivery\n"
+        "• a history of cancer\n"
+        "• weight loss without trying\n"
+        "• pain that is constant or wakes you at night and nothing eases\n"
+        "• a fall, accident or sports injury\n"
+        "• long-term steroids, a weak immune system, or injecting drugs\n\n"
+        "<b>Stop the stretch</b> if you feel sharp, shooting or worsening pain. Mild stretching "
+        "discomfort is fine; pain is not. You can stop any routine at any moment with ⏹ Stop or /cancel."
+    )
+
+
+SAFETY_CARD = safety_card()
 
 NAV_ROW = [Button("🧘 Routines", cb.encode(cb.NavPress("menu"))), Button("❓ Help", cb.encode(cb.NavPress("help")))]
 
@@ -90,8 +138,8 @@ def welcome(first_name: str) -> View:
     )
 
 
-def safety() -> View:
-    return View(SAFETY_CARD, [NAV_ROW])
+def safety(contacts: Contacts | None = None) -> View:
+    return View(safety_card(contacts), [NAV_ROW])
 
 
 def help_view() -> View:
@@ -322,15 +370,48 @@ def rating_out_of_range(raw: str) -> str:
     return f"Pain is rated with a whole number from 0 to 10, and “{e(clip(raw, 12))}” isn't one. Send a number from 0 to 10."
 
 
-def red_flag(categories: list[str]) -> View:
-    found = "\n".join(f"• {e(d)}" for d in describe(categories))
+def red_flag(finding: Finding, contacts: Contacts | None) -> View:
+    """The answer to a described warning sign: where to go, by tier, and coaching paused."""
+    found = "\n".join(f"• {e(d)}" for d in describe_signs(finding.categories))
+    number = _emergency_number(contacts)
+    if finding.tier is Tier.emergency:
+        department = e(contacts.department) if contacts and contacts.department else "the emergency department"
+        text = (
+            "🚨 <b>Please get emergency help now.</b>\n\n"
+            f"What you wrote may describe:\n{found}\n\n"
+            "With back pain, this can mean pressure on the nerves at the bottom of the spine (cauda equina "
+            "syndrome), which needs treatment within hours.\n\n"
+            f"<b>Call {number} or go to {department} now.</b> A walk-in clinic or a GP appointment is not "
+            "the right place. Even if it came on slowly, please don't wait to see whether it passes."
+        )
+    else:
+        urgent = (
+            f", or call {e(contacts.urgent)}"
+            if contacts and contacts.urgent
+            else ", or an urgent-advice line such as 111"
+        )
+        text = (
+            "⚠️ <b>Please contact a doctor today.</b>\n\n"
+            f"What you wrote may describe:\n{found}\n\n"
+            "With back pain, this needs a clinician to check you today, not stretching. "
+            f"<b>Call your GP or doctor today</b>{urgent}. Please don't wait to see whether it passes.\n\n"
+            f"If you also notice any of the emergency signs on /safety, call {number} straight away."
+        )
     return View(
-        "🚨 <b>Please stop and get medical help now.</b>\n\n"
-        f"What you wrote may describe:\n{found}\n\n"
-        "Together with back pain this can be a sign of a problem that needs a doctor <b>today</b>, "
-        "not stretching. Call your local emergency number or go to urgent care, especially if it came on suddenly.\n\n"
-        "I've paused coaching. When you have been checked, or if these symptoms are not present, tell me below.",
+        text
+        + "\n\nI've paused coaching. When you have been checked, or if I misread you and these are not present, tell me below.",
         [[Button("I've been checked / this isn't present", cb.encode(cb.SafetyPress(1)))]],
+    )
+
+
+def symptom_pointer() -> View:
+    """A symptom that is not a warning sign on its own ("tingling in my left calf")."""
+    return View(
+        "Thanks for telling me. Tingling, numbness or sciatica in one leg is common with back pain and "
+        "is not a warning sign on its own. If it is new or getting worse, or spreads to both legs or "
+        "between your legs, please check /safety, and mention it to your doctor or physio.\n\n"
+        "Gentle movement usually helps: /stretch for a routine.",
+        [NAV_ROW],
     )
 
 

@@ -61,6 +61,12 @@ async def get_user(db: AsyncSession, *, user_id: int) -> User | None:
     return await db.get(User, user_id, populate_existing=True)
 
 
+async def timezone_of(db: AsyncSession, *, user_id: int) -> str | None:
+    """The person's time zone, or None before they have one."""
+    stmt = select(Preferences.timezone).where(Preferences.user_id == user_id)  # type: ignore[arg-type]
+    return (await db.execute(stmt)).scalar_one_or_none()
+
+
 async def coaching_paused(db: AsyncSession, *, user_id: int) -> bool:
     """True while a red-flag answer has paused coaching for this person."""
     user = await get_user(db, user_id=user_id)

@@ -65,8 +65,8 @@ def test_meaningful_change_is_two_points_or_thirty_percent() -> None:
 @pytest.mark.parametrize(
     ("text", "category"),
     [
-        ("I can't pee since this morning", "bladder_bowel"),
-        ("lost control of my bladder", "bladder_bowel"),
+        ("I can't pee since this morning", "urinary"),
+        ("lost control of my bladder", "incontinence"),
         ("there's numbness down there", "saddle"),
         ("my groin feels numb", "saddle"),
         ("both legs are getting weak", "both_legs"),
@@ -74,8 +74,8 @@ def test_meaningful_change_is_two_points_or_thirty_percent() -> None:
         ("my legs are both going numb", "both_legs"),
         ("legs feel weak", "both_legs"),
         ("I have a fever and back pain", "fever"),
-        ("it started after I fell off a ladder", "injury"),
-        ("I slipped on ice yesterday", "injury"),
+        ("it started after I fell off a ladder", "trauma"),
+        ("I slipped on ice yesterday", "trauma"),
     ],
 )
 def test_red_flags_are_detected(text: str, category: str) -> None:

@@ -106,7 +106,7 @@ async def test_report_is_a_one_page_pdf(bot: BotProcess, person: Person) -> None
     await person.join()
     await seed_history(bot, person.user_id, days=30)
     await person.send("I fell down the stairs")
-    await person.expect("get medical help now")
+    await person.expect("contact a doctor today")
     await person.send("/report")
     event = await person.expect()
     pdf = Path(event["file_path"]).read_bytes()
@@ -140,7 +140,7 @@ async def test_delete_erases_every_row_after_two_taps(bot: BotProcess, person: P
             await seed_history(bot, who.user_id, days=5, rest_days=(2,))
             await bot.schedule(who.user_id, at="07:00")
         await person.send("I can't pee")
-        await person.expect("get medical help now")
+        await person.expect("get emergency help now")
         await person.send("/delete")
         ask = await person.expect("Delete everything")
         # A forged final tap without the first one erases nothing.

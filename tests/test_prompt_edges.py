@@ -93,7 +93,7 @@ async def test_no_prompts_while_told_to_get_checked(bot: BotProcess, person: Per
     await person.join()
     await bot.schedule(person.user_id, at="06:00")
     await person.send("I have a fever and my back hurts")
-    await person.expect("get medical help now")
+    await person.expect("contact a doctor today")
     await clock.advance(3600)
     report = await bot.prompt_pass()
     assert (report.sent, report.cancelled) == (0, 1)

@@ -371,7 +371,7 @@ async def test_start_now_is_refused_while_coaching_is_paused(bot: BotProcess, pe
     await bot.prompt_pass()
     prompt = await person.expect("Time for today's stretch")
     await person.send("my legs are both going numb")
-    await person.expect("get medical help now")
+    await person.expect("get emergency help now")
     await person.press("Start now", prompt["message"])
     await person.expect("Coaching is paused")
     async with bot.services.db.transaction() as db:

@@ -147,6 +147,9 @@ def page_count(document: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", document))
 
 
+FLAGS_HEADING = "Warning signs flagged by Limber, and what the person answered"
+
+
 def test_report_lines_say_what_a_clinician_needs() -> None:
     text = lines(seeded_progress())
     assert text[0] == "Limber summary for Alex"
@@ -167,13 +170,21 @@ def test_report_lines_say_what_a_clinician_needs() -> None:
         "• Lying pelvic circles: 1.5 points lower on average over 51 rated sessions",
     ]
     assert text[text.index("Stretches marked as hurting") + 1] == "• Clamshells: marked as hurting twice"
-    flags = text.index("Red-flag answers")
+    flags = text.index(FLAGS_HEADING)
     # Newest first, on Berlin dates: 23:30 UTC on 20 February is the 21st there.
     assert text[flags + 1 : flags + 3] == [
-        "• 21 February 2025: pain after a fall, accident or injury (not cleared)",
-        "• 3 February 2025: changes in bladder or bowel control; a fever or feeling hot and shivery with back pain "
-        "(cleared: has been checked)",
+        "• 21 February 2025: flagged by Limber as possibly describing pain after a fall, accident or injury; "
+        "no answer yet, coaching paused",
+        "• 3 February 2025: flagged by Limber as possibly describing changes in bladder or bowel control; "
+        "a fever, or feeling hot and shivery; they answered that a clinician has checked them",
     ]
+
+
+def test_a_dismissed_false_alarm_reads_as_limbers_misreading() -> None:
+    text = lines(seeded_progress(), red_flags=[(datetime(2025, 3, 1, 9, tzinfo=UTC), "fever", "absent")])
+    entry = text[text.index(FLAGS_HEADING) + 1]
+    assert entry.startswith("• 1 March 2025: flagged by Limber as possibly describing a fever")
+    assert "they don't have these symptoms (a misreading, not a reported symptom)" in entry
 
 
 def test_report_lines_with_no_history() -> None:
@@ -182,13 +193,13 @@ def test_report_lines_with_no_history() -> None:
     assert text[1] == "No ratings or sessions recorded up to 2 March 2025."
     assert "• Rate your pain before and after 3 sessions to see your trend (0 so far)." in text
     assert text[text.index("Stretches marked as hurting") + 1] == "• None."
-    assert text[text.index("Red-flag answers") + 1] == "• None recorded."
+    assert text[text.index(FLAGS_HEADING) + 1] == "• None recorded."
 
 
 def test_report_lists_at_most_four_red_flags() -> None:
     many = [(datetime(2025, 2, day, 9, tzinfo=UTC), "fever", None) for day in range(1, 8)]
     text = lines(seeded_progress(), red_flags=many)
-    flags = text.index("Red-flag answers")
+    flags = text.index(FLAGS_HEADING)
     assert text[flags + 1].startswith("• 7 February 2025")
     assert text[flags + 5] == "• and 3 earlier"
 

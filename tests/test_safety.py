@@ -24,11 +24,11 @@ async def test_red_flag_pauses_coaching_until_confirmed_in_two_taps(bot: BotProc
     await person.send("/stretch hips")
     await person.expect("how is your pain right now")
     await person.send("my back hurts and I can't pee properly since yesterday")
-    urgent = await person.expect("get medical help now")
-    assert "bladder or bowel" in urgent["message"]["text"]
+    urgent = await person.expect("get emergency help now")
+    assert "trouble passing urine" in urgent["message"]["text"]
     assert await paused(bot, person.user_id)
     (event,) = await flags(bot, person.user_id)
-    assert event.categories == "bladder_bowel" and event.cleared_at is None
+    assert event.categories == "urinary" and event.cleared_at is None
 
     # Coaching is paused: no routine starts, open or new.
     await person.send("/stretch core")
@@ -59,7 +59,7 @@ async def test_red_flag_pauses_coaching_until_confirmed_in_two_taps(bot: BotProc
 
 async def test_keeping_paused_and_rating_in_the_same_message(bot: BotProcess, person: Person) -> None:
     await person.send("pain 8, and both legs are going numb")
-    urgent = await person.expect("get medical help now")
+    urgent = await person.expect("get emergency help now")
     assert "both legs" in urgent["message"]["text"]
     async with bot.services.db.transaction() as db:
         values = [r.value for r in (await db.execute(select(PainRating))).scalars()]
@@ -77,7 +77,7 @@ async def test_stop_still_works_while_paused(bot: BotProcess, person: Person) ->
     await person.press("4")
     step = await person.expect("Step 1 of")
     await person.send("I fell on the stairs this morning")
-    await person.expect("get medical help now")
+    await person.expect("contact a doctor today")
     await person.press("Done", step["message"])
     await person.expect_answer("paused")
     await person.press("Stop", step["message"])

@@ -1,71 +1,254 @@
-"""Spotting free text that describes a red-flag symptom: stop and seek care, not stretch."""
+"""Spotting free text that describes a warning sign, by meaning rather than fixed phrases.
+
+The words are data (`content/lexicons/<lang>.yaml`); this module only reads them. A message is cut
+into clauses, each word is mended (misspellings) and mapped to a concept (a region, a symptom, a
+function), negations and other people's stories mark what they govern, and a rule fires when the
+concepts it needs stand un-negated close together in one clause. The whole message is read.
+
+Leaning towards caution: a false alarm costs two taps, a missed one can cost far more.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import cache
+from itertools import product
 
-MAX_SCAN = 1000
+from bot.coaching.zones import country_of
+from content.emergency import Contacts, load_emergency_book
+from content.lexicon import Lexicon, Pointer, Rule, Span, Tier, load_lexicon
 
-# Leaning towards caution: a false alarm costs two taps, a missed one can cost far more.
-CATEGORIES: dict[str, tuple[str, list[str]]] = {
-    "bladder_bowel": (
-        "changes in bladder or bowel control",
-        [
-            r"can'?t (?:pee|wee|urinate|poo|poop)",
-            r"cannot (?:pee|wee|urinate|poo|poop)",
-            r"(?:trouble|difficulty|problems?) (?:peeing|urinating|passing urine|pooing)",
-            r"(?:lost|losing|loss of|no) (?:control of )?(?:my )?(?:bladder|bowel)",
-            r"(?:bladder|bowel) (?:control|problems?|issues?|changes?)",
-            r"incontinen",
-            r"(?:wet|soiled) myself",
-            r"(?:pee|urine|poo|poop)(?:d|ing)? (?:myself|my pants)",
-        ],
-    ),
-    "saddle": (
-        "numbness in the saddle area (between the legs, genitals or bottom)",
-        [
-            r"numb(?:ness)? (?:down there|in (?:my )?(?:groin|crotch|genitals?|private|bum|buttocks|bottom|saddle))",
-            r"saddle (?:numb|anaesth|anesth)",
-            r"(?:groin|crotch|genitals?|between my legs|down there) (?:is |are |feels? |feeling |went |gone )?numb",
-            r"can'?t feel (?:my )?(?:groin|crotch|genitals?|bottom|down there)",
-            r"numb(?:ness)? between (?:my )?legs",
-        ],
-    ),
-    "both_legs": (
-        "weakness or numbness in both legs",
-        [
-            r"both (?:of my )?legs (?:are |feel |feeling |getting |going |went |have gone )*(?:weak|numb|dead|giving way)",
-            r"(?:weak|numb)(?:ness)? (?:in )?both (?:of my )?legs",
-            r"can'?t (?:feel|move|lift) (?:both|either of) (?:my )?legs",
-            r"legs (?:are |keep )?(?:giving way|collapsing)",
-            # "Legs" in the plural going weak or numb: both legs, whatever the word order.
-            r"\blegs (?:are |were |feel |keep )?(?:both |all )?(?:going |getting |gone |feeling |becoming )?(?:weak|numb|dead)",
-        ],
-    ),
-    "fever": (
-        "a fever or feeling hot and shivery with back pain",
-        [r"\bfever", r"feverish", r"\bchills\b", r"high temperature"],
-    ),
-    "injury": (
-        "pain after a fall, accident or injury",
-        [
-            r"\bi (?:fell|slipped|tripped)",
-            r"\b(?:a|the|my) (?:fall|accident|crash)\b",
-            r"car (?:accident|crash)",
-            r"hit by",
-            r"(?:since|after) (?:i|the|a|my) (?:fell|fall|accident|crash|injury)",
-            r"\binjured\b",
-        ],
-    ),
-}
-_COMPILED = {key: [re.compile(p) for p in patterns] for key, (_, patterns) in CATEGORIES.items()}
+_TOKEN = re.compile(r"[0-9]+/[0-9]+|[0-9]+(?:\.[0-9])?|[^\W\d_]+|[.!?;\n]|[,:()\-–—…]|&")
+_YEAR = re.compile(r"^(?:19|20)[0-9]{2}$")
+_HARD = frozenset(".!?;\n")
+_SOFT = frozenset(",:()-–—…")
+_APOSTROPHES = str.maketrans("", "", "'’‘`´")
+# What a negation, a question or another person's story can govern (see `_mark`).
+NEG, NEG_RAISE, POSTNEG, POSTNEG_STRONG, HYPO, OTHER_PERSON = (
+    "NEG",
+    "NEG_RAISE",
+    "POSTNEG",
+    "POSTNEG_STRONG",
+    "HYPO",
+    "OTHER_PERSON",
+)
+_MARKERS = frozenset({NEG, NEG_RAISE, POSTNEG, POSTNEG_STRONG, HYPO, OTHER_PERSON})
+_OPENERS = frozenset({NEG, NEG_RAISE, POSTNEG_STRONG, HYPO, OTHER_PERSON})
+_BACKWARD = 5
+_MAX_PHRASE = 8
 
 
-def detect_red_flags(text: str) -> list[str]:
-    """The red-flag categories the text mentions, in a stable order."""
-    lowered = re.sub(r"\s+", " ", text[:MAX_SCAN].lower().replace("’", "'"))
-    return [key for key, patterns in _COMPILED.items() if any(p.search(lowered) for p in patterns)]
+@dataclass(frozen=True)
+class Finding:
+    """What a message reports: the warning-sign categories (most urgent tier first) and their tier."""
+
+    categories: tuple[str, ...] = ()
+    tier: Tier | None = None
+    # A symptom word that is not a warning sign ("tingling in my left calf"): worth a kind pointer.
+    pointer: bool = False
+
+    def __bool__(self) -> bool:
+        return self.tier is not None
 
 
-def describe(categories: list[str]) -> list[str]:
-    return [CATEGORIES[c][0] for c in categories if c in CATEGORIES]
+@dataclass
+class _Token:
+    concept: str | None
+    word: str
+    negated: bool = False
+
+
+class _Reader:
+    """One language's lexicon, compiled for lookups."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.words = {k: v for k, v in lexicon.words.items() if not k.endswith("*")}
+        self.stems = sorted(
+            ((k[:-1], v) for k, v in lexicon.words.items() if k.endswith("*")), key=lambda kv: -len(kv[0])
+        )
+        self.phrases: dict[tuple[str, ...], str] = {}
+        for phrase, concept in lexicon.phrases.items():
+            self.phrases[tuple(self._mend(t) for t in _tokens(phrase))] = concept
+        self.longest = min(_MAX_PHRASE, max((len(p) for p in self.phrases), default=1))
+        self.vocabulary = sorted({w for w in self.words if len(w) >= 7})
+        neg = lexicon.negation
+        self.breakers, self.enders, self.subjects = neg.breakers, neg.enders, neg.subjects
+        self.list_words, self.scope = neg.list_words, neg.scope
+
+    def _mend(self, word: str) -> str:
+        return self.lexicon.spelling.get(word, word)
+
+    @cache  # noqa: B019 - one reader per language, kept for the process
+    def concept_of(self, word: str) -> str | None:
+        if word in self.words:
+            return self.words[word]
+        if _YEAR.match(word):
+            return "OLD"  # a year named: a history, not today's news
+        if word[:1].isdigit():
+            return _degrees(word)
+        for stem, concept in self.stems:
+            if word.startswith(stem):
+                return concept
+        if len(word) >= 7 and not word.isdigit():
+            for known in self.vocabulary:
+                if abs(len(known) - len(word)) <= 1 and _one_edit(word, known):
+                    return self.words[known]
+        return None
+
+    def sentences(self, text: str) -> list[list[list[list[_Token]]]]:
+        """Sentences, of clauses (split at "but"), of segments (split at commas), of tokens."""
+        words = [self._mend(t) for t in _tokens(text)]
+        tokens: list[_Token] = []
+        i = 0
+        while i < len(words):
+            for size in range(min(self.longest, len(words) - i), 1, -1):
+                concept = self.phrases.get(tuple(words[i : i + size]))
+                if concept is not None:
+                    tokens.append(_Token(concept, " ".join(words[i : i + size])))
+                    i += size
+                    break
+            else:
+                word = words[i]
+                concept = self.phrases.get((word,)) or self.concept_of(word)
+                tokens.append(_Token(concept, word))
+                i += 1
+        sentences: list[list[list[list[_Token]]]] = [[[[]]]]
+        for token in tokens:
+            if token.word in _HARD:
+                sentences.append([[[]]])
+            elif token.concept is None and token.word in self.breakers:
+                sentences[-1].append([[]])
+            elif token.word in _SOFT:
+                sentences[-1][-1].append([])
+            else:
+                sentences[-1][-1][-1].append(token)
+        return [
+            [[seg for seg in clause if seg] for clause in sentence if any(clause)]
+            for sentence in sentences
+            if any(any(clause) for clause in sentence)
+        ]
+
+    def mark(self, sentence: list[list[_Token]]) -> None:
+        """Mark what negations, questions and other people's stories govern, in place."""
+        open_at_end = False  # a negated list goes on after a comma: "no numbness, tingling or weakness"
+        for segment in sentence:
+            words = {t.word for t in segment}
+            listing = open_at_end and bool(words & self.list_words) and not words & self.subjects
+            remaining = len(segment) if listing else 0
+            passes_subjects = listing
+            for index, token in enumerate(segment):
+                kind = token.concept
+                if kind in (POSTNEG, POSTNEG_STRONG, HYPO):
+                    for earlier in segment[0 if kind == HYPO else max(0, index - _BACKWARD) : index]:
+                        earlier.negated = True
+                if kind in _OPENERS:
+                    remaining = len(segment) if kind == HYPO else self.scope + (2 if kind == NEG_RAISE else 0)
+                    passes_subjects = kind in (NEG_RAISE, HYPO)
+                    continue
+                if remaining <= 0:
+                    continue
+                if token.concept is None and token.word in self.enders:
+                    remaining = 0
+                elif token.word in self.subjects and not passes_subjects:
+                    remaining = 0
+                else:
+                    token.negated = True
+                    remaining -= 1
+            open_at_end = remaining > 0
+
+    def read(self, text: str) -> Finding:
+        found: dict[str, Tier] = {}
+        pointer = False
+        for sentence in self.sentences(text):
+            for clause in sentence:
+                self.mark(clause)
+            whole = [_present(clause) for clause in sentence]
+            sentence_wide = _present([seg for clause in sentence for seg in clause])
+            for name, rule in self.lexicon.rules.items():
+                if name not in found:
+                    spans = [sentence_wide] if rule.span == Span.sentence else whole
+                    if any(_fires(rule, present) for present in spans):
+                        found[name] = rule.tier
+            pointer = pointer or any(_fires(self.lexicon.pointer, present) for present in whole)
+        if not found:
+            return Finding(pointer=pointer)
+        order = [Tier.emergency, Tier.same_day]
+        categories = sorted(found, key=lambda c: (order.index(found[c]), list(self.lexicon.rules).index(c)))
+        return Finding(tuple(categories), found[categories[0]], pointer=False)
+
+
+def _present(clause: list[list[_Token]]) -> dict[str, list[int]]:
+    """Where each un-negated concept stands in the clause, by word position."""
+    present: dict[str, list[int]] = {}
+    for index, token in enumerate(t for segment in clause for t in segment):
+        if token.concept is not None and token.concept not in _MARKERS and not token.negated:
+            present.setdefault(token.concept, []).append(index)
+    return present
+
+
+def _fires(rule: Rule | Pointer, present: dict[str, list[int]]) -> bool:
+    concepts = present.keys()
+    return any(
+        concepts >= set(alt.all) and concepts.isdisjoint(alt.unless) and _close(present, alt.all, rule.window)
+        for alt in rule.any
+    )
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower().translate(_APOSTROPHES))
+
+
+def _degrees(word: str) -> str | None:
+    """A body temperature that is a fever (37.8 °C and up, or 100 °F and up) reads as one."""
+    try:
+        value = float(word)
+    except ValueError:
+        return None
+    return "DEGREES" if 37.8 <= value <= 42.5 or 100.0 <= value <= 107.0 else None
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """At most one insertion, deletion, substitution or swap of neighbours apart."""
+    if a == b:
+        return True
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        return (
+            len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    for i in range(len(long)):
+        if long[:i] + long[i + 1 :] == short:
+            return True
+    return False
+
+
+def _close(present: dict[str, list[int]], needed: tuple[str, ...], window: int) -> bool:
+    """Some occurrence of every needed concept lies within `window` words of the others."""
+    choices = [present[c][:6] for c in needed]
+    return any(max(pick) - min(pick) <= window for pick in product(*choices))
+
+
+@cache
+def _reader(language: str) -> _Reader:
+    return _Reader(load_lexicon(language))
+
+
+def read_warning_signs(text: str, language: str = "en") -> Finding:
+    """The warning signs the text reports, read in the given language."""
+    return _reader(language).read(text)
+
+
+def detect_red_flags(text: str, language: str = "en") -> list[str]:
+    """The warning-sign categories the text reports, most urgent first."""
+    return list(read_warning_signs(text, language).categories)
+
+
+def help_contacts(zone: str | None) -> Contacts | None:
+    """Whom to call where the person's time zone names their country; None where it does not."""
+    contacts, local = load_emergency_book().for_country(country_of(zone))
+    return contacts if local else None

@@ -158,3 +158,35 @@ def is_zone(key: str) -> bool:
 @cache
 def _zone_keys() -> frozenset[str]:
     return frozenset(_names().values())
+
+
+@cache
+def _zone_countries() -> dict[str, str]:
+    """Each IANA zone's country (ISO 3166), from tzdata's zone.tab; links resolve through their target."""
+    from importlib.resources import files
+
+    table: dict[str, str] = {}
+    for line in (files("tzdata") / "zoneinfo" / "zone.tab").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            country, _coords, zone, *_ = line.split("\t")
+            table[zone] = country
+    return table
+
+
+# Old names and links that zone.tab does not list.
+_LINKS = {
+    "Europe/Kiev": "Europe/Kyiv",
+    "US/Eastern": "America/New_York",
+    "US/Central": "America/Chicago",
+    "US/Mountain": "America/Denver",
+    "US/Pacific": "America/Los_Angeles",
+    "GB": "Europe/London",
+}
+
+
+def country_of(zone: str | None) -> str | None:
+    """The country a time zone belongs to, or None (UTC, unknown zones)."""
+    if not zone:
+        return None
+    zone = _LINKS.get(zone, zone)
+    return _zone_countries().get(zone)

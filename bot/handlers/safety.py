@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks as cb
 from bot import ui, views
 from bot.coaching.ratings import Rating, parse_pain
-from bot.coaching.redflags import detect_red_flags
+from bot.coaching.redflags import help_contacts, read_warning_signs
 from bot.handlers import ids, pressed
 from bot.services import services
 from storage import repo
@@ -22,17 +22,18 @@ async def red_flag_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     assert message is not None and message.text is not None
     user_id, chat_id = ids(update)
     svc = services(context)
-    categories = detect_red_flags(message.text)
+    finding = read_warning_signs(message.text)
     rating = parse_pain(message.text)
     async with svc.db.transaction() as db:
-        await repo.raise_red_flag(db, user_id=user_id, categories=categories)
+        await repo.raise_red_flag(db, user_id=user_id, categories=finding.categories)
+        zone = await repo.timezone_of(db, user_id=user_id)
         # A rating in the same message is still the person's data.
         if isinstance(rating, Rating):
             await repo.add_rating(db, user_id=user_id, value=rating.value, context="free", now=svc.clock.now())
         session = await repo.open_session(db, user_id=user_id)
     if session is not None and session.id is not None:
         svc.timers.cancel(session.id)
-    await ui.send(context.bot, chat_id, views.red_flag(categories))
+    await ui.send(context.bot, chat_id, views.red_flag(finding, help_contacts(zone)))
 
 
 async def safety_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -7,8 +7,10 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
 from bot import ui, views
+from bot.coaching.redflags import help_contacts
 from bot.handlers import ids, pressed, reminders, settings
 from bot.services import services
+from content.emergency import Contacts
 from storage import repo
 
 
@@ -28,8 +30,14 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def safety(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/safety: the red-flag card."""
-    await ui.send(context.bot, ids(update)[1], views.safety())
+    """/safety: the warning-sign card, with the person's own emergency number where their zone tells it."""
+    await ui.send(context.bot, ids(update)[1], views.safety(await _contacts(update, context)))
+
+
+async def _contacts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Contacts | None:
+    async with services(context).db.transaction() as db:
+        zone = await repo.timezone_of(db, user_id=ids(update)[0])
+    return help_contacts(zone)
 
 
 async def nav_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -46,4 +54,4 @@ async def nav_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     elif press.target == "settings":
         await settings.settings(update, context)
     else:
-        await ui.send(context.bot, chat_id, views.safety())
+        await ui.send(context.bot, chat_id, views.safety(await _contacts(update, context)))

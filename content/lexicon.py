@@ -1,0 +1,116 @@
+"""Schema of a language's warning-sign lexicon (`content/lexicons/<lang>.yaml`), read by bot.coaching.redflags."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
+Concept = str
+# Concepts the reader gives itself, from numbers: a year is a history ("OLD"), a fever temperature "DEGREES".
+BUILT_IN: frozenset[Concept] = frozenset({"OLD", "DEGREES"})
+
+
+class Tier(StrEnum):
+    """How soon to get help, following NICE NG59 and the NHS."""
+
+    emergency = "emergency"  # possible cauda equina syndrome: the emergency department now
+    same_day = "same_day"  # a doctor or an urgent-advice line today
+
+
+class Alternative(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    all: tuple[Concept, ...] = Field(min_length=1)
+    unless: tuple[Concept, ...] = ()
+
+
+class Span(StrEnum):
+    clause = "clause"  # up to a full stop or a "but"
+    sentence = "sentence"  # across "but": "eating normally but losing weight"
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    tier: Tier
+    window: int = Field(ge=1, le=30)
+    span: Span = Span.clause
+    any: tuple[Alternative, ...] = Field(min_length=1)
+
+
+class Pointer(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    window: int = Field(ge=1, le=30)
+    any: tuple[Alternative, ...] = Field(min_length=1)
+
+
+class Negation(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    scope: int = Field(ge=1, le=20)
+    breakers: frozenset[str]
+    enders: frozenset[str]
+    subjects: frozenset[str]
+    list_words: frozenset[str]
+
+
+class Lexicon(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    language: str = Field(pattern=r"^[a-z]{2}$")
+    spelling: dict[str, str]
+    phrases: dict[str, Concept]
+    words: dict[str, Concept]
+    negation: Negation
+    rules: dict[str, Rule]
+    pointer: Pointer
+
+    @model_validator(mode="after")
+    def _rules_use_known_concepts(self) -> Lexicon:
+        known = set(self.phrases.values()) | set(self.words.values()) | BUILT_IN
+        for name, rule in [*self.rules.items(), ("pointer", self.pointer)]:
+            for alt in rule.any:
+                missing = [c for c in (*alt.all, *alt.unless) if c not in known]
+                if missing:
+                    raise ValueError(f"rule '{name}' names concepts no word or phrase gives: {missing}")
+        return self
+
+
+class LexiconError(ValueError):
+    """A lexicon file is missing or breaks the schema; the message names the file and field."""
+
+
+def available_lexicons() -> list[str]:
+    return sorted(p.stem for p in LEXICON_DIR.glob("*.yaml"))
+
+
+class _UniqueKeys(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice: the second would silently win."""
+
+
+def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
+    seen: set[object] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"'{key}' is given twice", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+_UniqueKeys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+@cache
+def load_lexicon(language: str, root: Path = LEXICON_DIR) -> Lexicon:
+    path = root / f"{language}.yaml"
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), _UniqueKeys)  # noqa: S506 - a SafeLoader
+        return Lexicon.model_validate(data)
+    except (OSError, yaml.YAMLError) as exc:
+        raise LexiconError(f"{path.name}: cannot read: {exc}") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "(file)"
+        raise LexiconError(f"{path.name}: field '{field}': {first['msg']}") from exc
