@@ -86,6 +86,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     # Buttons: payloads are parsed in bot.callbacks and checked against the database in bot.flow.
     app.add_handler(CallbackQueryHandler(stretch.step_pressed, pattern=cb.of_kind(cb.StepPress)))
     app.add_handler(CallbackQueryHandler(ratings.rate_pressed, pattern=cb.of_kind(cb.RatePress)))
+    app.add_handler(CallbackQueryHandler(ratings.rating_checked, pattern=cb.of_kind(cb.CheckRatingPress)))
     app.add_handler(CallbackQueryHandler(stretch.routine_pressed, pattern=cb.of_kind(cb.RoutinePress)))
     app.add_handler(CallbackQueryHandler(stretch.continue_pressed, pattern=cb.of_kind(cb.ContinuePress)))
     app.add_handler(CallbackQueryHandler(safety.safety_pressed, pattern=cb.of_kind(cb.SafetyPress)))

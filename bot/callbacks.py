@@ -62,6 +62,13 @@ class SafetyPress:
 
 
 @dataclass(frozen=True)
+class CheckRatingPress:
+    """The answer to "Was that your pain: 6/10?": the value, or None for "no, it wasn't"."""
+
+    value: int | None
+
+
+@dataclass(frozen=True)
 class NavPress:
     """Go to a screen: the routine menu, help or the safety card."""
 
@@ -107,6 +114,7 @@ Press = (
     | RatePress
     | RoutinePress
     | ContinuePress
+    | CheckRatingPress
     | SafetyPress
     | NavPress
     | ReminderPress
@@ -143,6 +151,8 @@ def encode(press: Press) -> str:
             parts = ["c", str(session_id), "x" if stop else "c"]
         case SafetyPress(stage, code, reason):
             parts = ["f", str(stage)] + ([code, reason] if stage == 2 else [])
+        case CheckRatingPress(value):
+            parts = ["k", "n" if value is None else str(value)]
         case NavPress(target):
             parts = ["n", target]
         case ReminderPress(action, arg):
@@ -189,6 +199,14 @@ def _rate(args: list[str]) -> Press | None:
     if s is None or when not in ("b", "a") or (value != "s" and (v is None or v > 10)):
         return None
     return RatePress(s, when, v)
+
+
+def _check_rating(args: list[str]) -> Press | None:
+    (value,) = args
+    if value == "n":
+        return CheckRatingPress(None)
+    v = _int(value)
+    return None if v is None or v > 10 else CheckRatingPress(v)
 
 
 def _routine(args: list[str]) -> Press | None:
@@ -253,6 +271,7 @@ _PARSERS: dict[str, Callable[[list[str]], Press | None]] = {
     "c": _continue,
     "f": _safety,
     "n": _nav,
+    "k": _check_rating,
     "t": _reminder,
     "p": _prompt,
     "x": _delete,

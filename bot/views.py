@@ -8,6 +8,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from bot import callbacks as cb
+from bot.coaching.intents import Intent
 from bot.coaching.plan import PlannedStep, estimate_minutes
 from bot.coaching.ratings import Verdict
 from bot.coaching.redflags import Finding
@@ -366,6 +367,24 @@ def rating_noted(value: int, context: str) -> str:
     return f"Noted: pain {value}/10{where}. Thank you."
 
 
+def check_rating(value: int) -> View:
+    return View(
+        f"Was that your pain: <b>{value}/10</b>?",
+        [
+            [
+                Button(f"Yes, {value}/10", cb.encode(cb.CheckRatingPress(value))),
+                Button("No, it wasn't", cb.encode(cb.CheckRatingPress(None))),
+            ]
+        ],
+    )
+
+
+def rating_checked(value: int | None) -> View:
+    if value is None:
+        return View("OK, I haven't noted a rating. Send a number from 0 to 10 whenever you like.")
+    return View(f"Pain {value}/10 it is.")
+
+
 def rating_out_of_range(raw: str) -> str:
     return f"Pain is rated with a whole number from 0 to 10, and “{e(clip(raw, 12))}” isn't one. Send a number from 0 to 10."
 
@@ -436,6 +455,32 @@ def coaching_paused() -> View:
         + SAFETY_CARD,
         [[Button("I've been checked / this isn't present", cb.encode(cb.SafetyPress(1)))]],
     )
+
+
+def intent_reply(intent: Intent, first_name: str) -> View:
+    """Kind, short answers to hello, thanks, a medicine question and a cure question."""
+    match intent:
+        case Intent.greeting:
+            name = f", {e(clip(first_name, 30))}" if first_name.strip() else ""
+            return View(
+                f"Hello{name}! 👋 Ready for a gentle routine? Tap below, or send your pain from 0 to 10.", [NAV_ROW]
+            )
+        case Intent.thanks:
+            return View("You're welcome! 😊 Little and often is what helps most.", [NAV_ROW])
+        case Intent.medicine:
+            return View(
+                "I can't advise on medicines, creams or injections. A pharmacist or your doctor can: they know "
+                "your health and what else you take.\n\nWhat I can do is guide gentle stretches: /stretch.",
+                [NAV_ROW],
+            )
+        case Intent.cure:
+            return View(
+                "Honestly: no. Stretching isn't a cure, and I can't promise your pain will go away. For most people "
+                "back pain gets better with time, and staying active and gentle, regular movement often help you "
+                "feel better and move more easily. If your pain is severe, getting worse, or not improving after a "
+                "few weeks, please see a clinician.",
+                [NAV_ROW],
+            )
 
 
 def not_understood() -> View:

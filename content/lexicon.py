@@ -56,6 +56,27 @@ class Negation(BaseModel):
     list_words: frozenset[str]
 
 
+class RatingWords(BaseModel):
+    """How a language types a pain rating: number words, cues, fillers, and units that rule a number out."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    numbers: dict[str, int]
+    out_of: tuple[str, ...]
+    cues: tuple[str, ...]
+    fillers: frozenset[str]
+    units: frozenset[str]
+    # Words before a number that make it a time or a date ("at 5", "since 3").
+    before: frozenset[str]
+
+
+class Intents(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    medicine: tuple[str, ...]
+    cure: tuple[str, ...]
+    greeting: tuple[str, ...]
+    thanks: tuple[str, ...]
+
+
 class Lexicon(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     language: str = Field(pattern=r"^[a-z]{2}$")
@@ -65,6 +86,8 @@ class Lexicon(BaseModel):
     negation: Negation
     rules: dict[str, Rule]
     pointer: Pointer
+    ratings: RatingWords
+    intents: Intents
 
     @model_validator(mode="after")
     def _rules_use_known_concepts(self) -> Lexicon:
@@ -106,7 +129,7 @@ _UniqueKeys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _uni
 def load_lexicon(language: str, root: Path = LEXICON_DIR) -> Lexicon:
     path = root / f"{language}.yaml"
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), _UniqueKeys)  # noqa: S506 - a SafeLoader
+        data = yaml.load(path.read_text(encoding="utf-8"), _UniqueKeys)
         return Lexicon.model_validate(data)
     except (OSError, yaml.YAMLError) as exc:
         raise LexiconError(f"{path.name}: cannot read: {exc}") from exc

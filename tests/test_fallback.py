@@ -20,7 +20,8 @@ def private_message(person: Person, **fields: object) -> dict:
     [
         ("/nonsense", "I don't know the command /nonsense"),
         ("/stretch@limber_test_bot", "Choose a routine"),
-        ("hello there", "I'm a stretching coach"),
+        ("hello there", "Ready for a gentle routine"),
+        ("what is the weather like", "I'm a stretching coach"),
         ("hips", "Would you like the"),
         ("x" * 4096, "I'm a stretching coach"),
         ("<b>unclosed & tags", "I'm a stretching coach"),

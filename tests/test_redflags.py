@@ -70,7 +70,9 @@ def test_no_country_means_no_guessed_number() -> None:
 
 def test_a_lexicon_key_given_twice_is_refused(tmp_path: Path) -> None:
     source = (LEXICON_DIR / "en.yaml").read_text(encoding="utf-8")
-    (tmp_path / "xx.yaml").write_text(source.replace("spelling:\n", "spelling:\n  feaver: fever\n", 1), encoding="utf-8")
+    (tmp_path / "xx.yaml").write_text(
+        source.replace("spelling:\n", "spelling:\n  feaver: fever\n", 1), encoding="utf-8"
+    )
     with pytest.raises(LexiconError, match="given twice"):
         load_lexicon("xx", tmp_path)
 

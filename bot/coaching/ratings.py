@@ -6,17 +6,12 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from content.lexicon import load_lexicon
+
 # How much text we read at most: a rating never needs more, and huge messages stay cheap.
 MAX_SCAN = 200
-_NUM = r"(\d{1,3}(?:[.,]\d+)?)"
-_PATTERNS = [
-    re.compile(rf"^\s*{_NUM}\s*(?:/\s*10|out of 10|of 10)?\s*[.!]*\s*$"),
-    re.compile(
-        rf"\b(?:pain|rating|rate|level|score|hurts?|it'?s|its|it is|i'?m at|im at|i am at|about|around|feels? like)"
-        rf"(?:\s+(?:is|at|of|a|an|about|around|now|today|like|maybe))*\s*[:=]?\s*{_NUM}\s*(?:/\s*10|out of 10|of 10)?\b"
-    ),
-    re.compile(rf"\b{_NUM}\s*(?:/\s*10|out of 10|of 10)\b"),
-]
+_TOKEN = re.compile(r"[0-9]{1,2}:[0-9]{2}|-?[0-9]+(?:[.,][0-9]+)?|[^\W\d_]+|/")
+_APOSTROPHES = str.maketrans("", "", "'’‘`´")
 
 
 @dataclass(frozen=True)
@@ -31,22 +26,73 @@ class OutOfRange:
     raw: str
 
 
-def parse_pain(text: str) -> Rating | OutOfRange | None:
-    """Read a pain rating from what a person typed ("5", "pain 5/10", "it's a 7"), or None."""
-    lowered = text[:MAX_SCAN].lower().replace("’", "'")
-    for pattern in _PATTERNS:
-        match = pattern.search(lowered)
-        if match is None:
-            continue
-        raw = match.group(1).replace(",", ".")
-        if "." in raw:
-            whole, _, frac = raw.partition(".")
-            if frac.strip("0"):
-                return OutOfRange(raw)
-            raw = whole
-        value = int(raw)
-        return Rating(value) if 0 <= value <= 10 else OutOfRange(raw)
-    return None
+@dataclass(frozen=True)
+class Unsure:
+    """A digit among other words ("my back is so stiff 6"): maybe a rating, so ask before storing it."""
+
+    value: int
+
+
+def parse_pain(text: str, language: str = "en") -> Rating | OutOfRange | Unsure | None:
+    """Read a pain rating from what a person typed: "4", "4/10", "pain 4", "it's a 4", "about a six".
+
+    Times ("3 o'clock", "at 7:30"), durations ("20 minutes"), counts ("2 sessions") and dates are never
+    ratings; a lone digit among other words is `Unsure`.
+    """
+    words = load_lexicon(language).ratings
+    tokens = _TOKEN.findall(text[:MAX_SCAN].lower().translate(_APOSTROPHES))
+    if not tokens:
+        return None
+    joined = f" {' '.join(tokens)} ".replace(" / 10 ", " /10 ")
+    for phrase in words.out_of:
+        joined = joined.replace(f" {phrase} 10 ", " /10 ").replace(f" {phrase} ten ", " /10 ")
+    tokens = joined.split()
+    candidates: list[tuple[int, str, bool]] = []  # (position, raw, typed as a word)
+    for i, token in enumerate(tokens):
+        after = tokens[i + 1] if i + 1 < len(tokens) else ""
+        before = tokens[i - 1] if i > 0 else ""
+        if token in words.numbers:
+            candidates.append((i, str(words.numbers[token]), True))
+        elif ":" in token:
+            return None  # a time of day
+        elif token[:1].isdigit() or (token[:1] == "-" and token[1:2].isdigit()):
+            rate = after in ("a", "an", "per", "each") and tokens[i + 2 : i + 3] and tokens[i + 2] in words.units
+            if after in words.units or after == "/" or rate:
+                continue  # a duration, a count, a rate ("2 a day"), a date
+            if before == "/" or (before in words.before and not _cued(tokens, i, words.cues)):
+                continue
+            candidates.append((i, token, False))
+    digits = sum(1 for t in tokens if t[:1].isdigit() or t[:2].lstrip("-")[:1].isdigit())
+    if len(candidates) != 1 or (digits > 1 and "/10" not in tokens):
+        return None  # several numbers: not a rating on its own
+    position, raw, as_word = candidates[0]
+    out_of_ten = tokens[position + 1 : position + 2] == ["/10"]
+    others = [t for j, t in enumerate(tokens) if j != position and t != "/10"]
+    rest = [t for t in others if t not in words.fillers]
+    cued = _cued(tokens, position, words.cues)
+    value = _whole(raw)
+    if value is None or not 0 <= value <= 10:
+        return OutOfRange(raw) if not others or out_of_ten or cued else None
+    if not rest or cued or out_of_ten:
+        return Rating(value)
+    # "hips tight 5", "6 after the walk": a number at either end of what was said, fillers aside.
+    said = [j for j, t in enumerate(tokens) if j == position or (t not in words.fillers and t != "/10")]
+    at_an_end = position in (said[0], said[-1])
+    return Unsure(value) if at_an_end and not as_word else None
+
+
+def _cued(tokens: list[str], position: int, cues: tuple[str, ...]) -> bool:
+    """The number follows a cue such as "pain" or "it's a", with at most one filler between."""
+    before = " ".join(tokens[max(0, position - 4) : position])
+    return any(before.endswith(cue) or before.endswith(f"{cue} a") for cue in cues)
+
+
+def _whole(raw: str) -> int | None:
+    number = raw.replace(",", ".")
+    whole, _, fraction = number.partition(".")
+    if fraction.strip("0"):
+        return None
+    return int(whole)
 
 
 class Verdict(StrEnum):

@@ -7,6 +7,8 @@ from telegram.ext import ContextTypes
 
 from bot import ui, views
 from bot.coaching.areas import resolve_area
+from bot.coaching.intents import read_intent
+from bot.coaching.redflags import read_warning_signs
 from bot.handlers import ids
 from bot.services import services
 
@@ -17,11 +19,20 @@ async def free_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert message is not None
     svc = services(context)
     text = message.text or ""
+    chat_id = ids(update)[1]
+    intent = read_intent(text)
+    if intent is not None:
+        first_name = update.effective_user.first_name if update.effective_user else ""
+        await ui.send(context.bot, chat_id, views.intent_reply(intent, first_name or ""))
+        return
+    if read_warning_signs(text).pointer:
+        await ui.send(context.bot, chat_id, views.symptom_pointer())
+        return
     match = resolve_area(text, svc.library) if len(text) <= 40 else None
     if match is not None and match.exact:
-        await ui.send(context.bot, ids(update)[1], views.did_you_mean_start(match.routine_id, svc.library))
+        await ui.send(context.bot, chat_id, views.did_you_mean_start(match.routine_id, svc.library))
         return
-    await ui.send(context.bot, ids(update)[1], views.not_understood())
+    await ui.send(context.bot, chat_id, views.not_understood())
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -7,7 +7,7 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
 from bot import flow, ui, views
-from bot.coaching.ratings import OutOfRange, parse_pain
+from bot.coaching.ratings import OutOfRange, Unsure, parse_pain
 from bot.coaching.session import Status
 from bot.handlers import ids, pressed
 from bot.services import services
@@ -35,11 +35,31 @@ async def typed_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """A rating typed as text ("4", "pain 4/10", "it's a 7"): for the session's question, or free-standing."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    user_id, chat_id = ids(update)
+    chat_id = ids(update)[1]
     parsed = parse_pain(message.text)
+    if isinstance(parsed, Unsure):
+        # A digit among other words might be a rating: ask rather than store it silently.
+        await ui.send(context.bot, chat_id, views.check_rating(parsed.value))
+        return
     if isinstance(parsed, OutOfRange) or parsed is None:
         await ui.send(context.bot, chat_id, views.View(views.rating_out_of_range(parsed.raw if parsed else "")))
         return
+    await _record(update, context, parsed.value)
+
+
+async def rating_checked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The answer to "Was that your pain: 6/10?"."""
+    query, press = pressed(update, cb.CheckRatingPress)
+    await ui.answer(query)
+    if query.message is not None:
+        await ui.edit(context.bot, ids(update)[1], query.message.message_id, views.rating_checked(press.value))
+    if press.value is not None:
+        await _record(update, context, press.value)
+
+
+async def _record(update: Update, context: ContextTypes.DEFAULT_TYPE, value: int) -> None:
+    """Store a rating: as the open session's before or after rating when it asks for one, else as it comes."""
+    user_id, chat_id = ids(update)
     svc = services(context)
     async with svc.db.transaction() as db:
         session = await repo.open_session(db, user_id=user_id)
@@ -49,7 +69,7 @@ async def typed_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             await repo.add_rating(
                 db,
                 user_id=user_id,
-                value=parsed.value,
+                value=value,
                 context=context_name,
                 now=svc.clock.now(),
                 session_id=session.id if session else None,
@@ -65,8 +85,8 @@ async def typed_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             user_id=user_id,
             session_id=session.id,
             when=when,
-            value=parsed.value,
+            value=value,
             message_id=None,
         )
         return
-    await ui.send(context.bot, chat_id, views.View(views.rating_noted(parsed.value, context_name)))
+    await ui.send(context.bot, chat_id, views.View(views.rating_noted(value, context_name)))
