@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from html import escape
 from zoneinfo import ZoneInfo
 
@@ -574,6 +574,28 @@ ASK_ZONE = (
     "Which time zone are you in? Type a city (e.g. Berlin, San Francisco) or a zone name "
     "(e.g. Europe/Berlin), or share your location with the button below (it is only used to find the zone)."
 )
+
+
+def half_day(first: time, second: time) -> View:
+    """ "5": five in the morning or in the evening?"""
+
+    def label(at: time) -> str:
+        part = "morning" if at.hour < 12 else ("afternoon" if at.hour < 17 else "evening")
+        if at.hour == 0:
+            part = "midnight"
+        elif at.hour == 12:
+            part = "midday"
+        return f"{at.hour:02d}:{at.minute:02d} ({part})"
+
+    return View(
+        "Which did you mean?",
+        [
+            [
+                Button(label(first), cb.encode(cb.ReminderPress("h", f"{first.hour:02d}{first.minute:02d}"))),
+                Button(label(second), cb.encode(cb.ReminderPress("h", f"{second.hour:02d}{second.minute:02d}"))),
+            ]
+        ],
+    )
 
 
 def bad_time(typed: str) -> str:

@@ -11,7 +11,7 @@ from bot import callbacks as cb
 from bot.coaching.zones import is_zone, resolve_zone
 from storage import prompts as prompt_repo
 from storage import repo
-from tests.factories import BotProcess, FakeClock, Person
+from tests.factories import BotProcess, FakeClock, Person, labels
 from tests.test_prompts import prompts_of
 
 START = datetime(2026, 11, 2, 5, 0, tzinfo=UTC)  # Monday
@@ -145,3 +145,24 @@ async def test_a_live_location_moving_gets_no_replies(bot: BotProcess, person: P
     await person.send("/help")
     first = await person.expect()
     assert "What I can do" in first["message"]["text"]
+
+
+async def test_a_bare_hour_is_asked_as_morning_or_evening(bot: BotProcess, person: Person) -> None:
+    await person.join()
+    await person.send("/reminders")
+    screen = await person.expect("Daily prompts")
+    await person.press("Other time", screen["message"])
+    await person.expect("What time should I send")
+    await person.send("5")
+    choice = await person.expect("Which did you mean?")
+    assert labels(choice["message"]) == ["05:00 (morning)", "17:00 (evening)"]
+    await person.press("17:00 (evening)", choice["message"])
+    await person.expect("Daily prompt at 17:00", kind="edit")
+    async with bot.services.db.transaction() as db:
+        prefs = await prompt_repo.preferences_of(db, user_id=person.user_id)
+    assert prefs.reminder_time == "17:00" and prefs.reminders_on
+    # 24-hour times and am/pm are clear, and are taken as they are.
+    await person.press("Other time", await person.with_buttons())
+    await person.expect("What time should I send")
+    await person.send("07:30")
+    await person.expect("Daily prompt at 07:30")

@@ -12,7 +12,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot import callbacks as cb
 from bot import ui, views
 from bot.coaching.redflags import detect_red_flags
-from bot.coaching.schedule import EVERY_DAY, WEEKDAYS, format_time, parse_time
+from bot.coaching.schedule import EVERY_DAY, WEEKDAYS, format_time, half_day_choices, parse_time
 from bot.coaching.zones import is_zone, resolve_zone, zone_at
 from bot.handlers import ids, pressed
 from bot.prompts import reschedule
@@ -223,7 +223,11 @@ async def typed_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     text = message.text
     if awaiting == "time":
         at = parse_time(text)
-        if at is None:
+        choices = half_day_choices(text)
+        if choices is not None:
+            # "5" is five in the morning or the evening: ask, the question stays open for typing.
+            await ui.send(context.bot, chat_id, views.half_day(*choices))
+        elif at is None:
             await ui.send(context.bot, chat_id, views.View(views.bad_time(text)))
         else:
             view = await _apply(svc, user_id, _typed_time(format_time(at)))
