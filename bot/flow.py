@@ -114,10 +114,10 @@ async def menu_minutes(svc: Services, user_id: int) -> dict[str, int]:
 
 def plan_for(svc: Services, data: history.History, routine_id: str) -> tuple[list[PlannedStep], list[str]]:
     routine = svc.library.routines[routine_id]
-    ids, too_hard = within_level(list(routine.techniques), svc.library, data.prefs.level)
+    fit = within_level(list(routine.techniques), svc.library, data.prefs.level)
     adapted = adapt(
         routine_id,
-        ids,
+        fit.ids,
         svc.library.techniques,
         data.sessions,
         today_pain=None,
@@ -125,7 +125,7 @@ def plan_for(svc: Services, data: history.History, routine_id: str) -> tuple[lis
         today=data.today(svc.clock.now()),
         tz=data.tz,
     )
-    notes = [f"Left out {svc.library.techniques[t].title}: above your level ({data.prefs.level})." for t in too_hard]
+    notes = views.level_notes(fit.swapped, fit.left_out, svc.library, data.prefs.level)
     steps = fit_length(planned_steps(adapted, svc.library.techniques), data.prefs.session_length, svc.library)
     return steps, notes + adapted.notes
 

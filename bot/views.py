@@ -567,6 +567,14 @@ def flare_offer(title: str, session_id: int) -> View:
     )
 
 
+def level_notes(swapped: list[tuple[str, str]], left_out: list[str], library: Library, level: str) -> list[str]:
+    """Plain sentences (escaped by the caller) for how the person's level changed a routine."""
+    t = library.techniques
+    return [
+        f"{t[a].title} is swapped for {t[b].title}, a gentler one for your level ({level})." for a, b in swapped
+    ] + [f"Left out {t[a].title}: above your level ({level})." for a in left_out]
+
+
 CLINICIAN_PAIN = "If this pain is new, severe or getting worse, please get it checked by a doctor or physio."
 STAY_ACTIVE = (
     "Staying active helps most back pain settle: keep up your everyday activities as far as the pain allows, "

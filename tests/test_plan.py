@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
+from bot.coaching.plan import LEVELS, LevelFit, PlannedStep, build_plan, estimate_minutes, fit_length, within_level
 from content import load_library
+from content.schema import Routine
+from storage import prompts as prompt_repo
 from storage import repo
 from storage.models import PainRating, RoutineSession
 from tests.factories import BotProcess, Person, button_data, labels, seed_history
@@ -125,3 +129,117 @@ async def test_a_7_still_goes_straight_into_the_first_step(bot: BotProcess, pers
     await person.expect("Step 1 of")
     async with bot.services.db.transaction() as db:
         assert [r.value for r in await repo.ratings_for(db, user_id=person.user_id)] == [7]
+
+
+# --- the person's level and length -----------------------------------------------------------------
+
+LENGTHS = ("short", "normal", "long")
+
+
+def plan_at(routine_id: str, level: str, length: str) -> tuple[list[PlannedStep], LevelFit]:
+    """The plan for someone with no history: the level first, then the length (as personal_plan does)."""
+    fit = within_level(list(LIB.routines[routine_id].techniques), LIB, level)
+    steps = [s for tid in fit.ids for s in build_plan(Routine.model_construct(techniques=[tid]), LIB)]
+    return fit_length(steps, length, LIB), fit
+
+
+@pytest.mark.parametrize("routine_id", sorted(LIB.routines))
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("length", LENGTHS)
+def test_every_routine_at_every_level_and_length_keeps_its_purpose(routine_id: str, level: str, length: str) -> None:
+    routine = LIB.routines[routine_id]
+    steps, fit = plan_at(routine_id, level, length)
+    techniques = [LIB.techniques[s.technique_id] for s in steps]
+    assert techniques, "empty plan"
+    assert all(LEVELS.index(t.level.value) <= LEVELS.index(level) for t in techniques), "above the level"
+    assert routine.area in {t.areas[0] for t in techniques}, f"nothing here works {routine.area}"
+    assert len({t.id for t in techniques}) == len(techniques), "a technique twice"
+    for above, swap in fit.swapped:
+        assert LIB.techniques[swap].areas[0] == LIB.techniques[above].areas[0]
+    # A chair routine stays off the floor.
+    if all(LIB.techniques[t].position.value in ("seated", "standing") for t in routine.techniques):
+        assert all(t.position.value in ("seated", "standing") for t in techniques)
+    if length == "short":
+        assert len(steps) <= 4
+
+
+def test_gentle_swaps_in_gentler_stretches_for_the_same_target() -> None:
+    _, hamstrings = plan_at("hamstrings", "gentle", "normal")
+    assert ("strap-hamstring-stretch", "bent-knee-hamstring-stretch") in hamstrings.swapped
+    assert ("figure-four-glute-stretch", "foot-down-glute-stretch") in hamstrings.swapped
+    _, hips = plan_at("hips", "gentle", "normal")
+    assert ("edge-of-bed-hip-flexor", "chair-supported-hip-flexor") in hips.swapped
+    # Its swap is already in the plan, so the second hip flexor stretch is left out rather than doubled.
+    assert "half-kneeling-hip-flexor" in hips.left_out
+
+
+async def set_prefs(bot: BotProcess, user_id: int, *, level: str, length: str = "normal") -> None:
+    async with bot.services.db.transaction() as db:
+        prefs = await prompt_repo.preferences_of(db, user_id=user_id)
+        prefs.level, prefs.session_length = level, length
+
+
+async def walk(person: Person, first: dict) -> list[str]:
+    """Press Done through every step; the titles shown, in order."""
+    titles, step = [], first
+    while True:
+        text = step["message"]["text"]
+        titles.append(text.split("·", 1)[1].split("\n", 1)[0].strip())
+        await person.press("Done", step["message"])
+        event = await person.client.wait_for(
+            lambda e: e["type"] == "message" and e.get("chat_id") == person.user_id, timeout=10
+        )
+        if "Step " not in (event["message"].get("text") or ""):
+            return titles
+        step = event
+
+
+async def test_a_gentle_hamstrings_routine_still_stretches_the_hamstrings(bot: BotProcess, person: Person) -> None:
+    await person.join()
+    await set_prefs(bot, person.user_id, level="gentle")
+    await person.send("/stretch hamstrings")
+    ask = (await person.expect("how is your pain right now"))["message"]["text"]
+    assert "Lying hamstring stretch with a strap is swapped for Bent-knee lying hamstring stretch" in ask
+    await person.press("4")
+    titles = await walk(person, await person.expect("Step 1 of"))
+    by_title = {t.title: t for t in LIB.techniques.values()}
+    shown = [by_title[title] for title in titles]
+    assert all(t.level.value == "gentle" for t in shown)
+    assert [t.id for t in shown if t.areas[0].value == "hamstrings"] == ["bent-knee-hamstring-stretch"]
+
+
+async def test_a_gentle_hips_routine_keeps_a_hip_flexor_stretch(bot: BotProcess, person: Person) -> None:
+    await person.join()
+    await set_prefs(bot, person.user_id, level="gentle", length="short")
+    await person.send("/stretch hips")
+    await person.expect("how is your pain right now")
+    await person.press("3")
+    titles = await walk(person, await person.expect("Step 1 of"))
+    assert "Chair-supported hip flexor stretch" in titles and len(titles) <= 4
+
+
+async def test_the_menu_shows_the_length_of_the_persons_own_plan(bot: BotProcess, person: Person) -> None:
+    await person.join()
+    await person.send("/stretch")
+    standard = labels((await person.expect("Choose a routine"))["message"])
+    await set_prefs(bot, person.user_id, level="gentle", length="short")
+    await person.send("/stretch")
+    mine = labels((await person.expect("Choose a routine"))["message"])
+    expected = [
+        f"{r.title} · {estimate_minutes(plan_at(r.id, 'gentle', 'short')[0])} min" for r in LIB.routines_in_order()
+    ]
+    assert mine == expected and mine != standard
+    # The same from the menu button, and the length shown is the one the routine then says.
+    await person.send("/start")
+    welcome = await person.expect("Limber")
+    await person.press("Start a routine", welcome["message"])
+    assert labels((await person.expect("Choose a routine"))["message"]) == expected
+    await person.press("Hips")
+    ask = (await person.expect("how is your pain right now"))["message"]["text"]
+    assert f"about {expected[0].split('· ')[1]}" in ask
+
+
+async def test_help_says_that_staying_active_helps(bot: BotProcess, person: Person) -> None:
+    await person.send("/help")
+    text = (await person.expect("What I can do"))["message"]["text"]
+    assert "Staying active helps" in text and "NG59" in text
