@@ -575,7 +575,9 @@ def level_notes(swapped: list[tuple[str, str]], left_out: list[str], library: Li
     ] + [f"Left out {t[a].title}: above your level ({level})." for a in left_out]
 
 
-CLINICIAN_PAIN = "If this pain is new, severe or getting worse, please get it checked by a doctor or physio."
+CLINICIAN_PAIN = (
+    "If this pain is new, severe or getting worse, please see a clinician about it (your GP, a doctor or a physio)."
+)
 STAY_ACTIVE = (
     "Staying active helps most back pain settle: keep up your everyday activities as far as the pain allows, "
     "rather than resting in bed (NICE guideline NG59)."
@@ -585,12 +587,12 @@ STAY_ACTIVE = (
 def pain_check(session_id: int, title: str, relax_title: str | None, *, is_relax: bool) -> View:
     """After a rating of 8 or more before a routine: no stretch yet, a choice of Relax or stopping."""
     if is_relax:
-        offer = f"If you'd like to go on, <b>{e(title)}</b> is made of resting positions and very small movements."
+        offer = f"If you'd like to go on, <b>{e(title)}</b> is made of resting positions and small, gentle movements."
         go = [Button(f"🌿 Start {title} gently", cb.encode(cb.PainCheckPress(session_id, "r")))]
     elif relax_title is not None:
         offer = (
             f"Rather than <b>{e(title)}</b>, the <b>{e(relax_title)}</b> routine may suit you better today: "
-            "resting positions and very small movements."
+            "resting positions and small, gentle movements."
         )
         go = [Button(f"🌿 Switch to {relax_title}", cb.encode(cb.PainCheckPress(session_id, "r")))]
     else:

@@ -179,12 +179,14 @@ async def set_prefs(bot: BotProcess, user_id: int, *, level: str, length: str = 
         prefs.level, prefs.session_length = level, length
 
 
-async def walk(person: Person, first: dict) -> list[str]:
-    """Press Done through every step; the titles shown, in order."""
+async def walk(person: Person, first: dict, shown: dict[str, str] | None = None) -> list[str]:
+    """Press Done through every step; the titles shown, in order (and each step's text into `shown`)."""
     titles, step = [], first
     while True:
         text = step["message"]["text"]
         titles.append(text.split("·", 1)[1].split("\n", 1)[0].strip())
+        if shown is not None:
+            shown[titles[-1]] = text
         await person.press("Done", step["message"])
         event = await person.client.wait_for(
             lambda e: e["type"] == "message" and e.get("chat_id") == person.user_id, timeout=10
@@ -237,6 +239,30 @@ async def test_the_menu_shows_the_length_of_the_persons_own_plan(bot: BotProcess
     await person.press("Hips")
     ask = (await person.expect("how is your pain right now"))["message"]["text"]
     assert f"about {expected[0].split('· ')[1]}" in ask
+
+
+async def test_the_corrected_texts_are_what_people_read(bot: BotProcess, api_url: str) -> None:
+    shown: dict[str, str] = {}
+    titles: dict[str, list[str]] = {}
+    for area in ("hips", "glutes", "relax", "quick"):
+        # One person per routine, at a human pace for each (under the flood limit).
+        person = Person(api_url)
+        try:
+            await person.send(f"/stretch {area}")
+            await person.expect("how is your pain right now")
+            await person.press("4")
+            titles[area] = await walk(person, await person.expect("Step 1 of"), shown)
+            await person.press("3")  # the rating after, which walk saw arrive
+            await person.expect("Summary")
+        finally:
+            await person.close()
+    for title in ("Edge-of-bed hip flexor stretch", "Half-kneeling hip flexor stretch"):
+        assert "hip replacement" in shown[title] and "the leg being stretched" in shown[title]
+    assert "under the upper, outer part of the buttock" in shown["Gentle tennis-ball glute release"]
+    assert "facing a sturdy chair" in shown["Chair-supported hip flexor stretch"]
+    assert "🔁 5 times, holding 5 s each time" in shown["Seated lean-back hold"]
+    # The half-kneeling stretch's swap no longer follows it in Hips.
+    assert "Standing psoas stretch" not in titles["hips"] and "Side-lying leg lift" in titles["hips"]
 
 
 async def test_help_says_that_staying_active_helps(bot: BotProcess, person: Person) -> None:
