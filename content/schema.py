@@ -70,6 +70,7 @@ class Technique(_Strict):
     # Alternatives for the same target, best first: a plan takes the first within the person's level
     # when this one is above it, and a routine never puts one straight after its own swap.
     swaps: list[Id] = []
+    # Deep hip flexion or extension in it: then a caution must name a hip replacement.
     deep_hip: list[DeepHip] = []
     position: Position
     equipment: list[Annotated[str, StringConstraints(max_length=40)]] = []

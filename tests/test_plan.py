@@ -171,6 +171,12 @@ def test_gentle_swaps_in_gentler_stretches_for_the_same_target() -> None:
     assert ("edge-of-bed-hip-flexor", "chair-supported-hip-flexor") in hips.swapped
     # Its swap is already in the plan, so the second hip flexor stretch is left out rather than doubled.
     assert "half-kneeling-hip-flexor" in hips.left_out
+    # Swaps of swaps: the forearm plank becomes the knee plank for a beginner, the pelvic tilt at gentle.
+    assert within_level(["forearm-plank"], LIB, "beginner").swapped == [("forearm-plank", "knee-plank")]
+    assert within_level(["forearm-plank"], LIB, "gentle").swapped == [("forearm-plank", "pelvic-tilt")]
+    # A chair routine is never sent to the floor: the seated glute stretch's swap lies on the floor.
+    quick = within_level(list(LIB.routines["quick"].techniques), LIB, "gentle")
+    assert "seated-glute-stretch" in quick.left_out and not quick.swapped
 
 
 async def set_prefs(bot: BotProcess, user_id: int, *, level: str, length: str = "normal") -> None:

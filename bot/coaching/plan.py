@@ -121,9 +121,8 @@ def _swap_for(tid: str, library: Library, rank: int, taken: set[str], floor_ok: 
             continue
         seen.add(candidate)
         technique = library.techniques[candidate]
-        if not floor_ok and technique.position not in OFF_FLOOR:
-            continue
-        if _rank(technique) <= rank and candidate not in taken:
+        allowed = floor_ok or technique.position in OFF_FLOOR
+        if allowed and _rank(technique) <= rank and candidate not in taken:
             return candidate
         queue.extend(technique.swaps)
     return None
