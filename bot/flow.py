@@ -289,15 +289,8 @@ async def pain_check(
     Switching ends this session unstarted and opens Relax at its first step, taking the rating along.
     """
     switch = choice == "r"
-    relax: list[PlannedStep] = []
-    notes: list[str] = []
-    async with svc.db.transaction() as db:
-        session = await repo.get_session(db, session_id=session_id, user_id=user_id)
-    if session is None:
-        return await _refuse(ack, views.UNKNOWN_BUTTON)
-    to_relax = switch and session.routine_id != FLARE_ROUTINE and FLARE_ROUTINE in svc.library.routines
-    if to_relax:
-        relax, notes = await personal_plan(svc, user_id, FLARE_ROUTINE)
+    relax_ok = FLARE_ROUTINE in svc.library.routines
+    relax, notes = await personal_plan(svc, user_id, FLARE_ROUTINE) if switch and relax_ok else ([], [])
     new: RoutineSession | None = None
     async with svc.db.transaction() as db:
         session = await repo.get_session(db, session_id=session_id, user_id=user_id)
@@ -305,12 +298,11 @@ async def pain_check(
             return await _refuse(ack, views.UNKNOWN_BUTTON)
         if session.status != Status.pain_check or session.message_id != message_id:
             return await _refuse(ack, views.STALE_BUTTON)
-        if switch and not to_relax and session.routine_id != FLARE_ROUTINE:
-            return await _refuse(ack, views.UNKNOWN_BUTTON)  # no Relax routine in this library
-        if switch and not to_relax:
-            nxt = Position(Status.in_progress, 0, len(session.plan))
-        else:
-            nxt = Position(Status.finished, 0, len(session.plan))
+        to_relax = switch and session.routine_id != FLARE_ROUTINE
+        if to_relax and not relax_ok:
+            return await _refuse(ack, views.UNKNOWN_BUTTON)  # never offered without a Relax routine
+        go_on = switch and not to_relax  # this is Relax: start it
+        nxt = Position(Status.in_progress if go_on else Status.finished, 0, len(session.plan))
         if not await repo.advance_session(
             db,
             session=session,
