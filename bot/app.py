@@ -89,6 +89,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(ratings.rating_checked, pattern=cb.of_kind(cb.CheckRatingPress)))
     app.add_handler(CallbackQueryHandler(stretch.routine_pressed, pattern=cb.of_kind(cb.RoutinePress)))
     app.add_handler(CallbackQueryHandler(stretch.continue_pressed, pattern=cb.of_kind(cb.ContinuePress)))
+    app.add_handler(CallbackQueryHandler(stretch.pain_check_pressed, pattern=cb.of_kind(cb.PainCheckPress)))
     app.add_handler(CallbackQueryHandler(safety.safety_pressed, pattern=cb.of_kind(cb.SafetyPress)))
     app.add_handler(CallbackQueryHandler(start.nav_pressed, pattern=cb.of_kind(cb.NavPress)))
     app.add_handler(CallbackQueryHandler(reminders.reminder_pressed, pattern=cb.of_kind(cb.ReminderPress)))

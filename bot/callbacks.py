@@ -53,6 +53,15 @@ class ContinuePress:
 
 
 @dataclass(frozen=True)
+class PainCheckPress:
+    """After a severe rating before a routine: switch to Relax ("r", or start it when that is the routine)
+    or stop for now ("x")."""
+
+    session_id: int
+    choice: str
+
+
+@dataclass(frozen=True)
 class SafetyPress:
     """The red-flag confirmation: stage 1 asks, stage 2 confirms with the code stage 1 handed out."""
 
@@ -115,6 +124,7 @@ Press = (
     | RoutinePress
     | ContinuePress
     | CheckRatingPress
+    | PainCheckPress
     | SafetyPress
     | NavPress
     | ReminderPress
@@ -137,6 +147,7 @@ _REMINDER_ARGS = {
 }
 PROMPT_ACTIONS = ("s", "z", "h", "k", *(str(v) for v in range(11)))
 SAFETY_REASONS = {"c": "checked", "n": "absent"}
+PAIN_CHECK_CHOICES = ("r", "x")
 
 
 def encode(press: Press) -> str:
@@ -149,6 +160,8 @@ def encode(press: Press) -> str:
             parts = ["m", routine_id] + ([] if replace is None else [str(replace)])
         case ContinuePress(session_id, stop):
             parts = ["c", str(session_id), "x" if stop else "c"]
+        case PainCheckPress(session_id, choice):
+            parts = ["v", str(session_id), choice]
         case SafetyPress(stage, code, reason):
             parts = ["f", str(stage)] + ([code, reason] if stage == 2 else [])
         case CheckRatingPress(value):
@@ -224,6 +237,12 @@ def _continue(args: list[str]) -> Press | None:
     return None if s is None or choice not in ("c", "x") else ContinuePress(s, choice == "x")
 
 
+def _pain_check(args: list[str]) -> Press | None:
+    sid, choice = args
+    s = _int(sid)
+    return None if s is None or choice not in PAIN_CHECK_CHOICES else PainCheckPress(s, choice)
+
+
 def _safety(args: list[str]) -> Press | None:
     if args == ["0"] or args == ["1"]:
         return SafetyPress(int(args[0]))
@@ -269,6 +288,7 @@ _PARSERS: dict[str, Callable[[list[str]], Press | None]] = {
     "r": _rate,
     "m": _routine,
     "c": _continue,
+    "v": _pain_check,
     "f": _safety,
     "n": _nav,
     "k": _check_rating,

@@ -59,6 +59,11 @@ def current_view(svc: Services, session: RoutineSession, note: str = "") -> view
             )
         case Status.rating_after:
             return views.rating_after(session.id, session.stopped)
+        case Status.pain_check:
+            relax = title_of(svc, FLARE_ROUTINE) if FLARE_ROUTINE in svc.library.routines else None
+            return views.pain_check(
+                session.id, title_of(svc, session.routine_id), relax, is_relax=session.routine_id == FLARE_ROUTINE
+            )
         case _:
             step = plan[session.current_step]
             timer = None
@@ -98,12 +103,21 @@ async def show_current(bot: Bot, svc: Services, chat_id: int, session: RoutineSe
 
 async def personal_plan(svc: Services, user_id: int, routine_id: str) -> tuple[list[PlannedStep], list[str]]:
     """The routine as this person should do it today, and a sentence for every way it differs."""
+    return plan_for(svc, await history.load(svc, user_id), routine_id)
+
+
+async def menu_minutes(svc: Services, user_id: int) -> dict[str, int]:
+    """How long each routine takes as this person would do it today (their level, length, adaptations)."""
     data = await history.load(svc, user_id)
+    return {rid: estimate_minutes(plan_for(svc, data, rid)[0]) for rid in svc.library.routines}
+
+
+def plan_for(svc: Services, data: history.History, routine_id: str) -> tuple[list[PlannedStep], list[str]]:
     routine = svc.library.routines[routine_id]
-    ids, too_hard = within_level(list(routine.techniques), svc.library, data.prefs.level)
+    fit = within_level(list(routine.techniques), svc.library, data.prefs.level)
     adapted = adapt(
         routine_id,
-        ids,
+        fit.ids,
         svc.library.techniques,
         data.sessions,
         today_pain=None,
@@ -111,7 +125,7 @@ async def personal_plan(svc: Services, user_id: int, routine_id: str) -> tuple[l
         today=data.today(svc.clock.now()),
         tz=data.tz,
     )
-    notes = [f"Left out {svc.library.techniques[t].title}: above your level ({data.prefs.level})." for t in too_hard]
+    notes = views.level_notes(fit.swapped, fit.left_out, svc.library, data.prefs.level)
     steps = fit_length(planned_steps(adapted, svc.library.techniques), data.prefs.session_length, svc.library)
     return steps, notes + adapted.notes
 
@@ -230,7 +244,7 @@ async def rate_session(
                 session_id=session_id,
                 now=svc.clock.now(),
             )
-        nxt = after_rating(position(session))
+        nxt = after_rating(position(session), value if when == "b" else None)
         finished = svc.clock.now() if nxt.status is Status.finished else None
         if not await repo.advance_session(
             db,
@@ -250,10 +264,76 @@ async def rate_session(
         await send_summary(bot, svc, chat_id, session)
         return True
     await show_current(bot, svc, chat_id, session)
+    if nxt.status is Status.pain_check:
+        return True  # its message already offers Relax or stopping
     if value is not None and session.routine_id != FLARE_ROUTINE and FLARE_ROUTINE in svc.library.routines:
         data = await history.load(svc, user_id)
         if flare_suggested(value, recent_values(data.ratings, data.today(svc.clock.now()), data.tz)):
             await ui.send(bot, chat_id, views.flare_offer(title_of(svc, session.routine_id), session_id))
+    return True
+
+
+async def pain_check(
+    bot: Bot,
+    svc: Services,
+    ack: Ack,
+    *,
+    chat_id: int,
+    user_id: int,
+    session_id: int,
+    choice: str,
+    message_id: int | None,
+) -> bool:
+    """The answer to a severe rating before a routine: Relax ("r") or stopping for now ("x").
+
+    Switching ends this session unstarted and opens Relax at its first step, taking the rating along.
+    """
+    switch = choice == "r"
+    relax_ok = FLARE_ROUTINE in svc.library.routines
+    relax, notes = await personal_plan(svc, user_id, FLARE_ROUTINE) if switch and relax_ok else ([], [])
+    new: RoutineSession | None = None
+    async with svc.db.transaction() as db:
+        session = await repo.get_session(db, session_id=session_id, user_id=user_id)
+        if session is None:
+            return await _refuse(ack, views.UNKNOWN_BUTTON)
+        if session.status != Status.pain_check or session.message_id != message_id:
+            return await _refuse(ack, views.STALE_BUTTON)
+        to_relax = switch and session.routine_id != FLARE_ROUTINE
+        if to_relax and not relax_ok:
+            return await _refuse(ack, views.UNKNOWN_BUTTON)  # never offered without a Relax routine
+        go_on = switch and not to_relax  # this is Relax: start it
+        nxt = Position(Status.in_progress if go_on else Status.finished, 0, len(session.plan))
+        if not await repo.advance_session(
+            db,
+            session=session,
+            expect_status=Status.pain_check,
+            expect_step=session.current_step,
+            status=nxt.status,
+            step=nxt.step,
+            stopped=nxt.status is Status.finished,
+            finished_at=svc.clock.now() if nxt.status is Status.finished else None,
+        ):
+            return await _refuse(ack, views.STALE_BUTTON)
+        if to_relax:
+            new = await repo.create_session(
+                db,
+                user_id=user_id,
+                routine_id=FLARE_ROUTINE,
+                plan=[s.to_json() for s in relax],
+                status=Status.in_progress,
+                now=svc.clock.now(),
+            )
+            await repo.move_session_ratings(db, from_session=session_id, to_session=new.id or 0)
+            await prompt_repo.remember_routine(db, user_id=user_id, routine_id=FLARE_ROUTINE)
+    await ack(None if switch else "Stopped")
+    if message_id is not None:
+        await ui.edit(bot, chat_id, message_id, views.View(views.pain_check_closed(switch)))
+    if new is not None:
+        await show_current(bot, svc, chat_id, new, note="\n".join(views.e(n) for n in notes))
+    elif switch:
+        await show_current(bot, svc, chat_id, session)
+    else:
+        await ui.send(bot, chat_id, views.pain_check_stopped())
     return True
 
 
@@ -317,6 +397,8 @@ async def stop(
         await ui.send(
             bot, chat_id, views.View("Routine cancelled before it began. Nothing was recorded.", [views.NAV_ROW])
         )
+    elif was is Status.pain_check:
+        await ui.send(bot, chat_id, views.pain_check_stopped())
     elif was is Status.rating_after:
         await send_summary(bot, svc, chat_id, session)
     else:

@@ -152,6 +152,7 @@ def help_view() -> View:
         'e.g. "4" or "pain 4/10", and I\'ll note it.\n'
         "<b>During a routine</b>: tap ▶ Start timer for a live countdown, ✅ Done or ⏭ Skip to move on, "
         "😣 This hurts if a stretch causes pain, and ⏹ Stop whenever you want to end.\n\n"
+        f"{STAY_ACTIVE}\n\n"
         "Areas: "
         + ", ".join(
             f"<code>{name}</code>" for name in ("hips", "low back", "glutes", "hamstrings", "core", "relax", "quick")
@@ -165,10 +166,11 @@ def help_view() -> View:
     )
 
 
-def menu(library: Library, note: str = "") -> View:
+def menu(library: Library, note: str = "", minutes_of: dict[str, int] | None = None) -> View:
+    """The routines; `minutes_of` gives each one's length as the person would do it (else the standard one)."""
     buttons = []
     for routine in library.routines_in_order():
-        minutes = estimate_minutes(_plan_of(routine.id, library))
+        minutes = (minutes_of or {}).get(routine.id) or estimate_minutes(_plan_of(routine.id, library))
         buttons.append([Button(f"{routine.title} · {minutes} min", cb.encode(cb.RoutinePress(routine.id)))])
     lines = [f"• <b>{e(r.title)}</b>: {e(r.description)}" for r in library.routines_in_order()]
     head = f"{note}\n\n" if note else ""
@@ -181,8 +183,8 @@ def _plan_of(routine_id: str, library: Library) -> list[PlannedStep]:
     return build_plan(library.routines[routine_id], library)
 
 
-def unknown_area(typed: str, library: Library) -> View:
-    return menu(library, f"I don't have a routine called “{e(clip(typed))}”.")
+def unknown_area(typed: str, library: Library, minutes_of: dict[str, int] | None = None) -> View:
+    return menu(library, f"I don't have a routine called “{e(clip(typed))}”.", minutes_of)
 
 
 def did_you_mean(typed: str, routine_id: str, library: Library) -> View:
@@ -201,6 +203,7 @@ def open_session(
 ) -> View:
     where = {
         "rating_before": "about to begin",
+        "pain_check": "waiting for your choice after a high pain rating",
         "rating_after": "finished, waiting for your pain rating",
     }.get(status, f"at step {step + 1} of {step_count}")
     buttons = [[Button("▶ Continue", cb.encode(cb.ContinuePress(session_id, stop=False)))]]
@@ -709,6 +712,56 @@ def flare_offer(title: str, session_id: int) -> View:
         f"Your pain is 2 or more points above your recent average. On a day like this a gentler routine may suit "
         f"you better. Switch from <b>{e(title)}</b> to <b>Relax</b>, or just carry on below.",
         [[Button("🌿 Switch to Relax", cb.encode(cb.RoutinePress("relax", session_id)))]],
+    )
+
+
+def level_notes(swapped: list[tuple[str, str]], left_out: list[str], library: Library, level: str) -> list[str]:
+    """Plain sentences (escaped by the caller) for how the person's level changed a routine."""
+    t = library.techniques
+    return [
+        f"{t[a].title} is swapped for {t[b].title}, a gentler one for your level ({level})." for a, b in swapped
+    ] + [f"Left out {t[a].title}: above your level ({level})." for a in left_out]
+
+
+CLINICIAN_PAIN = (
+    "If this pain is new, severe or getting worse, please see a clinician about it (your GP, a doctor or a physio)."
+)
+STAY_ACTIVE = (
+    "Staying active helps most back pain settle: keep up your everyday activities as far as the pain allows, "
+    "rather than resting in bed (NICE guideline NG59)."
+)
+
+
+def pain_check(session_id: int, title: str, relax_title: str | None, *, is_relax: bool) -> View:
+    """After a rating of 8 or more before a routine: no stretch yet, a choice of Relax or stopping."""
+    if is_relax:
+        offer = f"If you'd like to go on, <b>{e(title)}</b> is made of resting positions and small, gentle movements."
+        go = [Button(f"🌿 Start {title} gently", cb.encode(cb.PainCheckPress(session_id, "r")))]
+    elif relax_title is not None:
+        offer = (
+            f"Rather than <b>{e(title)}</b>, the <b>{e(relax_title)}</b> routine may suit you better today: "
+            "resting positions and small, gentle movements."
+        )
+        go = [Button(f"🌿 Switch to {relax_title}", cb.encode(cb.PainCheckPress(session_id, "r")))]
+    else:
+        offer, go = "", []
+    return View(
+        "😣 <b>That's severe pain</b> (8 or more out of 10), so let's not go straight into a stretch.\n\n"
+        + (f"{offer} Or stop for now: that's fine too.\n\n" if offer else "Stopping for now is the kind choice.\n\n")
+        + f"{CLINICIAN_PAIN} If you notice any warning sign on the /safety card, get help straight away.",
+        [*([go] if go else []), [Button("⏹ Stop for now", cb.encode(cb.PainCheckPress(session_id, "x")))]],
+    )
+
+
+def pain_check_closed(switched: bool) -> str:
+    return "😣 Pain check: " + ("going gently" if switched else "stopped for now")
+
+
+def pain_check_stopped() -> View:
+    return View(
+        "⏹ Stopped for now. Rest in whatever position eases the pain, and move about gently when you can.\n\n"
+        f"{STAY_ACTIVE}\n\n{CLINICIAN_PAIN} /safety lists the signs that need help straight away.",
+        [NAV_ROW],
     )
 
 

@@ -53,6 +53,14 @@ def _validate(model: type[M], path: Path) -> M:
 def load_library(root: Path = CONTENT_DIR) -> Library:
     """Load and cross-check every content file under `root`; raise ContentError on the first fault."""
     techniques = {t.id: t for t in (_validate(Technique, p) for p in sorted((root / "techniques").glob("*.yaml")))}
+    for technique in techniques.values():
+        for index, sid in enumerate(technique.swaps):
+            swap = techniques.get(sid)
+            where = f"{technique.id}.yaml: field 'swaps.{index}'"
+            if swap is None:
+                raise ContentError(f"{where}: unknown technique '{sid}'")
+            if swap.areas[0] != technique.areas[0]:
+                raise ContentError(f"{where}: '{sid}' mainly works {swap.areas[0]}, not {technique.areas[0]}")
     routines: dict[str, Routine] = {}
     aliases: dict[str, str] = {}
     for path in sorted((root / "routines").glob("*.yaml")):
@@ -60,6 +68,14 @@ def load_library(root: Path = CONTENT_DIR) -> Library:
         for index, tid in enumerate(routine.techniques):
             if tid not in techniques:
                 raise ContentError(f"{path.name}: field 'techniques.{index}': unknown technique '{tid}'")
+        if not any(techniques[t].areas[0] == routine.area for t in routine.techniques):
+            raise ContentError(f"{path.name}: field 'area': no technique here mainly works {routine.area}")
+        for index, tid in enumerate(routine.techniques[1:], 1):
+            before = techniques[routine.techniques[index - 1]]
+            if tid in before.swaps or before.id in techniques[tid].swaps:
+                raise ContentError(
+                    f"{path.name}: field 'techniques.{index}': '{tid}' comes straight after its own swap"
+                )
         for name in (routine.id, *routine.aliases):
             if name in aliases and aliases[name] != routine.id:
                 raise ContentError(f"{path.name}: field 'aliases': '{name}' is already used by '{aliases[name]}'")

@@ -46,6 +46,16 @@ class Level(StrEnum):
     intermediate = "intermediate"
 
 
+class DeepHip(StrEnum):
+    """Deep hip movements a hip replacement may need cleared first."""
+
+    flexion = "flexion"
+    extension = "extension"
+
+
+HIP_REPLACEMENT = "hip replacement"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -55,7 +65,13 @@ class Technique(_Strict):
 
     id: Id
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=60)]
+    # The first is the area it mainly works (its target); a swap must share it.
     areas: list[Area] = Field(min_length=1)
+    # Alternatives for the same target, best first: a plan takes the first within the person's level
+    # when this one is above it, and a routine never puts one straight after its own swap.
+    swaps: list[Id] = []
+    # Deep hip flexion or extension in it: then a caution must name a hip replacement.
+    deep_hip: list[DeepHip] = []
     position: Position
     equipment: list[Annotated[str, StringConstraints(max_length=40)]] = []
     steps: list[Sentence] = Field(min_length=2, max_length=8)
@@ -81,6 +97,10 @@ class Technique(_Strict):
                 raise ValueError("max_hold_seconds is below hold_seconds")
         if self.sides is not Sides.both and self.rest_between_sides_seconds:
             raise ValueError("rest_between_sides_seconds only applies when sides is 'both'")
+        if self.deep_hip and not any(HIP_REPLACEMENT in c.lower() for c in self.cautions):
+            raise ValueError("deep_hip needs a caution about a hip replacement")
+        if self.id in self.swaps:
+            raise ValueError("a technique cannot be its own swap")
         return self
 
 
@@ -90,6 +110,8 @@ class Routine(_Strict):
     id: Id
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=40)]
     description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=300)]
+    # What it is for: at every level and length its plan keeps a technique whose target this is.
+    area: Area
     aliases: list[
         Annotated[str, StringConstraints(to_lower=True, strip_whitespace=True, min_length=2, max_length=30)]
     ] = []

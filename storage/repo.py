@@ -324,6 +324,12 @@ async def add_rating(
     return row
 
 
+async def move_session_ratings(db: AsyncSession, *, from_session: int, to_session: int) -> None:
+    """Give one session's ratings to another (a routine swapped for another before its first step)."""
+    stmt = update(PainRating).where(PainRating.session_id == from_session).values(session_id=to_session)  # type: ignore[arg-type]
+    await db.execute(stmt, execution_options=NO_SYNC)
+
+
 async def session_ratings(db: AsyncSession, *, session_id: int) -> dict[str, int]:
     """The before and after ratings of one session, by context."""
     stmt = select(PainRating).where(

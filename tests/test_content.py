@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -31,11 +32,120 @@ def test_every_technique_names_its_seed() -> None:
     assert not missing
 
 
+BANNED = ("cure", "guarantee", "painkiller", "medication", "medicine", "steroid", "balm")
+# Whole words: creams, gels and rubs, and common pain-medicine names (generic and brand).
+BANNED_WORDS = re.compile(
+    r"\b(creams?|gels?|ointments?|lotions?|rubs?|salves?|liniments?|ibuprofen|paracetamol|acetaminophen|"
+    r"naproxen|aspirin|diclofenac|codeine|tramadol|co-codamol|nsaids?|voltaren|voltarol|tylenol|advil|"
+    r"nurofen|aleve|motrin|panadol|deep heat|tiger balm|biofreeze|lidocaine|capsaicin|pills?|tablets?|drugs?)\b"
+)
+
+
 def test_health_texts_make_no_cure_or_drug_claims() -> None:
-    banned = ("cure", "guarantee", "ibuprofen", "paracetamol", "painkiller", "medication", "steroid", "balm")
-    for path in sorted(CONTENT_DIR.glob("*/*.yaml")):
+    # The lexicons name medicines and cures on purpose: to recognise a question about them.
+    for path in sorted([*CONTENT_DIR.glob("techniques/*.yaml"), *CONTENT_DIR.glob("routines/*.yaml")]):
         text = path.read_text(encoding="utf-8").lower()
-        assert not [w for w in banned if w in text], path.name
+        assert not [w for w in BANNED if w in text], path.name
+        assert not BANNED_WORDS.findall(text), path.name
+
+
+@pytest.mark.parametrize(
+    "text", ["Rub in a little Voltaren gel", "take ibuprofen first", "apply a cream", "Tylenol or Advil", "naproxen"]
+)
+def test_the_banned_words_catch_creams_gels_and_pain_medicines(text: str) -> None:
+    assert BANNED_WORDS.search(text.lower())
+
+
+# Deep hip flexion or extension: what a hip replacement may need cleared first.
+DEEP_HIP = {
+    "bed-supported-glute-stretch",
+    "bent-knee-hamstring-stretch",
+    "edge-of-bed-hip-flexor",
+    "figure-four-glute-stretch",
+    "half-kneeling-hip-flexor",
+    "knee-to-chest",
+    "seated-forward-lean",
+    "seated-glute-stretch",
+    "side-lying-low-back-release",
+    "standing-hamstring-stretch",
+    "standing-psoas-stretch",
+    "strap-hamstring-stretch",
+}
+
+
+def test_every_deep_hip_stretch_carries_a_hip_replacement_caution() -> None:
+    lib = load_library()
+    assert {t.id for t in lib.techniques.values() if t.deep_hip} == DEEP_HIP
+    for tid in DEEP_HIP:
+        assert any("hip replacement" in c.lower() for c in lib.techniques[tid].cautions), tid
+
+
+def test_a_deep_hip_stretch_without_the_caution_is_refused(broken_copy: Path) -> None:
+    path = broken_copy / "techniques" / "edge-of-bed-hip-flexor.yaml"
+    text = path.read_text()
+    path.write_text(
+        text.replace("  - Skip this if you have had a hip replacement, unless your clinician has cleared it.\n", "")
+    )
+    with pytest.raises(ContentError, match=r"edge-of-bed-hip-flexor\.yaml: .*hip replacement"):
+        load_library(broken_copy)
+
+
+def test_the_chair_supported_stretch_faces_the_chair() -> None:
+    steps = load_library().techniques["chair-supported-hip-flexor"].steps
+    assert "facing a sturdy chair" in steps[0]
+    assert not [s for s in steps if "beside a" in s]
+
+
+def test_the_tennis_ball_goes_to_the_upper_outer_buttock() -> None:
+    steps = load_library().techniques["tennis-ball-glute-release"].steps
+    assert [s for s in steps if "tennis ball under the upper, outer part of the buttock" in s]
+    assert not [s for s in steps if "middle" in s]
+
+
+def test_the_lean_back_hold_is_short_holds_repeated_as_in_its_seed() -> None:
+    # 000: "Hold 5-10 seconds ... Do 10 sets periodically during the day."
+    t = load_library().techniques["lean-back-hold"]
+    assert t.hold_seconds == 5 and t.max_hold_seconds == 10 and t.reps is not None and t.reps >= 5
+    assert [s for s in t.steps if "five to ten seconds" in s] and [s for s in t.steps if "repeat" in s]
+
+
+def test_every_two_sided_technique_says_which_leg_is_meant() -> None:
+    lib = load_library()
+    for t in lib.techniques.values():
+        if t.sides.value == "both":
+            named = [s for s in t.steps if re.search(r"\bbeing (stretched|worked|released)\b", s)]
+            assert named, t.id
+
+
+def test_swaps_share_the_target_and_no_routine_puts_a_stretch_after_its_swap() -> None:
+    lib = load_library()
+    for t in lib.techniques.values():
+        for sid in t.swaps:
+            assert lib.techniques[sid].areas[0] == t.areas[0], (t.id, sid)
+        # A swap a caution suggests is declared, so plans and routines know it.
+        for other in lib.techniques.values():
+            if any(f"{other.title.lower()} is a good swap" in c.lower() for c in t.cautions):
+                assert other.id in t.swaps, (t.id, other.id)
+    for routine in lib.routines.values():
+        for a, b in zip(routine.techniques, routine.techniques[1:], strict=False):
+            assert b not in lib.techniques[a].swaps and a not in lib.techniques[b].swaps, (routine.id, a, b)
+    assert "standing-psoas-stretch" in lib.techniques["half-kneeling-hip-flexor"].swaps
+
+
+def test_a_stretch_straight_after_its_own_swap_is_refused(broken_copy: Path) -> None:
+    path = broken_copy / "routines" / "hips.yaml"
+    path.write_text(path.read_text().replace("  - clamshell\n", "  - standing-psoas-stretch\n"))
+    with pytest.raises(ContentError, match=r"hips\.yaml: field 'techniques\.4': .*straight after its own swap"):
+        load_library(broken_copy)
+
+
+def test_a_swap_for_another_target_is_refused(broken_copy: Path) -> None:
+    path = broken_copy / "techniques" / "strap-hamstring-stretch.yaml"
+    path.write_text(path.read_text().replace("  - bent-knee-hamstring-stretch\n", "  - glute-squeeze\n"))
+    with pytest.raises(
+        ContentError, match=r"strap-hamstring-stretch\.yaml: field 'swaps\.0': .*glutes, not hamstrings"
+    ):
+        load_library(broken_copy)
 
 
 @pytest.fixture

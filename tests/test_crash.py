@@ -166,7 +166,11 @@ def presses_of(message: JSON) -> list[cb.Press]:
 
 def session_presses(message: JSON) -> list[cb.Press]:
     """The buttons that act on a routine session (not a prompt's, a menu's or the flare offer's)."""
-    return [p for p in presses_of(message) if isinstance(p, cb.StepPress | cb.RatePress | cb.ContinuePress)]
+    return [
+        p
+        for p in presses_of(message)
+        if isinstance(p, cb.StepPress | cb.RatePress | cb.ContinuePress | cb.PainCheckPress)
+    ]
 
 
 class Stretcher:
@@ -205,7 +209,10 @@ class Stretcher:
             await self.say(f"/stretch {self.rng.choice(AREAS)}")
             return
         presses = session_presses(message)
-        if isinstance(presses[0], cb.ContinuePress):
+        if isinstance(presses[0], cb.PainCheckPress):
+            choice = self.rng.choice([p.choice for p in presses if isinstance(p, cb.PainCheckPress)])
+            await self.press(message, lambda p: isinstance(p, cb.PainCheckPress) and p.choice == choice)
+        elif isinstance(presses[0], cb.ContinuePress):
             await self.press(message, lambda p: isinstance(p, cb.ContinuePress) and not p.stop)
         elif isinstance(presses[0], cb.RatePress):
             roll, value = self.rng.random(), self.rng.randint(0, 10)
@@ -352,8 +359,13 @@ def losses(ledger: Ledger, db: Snapshot) -> list[str]:
         if outcomes.get(key) != outcome:
             missing.append(f"step outcome {key}: acknowledged {outcome}, database has {outcomes.get(key)}")
     rated = {(r.session_id, r.context, r.value) for r in db.ratings}
+    # A severe rating before a routine goes along to Relax when the person switches to it.
+    relax = {sid for sid, s in db.sessions.items() if s.routine_id == "relax"}
+    taken_along = {(db.sessions[r.session_id].user_id, r.value) for r in db.ratings if r.session_id in relax}
+    unrated = {sid for sid in db.sessions} - {r.session_id for r in db.ratings}
     for (session_id, context), value in sorted(ledger.ratings.items()):
-        if (session_id, context, value) not in rated:
+        moved = session_id in unrated and (db.sessions[session_id].user_id, value) in taken_along
+        if (session_id, context, value) not in rated and not (context == "before" and moved):
             missing.append(f"rating {value} {context} session {session_id}: acknowledged, not in the database")
     loose = Counter((r.user_id, r.context, r.value) for r in db.ratings)
     for key, times in sorted(ledger.noted.items()):
@@ -375,7 +387,7 @@ def inconsistencies(db: Snapshot) -> list[str]:
         steps = sorted(by_session.get(session_id, []))
         if len(steps) != len(set(steps)):
             problems.append(f"session {session_id} has two outcomes for one step: {steps}")
-        if session.status == Status.rating_before:
+        if session.status in (Status.rating_before, Status.pain_check):
             expected: list[int] = []
         elif session.status == Status.in_progress or session.stopped:
             expected = list(range(session.current_step))
@@ -443,6 +455,7 @@ async def resume_problem(person: Person, session: RoutineSession | None) -> str 
     where, shown = {
         Status.rating_before: ("about to begin", "how is your pain right now"),
         Status.rating_after: ("waiting for your pain rating", "How is your pain now"),
+        Status.pain_check: ("after a high pain rating", "severe pain"),
     }.get(
         Status(session.status),
         (f"at step {session.current_step + 1} of {n}", f"Step {session.current_step + 1} of {n}"),

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from content import Library
-from content.schema import Routine
+from content.schema import Position, Routine, Technique
 
 SECONDS_PER_REP = 4
 SECONDS_PER_STEP = 15
@@ -52,9 +52,11 @@ def build_plan(routine: Routine, library: Library) -> list[PlannedStep]:
 
 
 def step_seconds(step: PlannedStep) -> int:
-    hold = (step.hold_seconds or 0) * step.side_count
-    reps = (step.reps or 0) * SECONDS_PER_REP * step.side_count
-    return hold + reps + step.rest_seconds + SECONDS_PER_STEP
+    if step.reps:
+        # A hold with repetitions is held every time (short holds, repeated).
+        each = SECONDS_PER_REP + (step.hold_seconds or 0)
+        return step.reps * each * step.side_count + step.rest_seconds + SECONDS_PER_STEP
+    return (step.hold_seconds or 0) * step.side_count + step.rest_seconds + SECONDS_PER_STEP
 
 
 def estimate_minutes(steps: list[PlannedStep]) -> int:
@@ -66,13 +68,64 @@ SHORT_STEPS = 4
 LONG_FACTOR = 1.25
 
 
-def within_level(technique_ids: list[str], library: Library, level: str) -> tuple[list[str], list[str]]:
-    """The techniques at or below the person's level, and those left out; never an empty routine."""
+@dataclass(frozen=True)
+class LevelFit:
+    """A routine at the person's level: the techniques to do, what was swapped for what, what was left out."""
+
+    ids: list[str]
+    swapped: list[tuple[str, str]]
+    left_out: list[str]
+
+
+OFF_FLOOR = (Position.seated, Position.standing)
+
+
+def _rank(technique: Technique) -> int:
+    return LEVELS.index(technique.level.value)
+
+
+def within_level(technique_ids: list[str], library: Library, level: str) -> LevelFit:
+    """Each technique above the person's level is swapped for its first declared swap within the level
+    (following swaps of swaps) that the routine does not already hold, so the routine keeps its
+    targets; with none, it is left out. A chair-only routine is never sent to the floor. Never empty."""
     rank = LEVELS.index(level) if level in LEVELS else len(LEVELS) - 1
-    kept = [t for t in technique_ids if LEVELS.index(library.techniques[t].level.value) <= rank]
+    techniques = library.techniques
+    floor_ok = any(techniques[t].position not in OFF_FLOOR for t in technique_ids)
+    taken = {t for t in technique_ids if _rank(techniques[t]) <= rank}
+    kept: list[str] = []
+    swapped: list[tuple[str, str]] = []
+    left: list[str] = []
+    for tid in technique_ids:
+        if tid in taken:
+            kept.append(tid)
+            continue
+        swap = _swap_for(tid, library, rank, taken, floor_ok)
+        if swap is None:
+            left.append(tid)
+            continue
+        taken.add(swap)
+        kept.append(swap)
+        swapped.append((tid, swap))
     if not kept:
-        kept = [min(technique_ids, key=lambda t: LEVELS.index(library.techniques[t].level.value))]
-    return kept, [t for t in technique_ids if t not in kept]
+        gentlest = min(technique_ids, key=lambda t: _rank(techniques[t]))
+        return LevelFit([gentlest], [], [t for t in technique_ids if t != gentlest])
+    return LevelFit(kept, swapped, left)
+
+
+def _swap_for(tid: str, library: Library, rank: int, taken: set[str], floor_ok: bool) -> str | None:
+    """The first swap, breadth first through swaps of swaps, within the level and not yet in the plan."""
+    queue, seen = list(library.techniques[tid].swaps), {tid}
+    while queue:
+        candidate = queue.pop(0)
+        if candidate in seen:
+            continue
+        seen.add(candidate)
+        technique = library.techniques[candidate]
+        allowed = floor_ok or technique.position in OFF_FLOOR
+        if allowed and _rank(technique) <= rank and candidate not in taken:
+            return candidate
+        queue.extend(technique.swaps)
+    return None
 
 
 def fit_length(steps: list[PlannedStep], length: str, library: Library) -> list[PlannedStep]:

@@ -11,6 +11,8 @@ from bot.coaching.ratings import PainChange, pain_change
 
 class Status(StrEnum):
     rating_before = "rating_before"
+    # The pain before was severe: waiting for the person to choose Relax or stopping.
+    pain_check = "pain_check"
     in_progress = "in_progress"
     rating_after = "rating_after"
     finished = "finished"
@@ -25,6 +27,8 @@ class StepAction(StrEnum):
 
 
 OUTCOMES = {StepAction.done: "done", StepAction.skip: "skipped", StepAction.hurt: "hurt"}
+# A rating before a routine at or above this does not lead straight into a stretch, history or not.
+SEVERE_PAIN = 8
 
 
 @dataclass(frozen=True)
@@ -41,9 +45,18 @@ def after_step(pos: Position, action: StepAction) -> Position:
     return Position(Status.in_progress, pos.step + 1, pos.step_count)
 
 
-def after_rating(pos: Position) -> Position:
-    """A rating (or skipping it) moves from the rating before to step 1, and from the rating after to the end."""
+def severe(value: int | None) -> bool:
+    return value is not None and value >= SEVERE_PAIN
+
+
+def after_rating(pos: Position, value: int | None = None) -> Position:
+    """A rating (or skipping it) moves from the rating before to step 1, and from the rating after to the end.
+
+    Severe pain before holds the session at a pain check instead of starting a stretch.
+    """
     if pos.status is Status.rating_before:
+        if severe(value):
+            return Position(Status.pain_check, 0, pos.step_count)
         return Position(Status.in_progress, 0, pos.step_count)
     return Position(Status.finished, pos.step, pos.step_count)
 

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
-from bot import ui, views
+from bot import flow, ui, views
 from bot.coaching.redflags import help_contacts
 from bot.handlers import ids, pressed, reminders, settings
 from bot.services import services
@@ -44,9 +44,10 @@ async def nav_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """A navigation button: show the routine menu, help or the safety card as a new message."""
     query, press = pressed(update, cb.NavPress)
     await ui.answer(query)
-    chat_id = ids(update)[1]
+    user_id, chat_id = ids(update)
     if press.target == "menu":
-        await ui.send(context.bot, chat_id, views.menu(services(context).library))
+        svc = services(context)
+        await ui.send(context.bot, chat_id, views.menu(svc.library, minutes_of=await flow.menu_minutes(svc, user_id)))
     elif press.target == "help":
         await ui.send(context.bot, chat_id, views.help_view())
     elif press.target == "reminders":

@@ -28,7 +28,8 @@ async def stretch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     typed = " ".join(context.args or [])
     match = resolve_area(typed, svc.library) if typed else None
     if typed and match is None:
-        await ui.send(context.bot, chat_id, views.unknown_area(typed, svc.library))
+        minutes = await flow.menu_minutes(svc, user_id)
+        await ui.send(context.bot, chat_id, views.unknown_area(typed, svc.library, minutes))
         return
     if match is not None and not match.exact:
         await ui.send(context.bot, chat_id, views.did_you_mean(typed, match.routine_id, svc.library))
@@ -38,7 +39,7 @@ async def stretch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if open_ is not None:
         await _offer_open(context, svc, chat_id, open_, match.routine_id if match else None)
     elif match is None:
-        await ui.send(context.bot, chat_id, views.menu(svc.library))
+        await ui.send(context.bot, chat_id, views.menu(svc.library, minutes_of=await flow.menu_minutes(svc, user_id)))
     else:
         await flow.begin(context.bot, svc, chat_id=chat_id, user_id=user_id, routine_id=match.routine_id)
 
@@ -109,6 +110,22 @@ async def continue_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await flow.show_current(context.bot, svc, chat_id, session)
     if session.timer_started_at is not None:
         flow.start_countdown(context.bot, svc, chat_id=chat_id, session=session)
+
+
+async def pain_check_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """After a severe rating before a routine: Relax or stop for now."""
+    query, press = pressed(update, cb.PainCheckPress)
+    user_id, chat_id = ids(update)
+    await flow.pain_check(
+        context.bot,
+        services(context),
+        ui.acker(query),
+        chat_id=chat_id,
+        user_id=user_id,
+        session_id=press.session_id,
+        choice=press.choice,
+        message_id=query.message.message_id if query.message else None,
+    )
 
 
 async def step_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
