@@ -16,7 +16,10 @@ MISSED = [
     "pins and needles in both feet and my foot drags when I walk",
 ]
 FEVER = "I've got a temperature and the shivers with this back pain"
-NOT_ALARMS = ["I fell asleep on the sofa and woke up stiff", "good news, the doctor said no fever and no bladder problems"]
+NOT_ALARMS = [
+    "I fell asleep on the sofa and woke up stiff",
+    "good news, the doctor said no fever and no bladder problems",
+]
 
 
 async def ratings(bot: BotProcess, user_id: int) -> list[tuple[int, str]]:
@@ -35,7 +38,9 @@ async def flags(bot: BotProcess, user_id: int) -> list[str]:
 async def test_cauda_equina_signs_get_the_emergency_answer(bot: BotProcess, person: Person, text: str) -> None:
     await person.send(text)
     answer = (await person.expect("get emergency help now"))["message"]["text"]
-    assert "emergency department now" in answer and "walk-in clinic or a GP appointment is not the right place" in answer
+    assert (
+        "emergency department now" in answer and "walk-in clinic or a GP appointment is not the right place" in answer
+    )
     assert "don't wait" in answer
     assert "urgent care" not in answer and "suddenly" not in answer
 
@@ -56,7 +61,9 @@ async def test_old_false_alarms_stay_quiet(bot: BotProcess, person: Person, text
     assert await flags(bot, person.user_id) == []
 
 
-@pytest.mark.parametrize(("zone", "number"), [("Europe/London", "Call 999 or go to A&amp;E"), ("America/Chicago", "Call 911")])
+@pytest.mark.parametrize(
+    ("zone", "number"), [("Europe/London", "Call 999 or go to A&amp;E"), ("America/Chicago", "Call 911")]
+)
 async def test_the_emergency_number_is_the_persons_own(bot: BotProcess, person: Person, zone: str, number: str) -> None:
     await person.join()
     await bot.schedule(person.user_id, tz=zone)
@@ -133,6 +140,8 @@ async def test_a_checked_rating_answers_the_routines_question(bot: BotProcess, p
         ("thanks, that helped!", "You're welcome"),
     ],
 )
-async def test_questions_and_courtesies_get_a_fitting_answer(bot: BotProcess, person: Person, text: str, reply: str) -> None:
+async def test_questions_and_courtesies_get_a_fitting_answer(
+    bot: BotProcess, person: Person, text: str, reply: str
+) -> None:
     await person.send(text)
     await person.expect(reply)
