@@ -17,7 +17,7 @@ from telegram.ext import (
 )
 
 from bot import callbacks as cb
-from bot import dbretry, flow, views
+from bot import dbretry, flow, i18n, views
 from bot.clock import Clock, SystemClock
 from bot.filters import PAIN_RATING_TEXT, RED_FLAG_TEXT
 from bot.handlers import (
@@ -27,6 +27,7 @@ from bot.handlers import (
     errors,
     fallback,
     flood,
+    language,
     membership,
     privacy,
     progress,
@@ -70,6 +71,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("start", start.start, filters=new_message))
     app.add_handler(CommandHandler("help", start.help_command, filters=new_message))
     app.add_handler(CommandHandler("safety", start.safety, filters=new_message))
+    app.add_handler(CommandHandler("language", language.language, filters=new_message))
     app.add_handler(CommandHandler("stretch", stretch.stretch, filters=new_message))
     app.add_handler(CommandHandler("cancel", cancel.cancel, filters=new_message))
     app.add_handler(CommandHandler("reminders", reminders.reminders, filters=new_message))
@@ -91,6 +93,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(stretch.continue_pressed, pattern=cb.of_kind(cb.ContinuePress)))
     app.add_handler(CallbackQueryHandler(stretch.pain_check_pressed, pattern=cb.of_kind(cb.PainCheckPress)))
     app.add_handler(CallbackQueryHandler(safety.safety_pressed, pattern=cb.of_kind(cb.SafetyPress)))
+    app.add_handler(CallbackQueryHandler(language.language_pressed, pattern=cb.of_kind(cb.LanguagePress)))
     app.add_handler(CallbackQueryHandler(start.nav_pressed, pattern=cb.of_kind(cb.NavPress)))
     app.add_handler(CallbackQueryHandler(reminders.reminder_pressed, pattern=cb.of_kind(cb.ReminderPress)))
     app.add_handler(CallbackQueryHandler(daily.prompt_pressed, pattern=cb.of_kind(cb.PromptPress)))
@@ -130,7 +133,13 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
     await db.migrate()
     svc = Services(settings=settings, db=db, library=library, clock=clock)
     app.bot_data["services"] = svc
-    await app.bot.set_my_commands([BotCommand(name, text) for name, text in views.COMMANDS])
+    # Telegram shows each person the menu and profile in their app's language.
+    for lang in i18n.languages():
+        with i18n.speaking(lang):
+            code = None if lang == i18n.DEFAULT else lang
+            await app.bot.set_my_commands([BotCommand(n, t) for n, t in views.commands()], language_code=code)
+            await app.bot.set_my_description(views.bot_description(), language_code=code)
+            await app.bot.set_my_short_description(views.bot_short_description(), language_code=code)
     resumed = 0
     if settings.role != "clock":
         # Countdowns belong to the processes that answer buttons. A lone poller just restarted, so

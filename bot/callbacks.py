@@ -78,6 +78,13 @@ class CheckRatingPress:
 
 
 @dataclass(frozen=True)
+class LanguagePress:
+    """A language chosen in /language (a code such as "es"; checked against the catalogs)."""
+
+    language: str
+
+
+@dataclass(frozen=True)
 class NavPress:
     """Go to a screen: the routine menu, help or the safety card."""
 
@@ -124,6 +131,7 @@ Press = (
     | RoutinePress
     | ContinuePress
     | CheckRatingPress
+    | LanguagePress
     | PainCheckPress
     | SafetyPress
     | NavPress
@@ -164,6 +172,8 @@ def encode(press: Press) -> str:
             parts = ["v", str(session_id), choice]
         case SafetyPress(stage, code, reason):
             parts = ["f", str(stage)] + ([code, reason] if stage == 2 else [])
+        case LanguagePress(language):
+            parts = ["l", language]
         case CheckRatingPress(value):
             parts = ["k", "n" if value is None else str(value)]
         case NavPress(target):
@@ -212,6 +222,11 @@ def _rate(args: list[str]) -> Press | None:
     if s is None or when not in ("b", "a") or (value != "s" and (v is None or v > 10)):
         return None
     return RatePress(s, when, v)
+
+
+def _language(args: list[str]) -> Press | None:
+    (language,) = args
+    return LanguagePress(language) if re.fullmatch(r"[a-z]{2,3}", language) else None
 
 
 def _check_rating(args: list[str]) -> Press | None:
@@ -292,6 +307,7 @@ _PARSERS: dict[str, Callable[[list[str]], Press | None]] = {
     "f": _safety,
     "n": _nav,
     "k": _check_rating,
+    "l": _language,
     "t": _reminder,
     "p": _prompt,
     "x": _delete,

@@ -395,7 +395,7 @@ async def stop(
         return True
     if was is Status.rating_before:
         await ui.send(
-            bot, chat_id, views.View("Routine cancelled before it began. Nothing was recorded.", [views.NAV_ROW])
+            bot, chat_id, views.View("Routine cancelled before it began. Nothing was recorded.", [views.nav_row()])
         )
     elif was is Status.pain_check:
         await ui.send(bot, chat_id, views.pain_check_stopped())

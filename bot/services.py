@@ -31,6 +31,8 @@ class Services:
     # Ids whose users row holds no pending typed question (users.awaiting is NULL), so a button
     # press or a message skips the transaction that would only find that out.
     no_question: set[int] = field(default_factory=set)
+    # The language each person is spoken to in (users.language), so most updates skip reading it.
+    languages: dict[int, str] = field(default_factory=dict)
     # Recent update times per person, and when each was last told to slow down (bot.handlers.flood).
     flood: dict[int, deque[float]] = field(default_factory=dict)
     flood_noticed: dict[int, float] = field(default_factory=dict)
@@ -40,6 +42,11 @@ class Services:
         makes every change itself, while among webhook workers another one may change the fact."""
         if not self.settings.webhook:
             cache.add(user_id)
+
+    def remember_language(self, user_id: int, language: str) -> None:
+        """Like `remember`: a person's language, cached only by a lone updates process."""
+        if not self.settings.webhook:
+            self.languages[user_id] = language
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:

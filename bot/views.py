@@ -7,6 +7,8 @@ from datetime import datetime, time
 from html import escape
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+
 from bot import callbacks as cb
 from bot.coaching.intents import Intent
 from bot.coaching.plan import PlannedStep, estimate_minutes
@@ -15,6 +17,7 @@ from bot.coaching.redflags import Finding
 from bot.coaching.schedule import DAY_NAMES, PRESET_TIMES, describe_days
 from bot.coaching.session import StepAction, Summary
 from bot.coaching.timer import TimerView
+from bot.i18n import N_, _
 from content import Library
 from content.emergency import Contacts
 from content.lexicon import Tier
@@ -44,65 +47,111 @@ def clip(text: str, limit: int = 40) -> str:
 
 
 COMMANDS: list[tuple[str, str]] = [
-    ("stretch", "Start a guided routine, e.g. /stretch hips"),
-    ("reminders", "Daily prompts: on or off, time, days, time zone"),
-    ("progress", "Your pain chart, streaks and what helps"),
-    ("settings", "Focus, session length and level"),
-    ("pause", "Pause daily prompts"),
-    ("resume", "Resume daily prompts"),
-    ("cancel", "Stop what is going on (a routine or a question)"),
-    ("report", "A one-page summary for your physio or doctor"),
-    ("export", "Download everything stored about you"),
-    ("delete", "Erase everything stored about you"),
-    ("safety", "When to stop and get medical help"),
-    ("help", "What I can do"),
-    ("start", "Welcome and how Limber works"),
+    ("stretch", N_("Start a guided routine, e.g. /stretch hips")),
+    ("reminders", N_("Daily prompts: on or off, time, days, time zone")),
+    ("progress", N_("Your pain chart, streaks and what helps")),
+    ("settings", N_("Focus, session length and level")),
+    ("pause", N_("Pause daily prompts")),
+    ("resume", N_("Resume daily prompts")),
+    ("cancel", N_("Stop what is going on (a routine or a question)")),
+    ("report", N_("A one-page summary for your physio or doctor")),
+    ("export", N_("Download everything stored about you")),
+    ("delete", N_("Erase everything stored about you")),
+    ("safety", N_("When to stop and get medical help")),
+    ("language", N_("Change the language I speak")),
+    ("help", N_("What I can do")),
+    ("start", N_("Welcome and how Limber works")),
 ]
+
+
+def commands() -> list[tuple[str, str]]:
+    """The command menu in the language being spoken."""
+    return [(name, _(text)) for name, text in COMMANDS]
+
+
+def bot_description() -> str:
+    return _(
+        "Limber guides gentle stretches for low back and hip pain, step by step with a timer, and asks "
+        "how your pain is before and after. It is not a doctor: it shows the warning signs that need "
+        "help now, and you can stop at any moment. /privacy says what it stores."
+    )
+
+
+def bot_short_description() -> str:
+    return _("Gentle, guided stretches for low back and hip pain. Not medical advice.")
+
+
+def language_menu(current: str, languages: list[str]) -> View:
+    return View(
+        _("Which language should I speak?"),
+        [
+            [Button(("• " if lang == current else "") + language_name(lang), cb.encode(cb.LanguagePress(lang)))]
+            for lang in languages
+        ],
+    )
+
+
+def language_name(language: str) -> str:
+    """A language's name in itself ("español", "русский"), as a person looks for it."""
+    name = Locale.parse(language).get_display_name(language) or language
+    return name[:1].upper() + name[1:]
+
+
+def language_set(language: str) -> View:
+    return View(_("Done: I'll speak {language} from now on.").format(language=e(language_name(language))), [nav_row()])
+
 
 # Every warning sign Limber reads, in the words the person sees (NICE NG59, the NHS). Older keys are
 # kept so that a report still names what was flagged before the categories were split.
 WARNING_SIGNS: dict[str, str] = {
-    "urinary": "new trouble passing urine, or not feeling your bladder fill",
-    "incontinence": "losing control of your bladder or bowels",
-    "saddle": "numbness or tingling between your legs, around your genitals or bottom (the saddle area)",
-    "sexual": "new problems with erections or with feeling during sex",
-    "both_legs": "sciatica, numbness, tingling or weakness in both legs",
-    "legs_giving_way": "legs giving way",
-    "progressive_weakness": "weakness that is getting worse, or a foot that drags or flops",
-    "fever": "a fever, or feeling hot and shivery",
-    "cancer": "a history of cancer, with new back pain",
-    "weight_loss": "losing weight without trying",
-    "night_pain": "pain that is constant or wakes you at night, and is not eased by rest or any position",
-    "trauma": "back pain after a fall, accident or sports injury",
-    "immune": "long-term steroids, a weakened immune system, or injecting drugs",
-    "bladder_bowel": "changes in bladder or bowel control",
-    "injury": "pain after a fall, accident or injury",
+    "urinary": N_("new trouble passing urine, or not feeling your bladder fill"),
+    "incontinence": N_("losing control of your bladder or bowels"),
+    "saddle": N_("numbness or tingling between your legs, around your genitals or bottom (the saddle area)"),
+    "sexual": N_("new problems with erections or with feeling during sex"),
+    "both_legs": N_("sciatica, numbness, tingling or weakness in both legs"),
+    "legs_giving_way": N_("legs giving way"),
+    "progressive_weakness": N_("weakness that is getting worse, or a foot that drags or flops"),
+    "fever": N_("a fever, or feeling hot and shivery"),
+    "cancer": N_("a history of cancer, with new back pain"),
+    "weight_loss": N_("losing weight without trying"),
+    "night_pain": N_("pain that is constant or wakes you at night, and is not eased by rest or any position"),
+    "trauma": N_("back pain after a fall, accident or sports injury"),
+    "immune": N_("long-term steroids, a weakened immune system, or injecting drugs"),
+    "bladder_bowel": N_("changes in bladder or bowel control"),
+    "injury": N_("pain after a fall, accident or injury"),
 }
 
 
 def describe_signs(categories: list[str] | tuple[str, ...]) -> list[str]:
-    return [WARNING_SIGNS.get(c, c) for c in categories]
+    return [_(WARNING_SIGNS[c]) if c in WARNING_SIGNS else c for c in categories]
 
 
 def _emergency_number(contacts: Contacts | None) -> str:
     if contacts is None:
-        return "your emergency number (999 in the UK, 911 in North America, 112 in the EU)"
+        return _("your emergency number (999 in the UK, 911 in North America, 112 in the EU)")
     return e(contacts.emergency)
+
+
+def _department(contacts: Contacts | None) -> str:
+    return e(contacts.department) if contacts and contacts.department else _("the emergency department")
 
 
 def safety_card(contacts: Contacts | None = None) -> str:
     """Every warning sign of both tiers, short enough for a phone; `contacts` where the country is known."""
-    department = e(contacts.department) if contacts and contacts.department else "the emergency department"
-    urgent = f"or {e(contacts.urgent)}" if contacts and contacts.urgent else "or an urgent-advice line such as 111"
-    return (
-        f"🚨 <b>Call {_emergency_number(contacts)} or go to {department} now</b> if you have, with back pain:\n"
+    urgent = (
+        _("your GP or {line}").format(line=e(contacts.urgent))
+        if contacts and contacts.urgent
+        else _("your GP or an urgent-advice line such as 111")
+    )
+    return _(
+        "🚨 <b>Call {number} or go to {department} now</b> if you have, with back pain:\n"
         "• new trouble peeing, or not feeling your bladder fill\n"
         "• leaking, or losing control of your bladder or bowels\n"
         "• numbness or tingling between your legs or around your genitals or bottom (the saddle area)\n"
         "• new problems with erections or feeling during sex\n"
         "• sciatica, numbness or weakness in <b>both</b> legs, or legs giving way\n"
         "• weakness that is getting worse, or a foot that drags\n\n"
-        f"⚠️ <b>See a doctor today</b> (your GP {urgent}) if you have back pain with:\n"
+        "⚠️ <b>See a doctor today</b> ({urgent}) if you have back pain with:\n"
         "• a fever, or feeling hot and shivery\n"
         "• a history of cancer\n"
         "• weight loss without trying\n"
@@ -111,12 +160,14 @@ def safety_card(contacts: Contacts | None = None) -> str:
         "• long-term steroids, a weak immune system, or injecting drugs\n\n"
         "<b>Stop the stretch</b> if you feel sharp, shooting or worsening pain. Mild stretching "
         "discomfort is fine; pain is not. You can stop any routine at any moment with ⏹ Stop or /cancel."
-    )
+    ).format(number=_emergency_number(contacts), department=_department(contacts), urgent=urgent)
 
 
-SAFETY_CARD = safety_card()
-
-NAV_ROW = [Button("🧘 Routines", cb.encode(cb.NavPress("menu"))), Button("❓ Help", cb.encode(cb.NavPress("help")))]
+def nav_row() -> list[Button]:
+    return [
+        Button(_("🧘 Routines"), cb.encode(cb.NavPress("menu"))),
+        Button(_("❓ Help"), cb.encode(cb.NavPress("help"))),
+    ]
 
 
 def welcome(first_name: str) -> View:
@@ -127,7 +178,7 @@ def welcome(first_name: str) -> View:
         "before and after so you can see what helps.\n\n"
         "<i>I am not a doctor and this is not medical advice.</i> I can't diagnose anything and "
         "stretching is no cure. If your pain is new, severe or getting worse, please see a clinician.\n\n"
-        f"{SAFETY_CARD}"
+        f"{safety_card()}"
     )
     return View(
         text,
@@ -140,11 +191,11 @@ def welcome(first_name: str) -> View:
 
 
 def safety(contacts: Contacts | None = None) -> View:
-    return View(safety_card(contacts), [NAV_ROW])
+    return View(safety_card(contacts), [nav_row()])
 
 
 def help_view() -> View:
-    lines = [f"/{name} — {e(text)}" for name, text in COMMANDS]
+    lines = [f"/{name} — {e(text)}" for name, text in commands()]
     return View(
         "<b>What I can do</b>\n"
         + "\n".join(lines)
@@ -362,7 +413,7 @@ def summary(s: Summary) -> View:
         )
     if s.hurt:
         lines.append("\nSome stretches hurt: leave those out next time or do them more gently.")
-    return View("\n".join(lines), [NAV_ROW])
+    return View("\n".join(lines), [nav_row()])
 
 
 def rating_noted(value: int, context: str) -> str:
@@ -372,11 +423,11 @@ def rating_noted(value: int, context: str) -> str:
 
 def check_rating(value: int) -> View:
     return View(
-        f"Was that your pain: <b>{value}/10</b>?",
+        _("Was that your pain: <b>{value}/10</b>?").format(value=value),
         [
             [
-                Button(f"Yes, {value}/10", cb.encode(cb.CheckRatingPress(value))),
-                Button("No, it wasn't", cb.encode(cb.CheckRatingPress(None))),
+                Button(_("Yes, {value}/10").format(value=value), cb.encode(cb.CheckRatingPress(value))),
+                Button(_("No, it wasn't"), cb.encode(cb.CheckRatingPress(None))),
             ]
         ],
     )
@@ -384,8 +435,8 @@ def check_rating(value: int) -> View:
 
 def rating_checked(value: int | None) -> View:
     if value is None:
-        return View("OK, I haven't noted a rating. Send a number from 0 to 10 whenever you like.")
-    return View(f"Pain {value}/10 it is.")
+        return View(_("OK, I haven't noted a rating. Send a number from 0 to 10 whenever you like."))
+    return View(_("Pain {value}/10 it is.").format(value=value))
 
 
 def rating_out_of_range(raw: str) -> str:
@@ -397,66 +448,72 @@ def red_flag(finding: Finding, contacts: Contacts | None) -> View:
     found = "\n".join(f"• {e(d)}" for d in describe_signs(finding.categories))
     number = _emergency_number(contacts)
     if finding.tier is Tier.emergency:
-        department = e(contacts.department) if contacts and contacts.department else "the emergency department"
-        text = (
+        text = _(
             "🚨 <b>Please get emergency help now.</b>\n\n"
-            f"What you wrote may describe:\n{found}\n\n"
+            "What you wrote may describe:\n{found}\n\n"
             "With back pain, this can mean pressure on the nerves at the bottom of the spine (cauda equina "
             "syndrome), which needs treatment within hours.\n\n"
-            f"<b>Call {number} or go to {department} now.</b> A walk-in clinic or a GP appointment is not "
+            "<b>Call {number} or go to {department} now.</b> A walk-in clinic or a GP appointment is not "
             "the right place. Even if it came on slowly, please don't wait to see whether it passes."
-        )
+        ).format(found=found, number=number, department=_department(contacts))
     else:
         urgent = (
-            f", or call {e(contacts.urgent)}"
+            _(", or call {line}").format(line=e(contacts.urgent))
             if contacts and contacts.urgent
-            else ", or an urgent-advice line such as 111"
+            else _(", or an urgent-advice line such as 111")
         )
-        text = (
+        text = _(
             "⚠️ <b>Please contact a doctor today.</b>\n\n"
-            f"What you wrote may describe:\n{found}\n\n"
+            "What you wrote may describe:\n{found}\n\n"
             "With back pain, this needs a clinician to check you today, not stretching. "
-            f"<b>Call your GP or doctor today</b>{urgent}. Please don't wait to see whether it passes.\n\n"
-            f"If you also notice any of the emergency signs on /safety, call {number} straight away."
-        )
+            "<b>Call your GP or doctor today</b>{urgent}. Please don't wait to see whether it passes.\n\n"
+            "If you also notice any of the emergency signs on /safety, call {number} straight away."
+        ).format(found=found, urgent=urgent, number=number)
+    paused = _(
+        "I've paused coaching. When you have been checked, or if I misread you and these are not present, "
+        "tell me below."
+    )
     return View(
-        text
-        + "\n\nI've paused coaching. When you have been checked, or if I misread you and these are not present, tell me below.",
-        [[Button("I've been checked / this isn't present", cb.encode(cb.SafetyPress(1)))]],
+        f"{text}\n\n{paused}", [[Button(_("I've been checked / this isn't present"), cb.encode(cb.SafetyPress(1)))]]
     )
 
 
 def symptom_pointer() -> View:
     """A symptom that is not a warning sign on its own ("tingling in my left calf")."""
     return View(
-        "Thanks for telling me. Tingling, numbness or sciatica in one leg is common with back pain and "
-        "is not a warning sign on its own. If it is new or getting worse, or spreads to both legs or "
-        "between your legs, please check /safety, and mention it to your doctor or physio.\n\n"
-        "Gentle movement usually helps: /stretch for a routine.",
-        [NAV_ROW],
+        _(
+            "Thanks for telling me. Tingling, numbness or sciatica in one leg is common with back pain and "
+            "is not a warning sign on its own. If it is new or getting worse, or spreads to both legs or "
+            "between your legs, please check /safety, and mention it to your doctor or physio.\n\n"
+            "Gentle movement usually helps: /stretch for a routine."
+        ),
+        [nav_row()],
     )
 
 
 def red_flag_confirm(code: str) -> View:
     return View(
-        "Before I resume coaching, please confirm which is true:",
+        _("Before I resume coaching, please confirm which is true:"),
         [
-            [Button("✅ A clinician has checked me", cb.encode(cb.SafetyPress(2, code, "c")))],
-            [Button("✅ I don't have these symptoms", cb.encode(cb.SafetyPress(2, code, "n")))],
-            [Button("Keep coaching paused", cb.encode(cb.SafetyPress(0)))],
+            [Button(_("✅ A clinician has checked me"), cb.encode(cb.SafetyPress(2, code, "c")))],
+            [Button(_("✅ I don't have these symptoms"), cb.encode(cb.SafetyPress(2, code, "n")))],
+            [Button(_("Keep coaching paused"), cb.encode(cb.SafetyPress(0)))],
         ],
     )
 
 
 def red_flag_cleared() -> View:
-    return View("Thank you. Coaching is back on. Remember: stop at once on sharp pain or any warning sign.", [NAV_ROW])
+    return View(
+        _("Thank you. Coaching is back on. Remember: stop at once on sharp pain or any warning sign."), [nav_row()]
+    )
 
 
 def coaching_paused() -> View:
     return View(
-        "⏸ Coaching is paused because you described a warning sign. Please get checked by a clinician first.\n\n"
-        + SAFETY_CARD,
-        [[Button("I've been checked / this isn't present", cb.encode(cb.SafetyPress(1)))]],
+        _("⏸ Coaching is paused because you described a warning sign. Please get checked by a clinician first.")
+        + "\n\n"
+        + safety_card(),
+        [[Button(_("I've been checked / this isn't present"), cb.encode(cb.SafetyPress(1)))]],
     )
 
 
@@ -465,25 +522,24 @@ def intent_reply(intent: Intent, first_name: str) -> View:
     match intent:
         case Intent.greeting:
             name = f", {e(clip(first_name, 30))}" if first_name.strip() else ""
-            return View(
-                f"Hello{name}! 👋 Ready for a gentle routine? Tap below, or send your pain from 0 to 10.", [NAV_ROW]
+            text = _("Hello{name}! 👋 Ready for a gentle routine? Tap below, or send your pain from 0 to 10.").format(
+                name=name
             )
         case Intent.thanks:
-            return View("You're welcome! 😊 Little and often is what helps most.", [NAV_ROW])
+            text = _("You're welcome! 😊 Little and often is what helps most.")
         case Intent.medicine:
-            return View(
+            text = _(
                 "I can't advise on medicines, creams or injections. A pharmacist or your doctor can: they know "
-                "your health and what else you take.\n\nWhat I can do is guide gentle stretches: /stretch.",
-                [NAV_ROW],
+                "your health and what else you take.\n\nWhat I can do is guide gentle stretches: /stretch."
             )
         case Intent.cure:
-            return View(
+            text = _(
                 "Honestly: no. Stretching isn't a cure, and I can't promise your pain will go away. For most people "
                 "back pain gets better with time, and staying active and gentle, regular movement often help you "
                 "feel better and move more easily. If your pain is severe, getting worse, or not improving after a "
-                "few weeks, please see a clinician.",
-                [NAV_ROW],
+                "few weeks, please see a clinician."
             )
+    return View(text, [nav_row()])
 
 
 def not_understood() -> View:
@@ -492,16 +548,16 @@ def not_understood() -> View:
         '• a pain rating from 0 to 10, like "4" or "pain 4/10"\n'
         "• /stretch to pick a routine, or /stretch hips for one area\n"
         "• /help for everything else",
-        [NAV_ROW],
+        [nav_row()],
     )
 
 
 def unknown_command(command: str) -> View:
-    return View(f"I don't know the command {e(clip(command, 32))}. Here is what I can do:", [NAV_ROW])
+    return View(f"I don't know the command {e(clip(command, 32))}. Here is what I can do:", [nav_row()])
 
 
 def non_text() -> View:
-    return View("I can only read text messages. Send a pain rating from 0 to 10, or use /stretch.", [NAV_ROW])
+    return View("I can only read text messages. Send a pain rating from 0 to 10, or use /stretch.", [nav_row()])
 
 
 EDITED = "I saw you edited a message. I only act on new messages, so please send it again if you meant it."
@@ -516,7 +572,7 @@ def did_you_mean_start(routine_id: str, library: Library) -> View:
     routine = library.routines[routine_id]
     return View(
         f"Would you like the <b>{e(routine.title)}</b> routine?",
-        [[Button(f"▶ Start {routine.title}", cb.encode(cb.RoutinePress(routine_id)))], NAV_ROW],
+        [[Button(f"▶ Start {routine.title}", cb.encode(cb.RoutinePress(routine_id)))], nav_row()],
     )
 
 
@@ -641,9 +697,9 @@ def prompt_action_rows(prompt_id: int) -> list[list[Button]]:
 
 def paused_prompts(next_at: datetime | None, tz_key: str, paused: bool) -> View:
     if paused:
-        return View("⏸ Daily prompts are paused. /resume brings them back.", [NAV_ROW])
+        return View("⏸ Daily prompts are paused. /resume brings them back.", [nav_row()])
     nxt = f" Next: {when(next_at, tz_key)}." if next_at else " (Daily prompts are off: /reminders to set them up.)"
-    return View(f"▶ Daily prompts are on again.{nxt}", [NAV_ROW])
+    return View(f"▶ Daily prompts are on again.{nxt}", [nav_row()])
 
 
 # --- settings, deletion ---------------------------------------------------------------------------
@@ -761,7 +817,7 @@ def pain_check_stopped() -> View:
     return View(
         "⏹ Stopped for now. Rest in whatever position eases the pain, and move about gently when you can.\n\n"
         f"{STAY_ACTIVE}\n\n{CLINICIAN_PAIN} /safety lists the signs that need help straight away.",
-        [NAV_ROW],
+        [nav_row()],
     )
 
 

@@ -57,6 +57,8 @@ class User(SQLModel, table=True):
     awaiting: str | None = Field(default=None, max_length=16)
     # The one-time code of a /delete in progress: its second tap may reach another worker.
     delete_code: str | None = Field(default=None, max_length=16)
+    # The language Limber speaks to them (bot.i18n); None until first contact sets it.
+    language: str | None = Field(default=None, max_length=8)
 
 
 class Preferences(SQLModel, table=True):

@@ -37,12 +37,15 @@ def _insert(db: AsyncSession) -> Any:
 # --- users ---------------------------------------------------------------------------------------
 
 
-async def ensure_user(db: AsyncSession, *, user_id: int, chat_id: int, first_name: str) -> User:
+async def ensure_user(
+    db: AsyncSession, *, user_id: int, chat_id: int, first_name: str, language: str | None = None
+) -> User:
     """Create the person on first contact (race-free across processes) and return the row."""
     values = {
         "id": user_id,
         "chat_id": chat_id,
         "first_name": first_name[:64],
+        "language": language,
         "created_at": utcnow(),
         "updated_at": utcnow(),
     }
@@ -59,6 +62,15 @@ async def ensure_user(db: AsyncSession, *, user_id: int, chat_id: int, first_nam
 
 async def get_user(db: AsyncSession, *, user_id: int) -> User | None:
     return await db.get(User, user_id, populate_existing=True)
+
+
+async def language_of(db: AsyncSession, *, user_id: int) -> str | None:
+    stmt = select(User.language).where(User.id == user_id)  # type: ignore[arg-type]
+    return (await db.execute(stmt)).scalar_one_or_none()
+
+
+async def set_language(db: AsyncSession, *, user_id: int, language: str) -> None:
+    await db.execute(update(User).where(User.id == user_id).values(language=language))  # type: ignore[arg-type]
 
 
 async def timezone_of(db: AsyncSession, *, user_id: int) -> str | None:

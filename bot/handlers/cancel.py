@@ -19,4 +19,4 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         refusal.append(text)
 
     if not await flow.stop(context.bot, services(context), remember, chat_id=chat_id, user_id=user_id):
-        await ui.send(context.bot, chat_id, views.View(refusal[0] or views.NOTHING_TO_CANCEL, [views.NAV_ROW]))
+        await ui.send(context.bot, chat_id, views.View(refusal[0] or views.NOTHING_TO_CANCEL, [views.nav_row()]))

@@ -47,5 +47,6 @@ async def delete_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if isinstance(session, RoutineSession) and session.id is not None:
         svc.timers.cancel(session.id)
     svc.known_users.discard(user_id)
+    svc.languages.pop(user_id, None)
     await ui.answer(query, "Erased")
     await ui.edit(context.bot, chat_id, query.message.message_id, views.View(views.DELETED))

@@ -43,7 +43,7 @@ async def progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_photo(
         chat_id, InputFile(chart, filename="limber-progress.png"), caption="Your pain over the last 30 days"
     )
-    await ui.send(context.bot, chat_id, views.View(progress_text(summary, _titles(context)), [views.NAV_ROW]))
+    await ui.send(context.bot, chat_id, views.View(progress_text(summary, _titles(context)), [views.nav_row()]))
 
 
 async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot import i18n
 from bot.prompts import reschedule
 from bot.services import Services, services
 from storage import prompts as prompt_repo
@@ -12,19 +13,34 @@ from storage import repo
 
 
 async def track_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Create the person's row on first contact in a private chat; someone who had blocked us is back."""
+    """Create the person's row on first contact in a private chat; someone who had blocked us is back.
+
+    Also sets the language every later handler of this update speaks: the person's stored one, which
+    first contact takes from Telegram's language_code.
+    """
     user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None or chat.type != chat.PRIVATE or user.is_bot or update.my_chat_member:
+    if user is None:
+        return
+    told = i18n.choose(user.language_code)
+    i18n.use(told)
+    if chat is None or chat.type != chat.PRIVATE or user.is_bot or update.my_chat_member:
         return
     svc = services(context)
-    if user.id in svc.known_users:
+    cached = svc.languages.get(user.id)
+    if user.id in svc.known_users and cached is not None:
+        i18n.use(cached)
         return
     async with svc.db.transaction() as db:
-        row = await repo.ensure_user(db, user_id=user.id, chat_id=chat.id, first_name=user.first_name or "")
+        row = await repo.ensure_user(
+            db, user_id=user.id, chat_id=chat.id, first_name=user.first_name or "", language=told
+        )
         blocked = row.blocked_at is not None
+        language = row.language or told
+    i18n.use(language)
     if blocked:
         await welcome_back(svc, user.id)
     svc.remember(svc.known_users, user.id)
+    svc.remember_language(user.id, language)
 
 
 async def welcome_back(svc: Services, user_id: int) -> None:
