@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from content.schema import Routine, Technique
+from content.translations import TRANSLATIONS_DIR, Translation, TranslationError, load_translations
 
 CONTENT_DIR = Path(__file__).resolve().parent
 M = TypeVar("M", Technique, Routine)
@@ -23,6 +24,8 @@ class ContentError(ValueError):
 class Library:
     techniques: dict[str, Technique]
     routines: dict[str, Routine]
+    # Other languages' texts, by language code (content/translations/).
+    translations: dict[str, Translation] = field(default_factory=dict)
 
     def routines_in_order(self) -> list[Routine]:
         return sorted(self.routines.values(), key=lambda r: (r.order, r.title))
@@ -83,4 +86,19 @@ def load_library(root: Path = CONTENT_DIR) -> Library:
         routines[routine.id] = routine
     if not techniques or not routines:
         raise ContentError(f"{root}: no techniques or no routines found")
-    return Library(techniques=techniques, routines=routines)
+    try:
+        translations = load_translations(root / TRANSLATIONS_DIR.name)
+    except TranslationError as exc:
+        raise ContentError(str(exc)) from exc
+    for language, translation in translations.items():
+        faults = translation.check_against(techniques, routines)
+        if faults:
+            raise ContentError(faults[0])
+        for rid, text in translation.routines.items():
+            for name in text.aliases:
+                if aliases.setdefault(name, rid) != rid:
+                    raise ContentError(
+                        f"translations/{language}/routines.yaml: alias '{name}' of '{rid}' is already used by "
+                        f"'{aliases[name]}'"
+                    )
+    return Library(techniques=techniques, routines=routines, translations=translations)

@@ -26,6 +26,11 @@ def alias_table(library: Library) -> dict[str, str]:
     for routine in library.routines.values():
         for name in (routine.id, routine.id.replace("-", " "), routine.title.lower(), *routine.aliases):
             table.setdefault(_normal(name), routine.id)
+    # Every language's names work for everyone: "/stretch caderas", "/stretch поясница".
+    for translation in library.translations.values():
+        for rid, text in translation.routines.items():
+            for name in (text.title.lower(), *text.aliases):
+                table.setdefault(_normal(name), rid)
     return table
 
 

@@ -10,6 +10,8 @@ from zoneinfo import available_timezones
 
 import tzfpy
 
+from content.translations import load_translations
+
 # Big cities whose zone is named after another city (IANA names one city per zone).
 CITY_ALIASES: dict[str, str] = {
     "munich": "Europe/Berlin",
@@ -125,6 +127,10 @@ def _names() -> dict[str, str]:
         names.setdefault(_norm(key.rsplit("/", 1)[-1]), key)
     for alias, key in CITY_ALIASES.items():
         names.setdefault(_norm(alias), key)
+    # Local names in every language Limber speaks ("ciudad de méxico", "москва"), kept as content.
+    for translation in load_translations().values():
+        for city, key in translation.cities.items():
+            names.setdefault(_norm(city), key)
     names["utc"] = "UTC"
     return names
 
