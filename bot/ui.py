@@ -1,4 +1,8 @@
-"""Sending views through Telegram, absorbing the errors that must not break a conversation."""
+"""Sending views through Telegram, absorbing the errors that must not break a conversation.
+
+A view's text or label that is itself a catalog entry (a constant such as `views.STALE_BUTTON`) is
+translated here; composed texts were translated piece by piece in the views.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.i18n import _
 from bot.views import Button, View
 
 log = logging.getLogger(__name__)
@@ -20,7 +25,9 @@ BACKOFF = 0.25  # seconds before the first retry of a failed request; doubles ea
 def markup(buttons: list[list[Button]]) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in buttons])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(_(b.label), callback_data=b.data) for b in row] for row in buttons]
+    )
 
 
 async def send(bot: Bot, chat_id: int, view: View) -> Message:
@@ -31,7 +38,7 @@ async def send(bot: Bot, chat_id: int, view: View) -> Message:
     for attempt in range(RETRIES):
         try:
             return await bot.send_message(
-                chat_id, view.text, parse_mode=ParseMode.HTML, reply_markup=markup(view.buttons)
+                chat_id, _(view.text), parse_mode=ParseMode.HTML, reply_markup=markup(view.buttons)
             )
         except RetryAfter as exc:
             if attempt == RETRIES - 1:
@@ -51,7 +58,7 @@ async def edit(bot: Bot, chat_id: int, message_id: int, view: View) -> bool:
     for attempt in range(RETRIES):
         try:
             await bot.edit_message_text(
-                view.text,
+                _(view.text),
                 chat_id=chat_id,
                 message_id=message_id,
                 parse_mode=ParseMode.HTML,
@@ -79,7 +86,7 @@ async def edit(bot: Bot, chat_id: int, message_id: int, view: View) -> bool:
 async def answer(query: CallbackQuery, text: str | None = None) -> None:
     """Acknowledge a button press; a query that is too old is no reason to fail the update."""
     try:
-        await query.answer(text)
+        await query.answer(_(text) if text else text)
     except BadRequest as exc:
         log.info("callback answer refused: %s", exc.message)
 

@@ -17,11 +17,13 @@ from bot.coaching.redflags import Finding
 from bot.coaching.schedule import DAY_NAMES, PRESET_TIMES, describe_days
 from bot.coaching.session import StepAction, Summary
 from bot.coaching.timer import TimerView
-from bot.i18n import N_, _
+from bot.i18n import N_, _, ngettext
+from bot.i18n import current as current_language
 from content import Library
 from content.emergency import Contacts
 from content.lexicon import Tier
-from content.schema import Technique
+from content.schema import Routine, Technique
+from content.translations import TechniqueText, translations
 
 
 @dataclass(frozen=True)
@@ -172,20 +174,21 @@ def nav_row() -> list[Button]:
 
 def welcome(first_name: str) -> View:
     name = f", {e(clip(first_name, 30))}" if first_name.strip() else ""
-    text = (
-        f"Hi{name}! I'm <b>Limber</b>, a stretching coach for low back and hip pain.\n\n"
+    text = _(
+        "Hi{name}! I'm <b>Limber</b>, a stretching coach for low back and hip pain.\n\n"
         "I guide you through short routines step by step, with a timer, and ask how your pain is "
         "before and after so you can see what helps.\n\n"
         "<i>I am not a doctor and this is not medical advice.</i> I can't diagnose anything and "
         "stretching is no cure. If your pain is new, severe or getting worse, please see a clinician.\n\n"
-        f"{safety_card()}"
-    )
+        "{card}\n\n"
+        "/privacy says what I store and how to take it with you or erase it."
+    ).format(name=name, card=safety_card())
     return View(
         text,
         [
-            [Button("🧘 Start a routine", cb.encode(cb.NavPress("menu")))],
-            [Button("⏰ Daily reminder", cb.encode(cb.NavPress("reminders")))],
-            [Button("❓ How it works", cb.encode(cb.NavPress("help")))],
+            [Button(_("🧘 Start a routine"), cb.encode(cb.NavPress("menu")))],
+            [Button(_("⏰ Daily reminder"), cb.encode(cb.NavPress("reminders")))],
+            [Button(_("❓ How it works"), cb.encode(cb.NavPress("help")))],
         ],
     )
 
@@ -196,25 +199,45 @@ def safety(contacts: Contacts | None = None) -> View:
 
 def help_view() -> View:
     lines = [f"/{name} — {e(text)}" for name, text in commands()]
-    return View(
-        "<b>What I can do</b>\n"
+    areas = ", ".join(f"<code>{e(name)}</code>" for name in AREA_WORDS())
+    text = (
+        _("<b>What I can do</b>")
+        + "\n"
         + "\n".join(lines)
-        + "\n\n<b>Pain ratings</b>: send a number from 0 (no pain) to 10 (worst imaginable) at any time, "
-        'e.g. "4" or "pain 4/10", and I\'ll note it.\n'
-        "<b>During a routine</b>: tap ▶ Start timer for a live countdown, ✅ Done or ⏭ Skip to move on, "
-        "😣 This hurts if a stretch causes pain, and ⏹ Stop whenever you want to end.\n\n"
-        f"{STAY_ACTIVE}\n\n"
-        "Areas: "
-        + ", ".join(
-            f"<code>{name}</code>" for name in ("hips", "low back", "glutes", "hamstrings", "core", "relax", "quick")
-        ),
+        + "\n\n"
+        + _(
+            "<b>Pain ratings</b>: send a number from 0 (no pain) to 10 (worst imaginable) at any time, "
+            'e.g. "4" or "pain 4/10", and I\'ll note it.\n'
+            "<b>During a routine</b>: tap ▶ Start timer for a live countdown, ✅ Done or ⏭ Skip to move on, "
+            "😣 This hurts if a stretch causes pain, and ⏹ Stop whenever you want to end."
+        )
+        + f"\n\n{_(STAY_ACTIVE)}\n\n"
+        + _("Areas: {areas}").format(areas=areas)
+    )
+    return View(
+        text,
         [
             [
-                Button("🧘 Routines", cb.encode(cb.NavPress("menu"))),
-                Button("🛑 Safety card", cb.encode(cb.NavPress("safety"))),
+                Button(_("🧘 Routines"), cb.encode(cb.NavPress("menu"))),
+                Button(_("🛑 Safety card"), cb.encode(cb.NavPress("safety"))),
             ]
         ],
     )
+
+
+def AREA_WORDS() -> list[str]:
+    """What to type after /stretch, in the language being spoken."""
+    return [
+        _("hips"), _("low back"), _("glutes"), _("hamstrings"), _("core"), _("relax"), _("quick")
+    ]  # fmt: skip
+
+
+def minutes_text(minutes: int) -> str:
+    return ngettext("{n} min", "{n} min", minutes).format(n=minutes)
+
+
+def steps_text(count: int) -> str:
+    return ngettext("{n} step", "{n} steps", count).format(n=count)
 
 
 def menu(library: Library, note: str = "", minutes_of: dict[str, int] | None = None) -> View:
@@ -222,10 +245,11 @@ def menu(library: Library, note: str = "", minutes_of: dict[str, int] | None = N
     buttons = []
     for routine in library.routines_in_order():
         minutes = (minutes_of or {}).get(routine.id) or estimate_minutes(_plan_of(routine.id, library))
-        buttons.append([Button(f"{routine.title} · {minutes} min", cb.encode(cb.RoutinePress(routine.id)))])
-    lines = [f"• <b>{e(r.title)}</b>: {e(r.description)}" for r in library.routines_in_order()]
+        title = routine_title(routine)
+        buttons.append([Button(f"{title} · {minutes_text(minutes)}", cb.encode(cb.RoutinePress(routine.id)))])
+    lines = [f"• <b>{e(routine_title(r))}</b>: {e(routine_description(r))}" for r in library.routines_in_order()]
     head = f"{note}\n\n" if note else ""
-    return View(f"{head}<b>Choose a routine</b>\n" + "\n".join(lines), buttons)
+    return View(f"{head}" + _("<b>Choose a routine</b>") + "\n" + "\n".join(lines), buttons)
 
 
 def _plan_of(routine_id: str, library: Library) -> list[PlannedStep]:
@@ -235,7 +259,7 @@ def _plan_of(routine_id: str, library: Library) -> list[PlannedStep]:
 
 
 def unknown_area(typed: str, library: Library, minutes_of: dict[str, int] | None = None) -> View:
-    return menu(library, f"I don't have a routine called “{e(clip(typed))}”.", minutes_of)
+    return menu(library, _("I don't have a routine called “{typed}”.").format(typed=e(clip(typed))), minutes_of)
 
 
 def did_you_mean(typed: str, routine_id: str, library: Library) -> View:
@@ -271,26 +295,34 @@ def rating_buttons(session_id: int, when: str) -> list[list[Button]]:
     return [
         [b(v) for v in range(0, 6)],
         [b(v) for v in range(6, 11)],
-        [Button("Skip rating", cb.encode(cb.RatePress(session_id, when, None)))],
+        [Button(_("Skip rating"), cb.encode(cb.RatePress(session_id, when, None)))],
     ]
 
 
 def rating_before(session_id: int, title: str, step_count: int, minutes: int, *, note: str = "") -> View:
-    changed = f"<i>Made for you today:</i>\n{note}\n\n" if note else ""
+    changed = _("<i>Made for you today:</i>") + f"\n{note}\n\n" if note else ""
     return View(
-        f"<b>{e(title)}</b>: {step_count} steps, about {minutes} min.\n\n{changed}"
-        "Before we start: how is your pain right now, from 0 (none) to 10 (worst imaginable)? "
-        "Tap a number or type it.",
+        _("<b>{title}</b>: {steps}, about {minutes}.").format(
+            title=e(title), steps=steps_text(step_count), minutes=minutes_text(minutes)
+        )
+        + f"\n\n{changed}"
+        + _(
+            "Before we start: how is your pain right now, from 0 (none) to 10 (worst imaginable)? "
+            "Tap a number or type it."
+        ),
         rating_buttons(session_id, "b"),
     )
 
 
 def rating_after(session_id: int, stopped: bool) -> View:
     head = (
-        "Routine stopped. That's fine: stopping is always OK." if stopped else "🎉 That was the last step. Well done!"
+        _("Routine stopped. That's fine: stopping is always OK.")
+        if stopped
+        else _("🎉 That was the last step. Well done!")
     )
     return View(
-        f"{head}\n\nHow is your pain now, from 0 to 10? Tap a number or type it.", rating_buttons(session_id, "a")
+        f"{head}\n\n" + _("How is your pain now, from 0 to 10? Tap a number or type it."),
+        rating_buttons(session_id, "a"),
     )
 
 
@@ -363,11 +395,51 @@ def step(
     return View(head + "\n".join(lines), buttons)
 
 
+POSITIONS = {
+    "lying_on_back": N_("lying on your back"),
+    "lying_on_front": N_("lying on your front"),
+    "side_lying": N_("lying on your side"),
+    "kneeling": N_("kneeling"),
+    "hands_and_knees": N_("on hands and knees"),
+    "seated": N_("seated"),
+    "standing": N_("standing"),
+}
+
+
+def localized_technique(technique: Technique) -> TechniqueText:
+    """A technique's texts in the language being spoken, the English where there is no translation."""
+    found = translations().get(current_language())
+    text = found.techniques.get(technique.id) if found else None
+    return text or TechniqueText(
+        title=technique.title,
+        steps=list(technique.steps),
+        cautions=list(technique.cautions),
+        why=technique.why,
+        equipment=list(technique.equipment),
+    )
+
+
+def technique_title(technique: Technique) -> str:
+    return localized_technique(technique).title
+
+
+def routine_title(routine: Routine) -> str:
+    found = translations().get(current_language())
+    text = found.routines.get(routine.id) if found else None
+    return text.title if text else routine.title
+
+
+def routine_description(routine: Routine) -> str:
+    found = translations().get(current_language())
+    text = found.routines.get(routine.id) if found else None
+    return text.description if text else routine.description
+
+
 OUTCOME_LABEL = {
-    StepAction.done: "✅ Done",
-    StepAction.skip: "⏭ Skipped",
-    StepAction.hurt: "😣 Marked as hurting",
-    StepAction.stop: "⏹ Stopped here",
+    StepAction.done: N_("✅ Done"),
+    StepAction.skip: N_("⏭ Skipped"),
+    StepAction.hurt: N_("😣 Marked as hurting"),
+    StepAction.stop: N_("⏹ Stopped here"),
 }
 
 
@@ -375,50 +447,64 @@ def step_closed(index: int, step_count: int, title: str, action: StepAction) -> 
     return f"<s>Step {index + 1} of {step_count} · {e(title)}</s>\n{OUTCOME_LABEL[action]}"
 
 
-HURT_NOTE = (
+HURT_NOTE = N_(
     "😣 <b>Noted that the last stretch hurt.</b> Ease off: move less far, or leave that one out next time. "
     "If the pain is sharp or doesn't settle, stop the routine (⏹ Stop)."
 )
 
 
 def _minutes(seconds: int) -> str:
-    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+    if seconds >= 60:
+        return _("{m} min {s} s").format(m=seconds // 60, s=seconds % 60)
+    return _("{s} s").format(s=seconds)
 
 
 def summary(s: Summary) -> View:
-    lines = [f"<b>Summary · {e(s.routine_title)}</b>" + (" (stopped early)" if s.stopped else "")]
-    parts = [f"{s.done} of {s.step_count} steps done"]
+    lines = [
+        "<b>"
+        + _("Summary · {title}").format(title=e(s.routine_title))
+        + "</b>"
+        + (_(" (stopped early)") if s.stopped else "")
+    ]
+    parts = [_("{done} of {count} steps done").format(done=s.done, count=s.step_count)]
     if s.skipped:
-        parts.append(f"{s.skipped} skipped")
+        parts.append(_("{n} skipped").format(n=s.skipped))
     if s.hurt:
-        parts.append(f"{s.hurt} marked as hurting")
+        parts.append(_("{n} marked as hurting").format(n=s.hurt))
     if s.not_reached:
-        parts.append(f"{s.not_reached} not reached")
+        parts.append(_("{n} not reached").format(n=s.not_reached))
     lines.append("• " + ", ".join(parts))
-    lines.append(f"• Time: {_minutes(s.seconds)}")
+    lines.append("• " + _("Time: {time}").format(time=_minutes(s.seconds)))
     change = s.change
     if change is None:
-        lines.append("• Pain: not rated both before and after, so no comparison this time.")
+        lines.append("• " + _("Pain: not rated both before and after, so no comparison this time."))
     else:
-        sign = f"{change.delta:+d}" if change.delta else "no change"
-        lines.append(f"• Pain: {change.before} → {change.after} ({sign})")
+        sign = f"{change.delta:+d}" if change.delta else _("no change")
+        lines.append(
+            "• " + _("Pain: {before} → {after} ({sign})").format(before=change.before, after=change.after, sign=sign)
+        )
         lines.append(
             {
-                Verdict.better: "That's a meaningful drop (2 points or 30% or more). Nice work.",
-                Verdict.worse: "That's a meaningful rise (2 points or 30% or more). Go gentler next time: try the "
-                "<b>Relax</b> routine, and see a clinician if the pain keeps rising.",
-                Verdict.same: "That's within the normal ups and downs (less than 2 points and 30%): "
-                "small changes are common, the trend over weeks matters more.",
+                Verdict.better: _("That's a meaningful drop (2 points or 30% or more). Nice work."),
+                Verdict.worse: _(
+                    "That's a meaningful rise (2 points or 30% or more). Go gentler next time: try the "
+                    "<b>Relax</b> routine, and see a clinician if the pain keeps rising."
+                ),
+                Verdict.same: _(
+                    "That's within the normal ups and downs (less than 2 points and 30%): "
+                    "small changes are common, the trend over weeks matters more."
+                ),
             }[change.verdict]
         )
     if s.hurt:
-        lines.append("\nSome stretches hurt: leave those out next time or do them more gently.")
+        lines.append("\n" + _("Some stretches hurt: leave those out next time or do them more gently."))
     return View("\n".join(lines), [nav_row()])
 
 
 def rating_noted(value: int, context: str) -> str:
-    where = {"during": " during your routine", "free": ""}.get(context, "")
-    return f"Noted: pain {value}/10{where}. Thank you."
+    if context == "during":
+        return _("Noted: pain {value}/10 during your routine. Thank you.").format(value=value)
+    return _("Noted: pain {value}/10. Thank you.").format(value=value)
 
 
 def check_rating(value: int) -> View:
@@ -440,7 +526,9 @@ def rating_checked(value: int | None) -> View:
 
 
 def rating_out_of_range(raw: str) -> str:
-    return f"Pain is rated with a whole number from 0 to 10, and “{e(clip(raw, 12))}” isn't one. Send a number from 0 to 10."
+    return _(
+        "Pain is rated with a whole number from 0 to 10, and “{raw}” isn't one. Send a number from 0 to 10."
+    ).format(raw=e(clip(raw, 12)))
 
 
 def red_flag(finding: Finding, contacts: Contacts | None) -> View:
@@ -544,10 +632,12 @@ def intent_reply(intent: Intent, first_name: str) -> View:
 
 def not_understood() -> View:
     return View(
-        "I'm a stretching coach, so I understand only a few things:\n"
-        '• a pain rating from 0 to 10, like "4" or "pain 4/10"\n'
-        "• /stretch to pick a routine, or /stretch hips for one area\n"
-        "• /help for everything else",
+        _(
+            "I'm a stretching coach, so I understand only a few things:\n"
+            '• a pain rating from 0 to 10, like "4" or "pain 4/10"\n'
+            "• /stretch to pick a routine, or /stretch hips for one area\n"
+            "• /help for everything else"
+        ),
         [nav_row()],
     )
 
@@ -557,15 +647,15 @@ def unknown_command(command: str) -> View:
 
 
 def non_text() -> View:
-    return View("I can only read text messages. Send a pain rating from 0 to 10, or use /stretch.", [nav_row()])
+    return View(_("I can only read text messages. Send a pain rating from 0 to 10, or use /stretch."), [nav_row()])
 
 
-EDITED = "I saw you edited a message. I only act on new messages, so please send it again if you meant it."
-GROUP = "I coach one person at a time: please talk to me in a private chat."
-STALE_BUTTON = "That button is from an earlier message and no longer does anything."
-UNKNOWN_BUTTON = "That button isn't valid any more."
-NOTHING_TO_CANCEL = "There's nothing to cancel right now. /stretch starts a routine."
-SOMETHING_WRONG = "Sorry, something went wrong on my side. What you sent before this is saved; please try again."
+EDITED = N_("I saw you edited a message. I only act on new messages, so please send it again if you meant it.")
+GROUP = N_("I coach one person at a time: please talk to me in a private chat.")
+STALE_BUTTON = N_("That button is from an earlier message and no longer does anything.")
+UNKNOWN_BUTTON = N_("That button isn't valid any more.")
+NOTHING_TO_CANCEL = N_("There's nothing to cancel right now. /stretch starts a routine.")
+SOMETHING_WRONG = N_("Sorry, something went wrong on my side. What you sent before this is saved; please try again.")
 
 
 def did_you_mean_start(routine_id: str, library: Library) -> View:
@@ -628,8 +718,8 @@ def day_picker(days: int) -> View:
     )
 
 
-ASK_TIME = "What time should I send your daily prompt? Type it like 7:30, 19:05 or 7pm (your local time)."
-ASK_ZONE = (
+ASK_TIME = N_("What time should I send your daily prompt? Type it like 7:30, 19:05 or 7pm (your local time).")
+ASK_ZONE = N_(
     "Which time zone are you in? Type a city (e.g. Berlin, San Francisco) or a zone name "
     "(e.g. Europe/Berlin), or share your location with the button below (it is only used to find the zone)."
 )
@@ -704,8 +794,8 @@ def paused_prompts(next_at: datetime | None, tz_key: str, paused: bool) -> View:
 
 # --- settings, deletion ---------------------------------------------------------------------------
 
-LENGTHS = {"short": "Short (up to 4 steps)", "normal": "Normal", "long": "Long (holds 25% longer)"}
-LEVELS = {"gentle": "Gentle", "beginner": "Beginner", "intermediate": "Intermediate"}
+LENGTHS = {"short": N_("Short (up to 4 steps)"), "normal": N_("Normal"), "long": N_("Long (holds 25% longer)")}
+LEVELS = {"gentle": N_("Gentle"), "beginner": N_("Beginner"), "intermediate": N_("Intermediate")}
 
 
 def settings(library: Library, *, routine_id: str | None, length: str, level: str, note: str = "") -> View:
@@ -759,8 +849,8 @@ def delete_confirm(code: str) -> View:
     )
 
 
-DELETED = "Done: everything Limber stored about you has been erased. If you write again, you start afresh."
-KEPT = "Nothing was deleted."
+DELETED = N_("Done: everything Limber stored about you has been erased. If you write again, you start afresh.")
+KEPT = N_("Nothing was deleted.")
 
 
 def flare_offer(title: str, session_id: int) -> View:
@@ -774,15 +864,22 @@ def flare_offer(title: str, session_id: int) -> View:
 def level_notes(swapped: list[tuple[str, str]], left_out: list[str], library: Library, level: str) -> list[str]:
     """Plain sentences (escaped by the caller) for how the person's level changed a routine."""
     t = library.techniques
+    shown = _(LEVELS.get(level, level)).lower()
     return [
-        f"{t[a].title} is swapped for {t[b].title}, a gentler one for your level ({level})." for a, b in swapped
-    ] + [f"Left out {t[a].title}: above your level ({level})." for a in left_out]
+        _("{old} is swapped for {new}, a gentler one for your level ({level}).").format(
+            old=technique_title(t[a]), new=technique_title(t[b]), level=shown
+        )
+        for a, b in swapped
+    ] + [
+        _("Left out {title}: above your level ({level}).").format(title=technique_title(t[a]), level=shown)
+        for a in left_out
+    ]
 
 
-CLINICIAN_PAIN = (
+CLINICIAN_PAIN = N_(
     "If this pain is new, severe or getting worse, please see a clinician about it (your GP, a doctor or a physio)."
 )
-STAY_ACTIVE = (
+STAY_ACTIVE = N_(
     "Staying active helps most back pain settle: keep up your everyday activities as far as the pain allows, "
     "rather than resting in bed (NICE guideline NG59)."
 )
@@ -791,32 +888,44 @@ STAY_ACTIVE = (
 def pain_check(session_id: int, title: str, relax_title: str | None, *, is_relax: bool) -> View:
     """After a rating of 8 or more before a routine: no stretch yet, a choice of Relax or stopping."""
     if is_relax:
-        offer = f"If you'd like to go on, <b>{e(title)}</b> is made of resting positions and small, gentle movements."
-        go = [Button(f"🌿 Start {title} gently", cb.encode(cb.PainCheckPress(session_id, "r")))]
+        offer = _(
+            "If you'd like to go on, <b>{title}</b> is made of resting positions and small, gentle movements."
+        ).format(title=e(title))
+        go = [Button(_("🌿 Start {title} gently").format(title=title), cb.encode(cb.PainCheckPress(session_id, "r")))]
     elif relax_title is not None:
-        offer = (
-            f"Rather than <b>{e(title)}</b>, the <b>{e(relax_title)}</b> routine may suit you better today: "
+        offer = _(
+            "Rather than <b>{title}</b>, the <b>{relax}</b> routine may suit you better today: "
             "resting positions and small, gentle movements."
-        )
-        go = [Button(f"🌿 Switch to {relax_title}", cb.encode(cb.PainCheckPress(session_id, "r")))]
+        ).format(title=e(title), relax=e(relax_title))
+        go = [
+            Button(_("🌿 Switch to {title}").format(title=relax_title), cb.encode(cb.PainCheckPress(session_id, "r")))
+        ]
     else:
         offer, go = "", []
+    choice = (
+        _("{offer} Or stop for now: that's fine too.").format(offer=offer)
+        if offer
+        else _("Stopping for now is the kind choice.")
+    )
     return View(
-        "😣 <b>That's severe pain</b> (8 or more out of 10), so let's not go straight into a stretch.\n\n"
-        + (f"{offer} Or stop for now: that's fine too.\n\n" if offer else "Stopping for now is the kind choice.\n\n")
-        + f"{CLINICIAN_PAIN} If you notice any warning sign on the /safety card, get help straight away.",
-        [*([go] if go else []), [Button("⏹ Stop for now", cb.encode(cb.PainCheckPress(session_id, "x")))]],
+        _("😣 <b>That's severe pain</b> (8 or more out of 10), so let's not go straight into a stretch.")
+        + f"\n\n{choice}\n\n"
+        + _(CLINICIAN_PAIN)
+        + " "
+        + _("If you notice any warning sign on the /safety card, get help straight away."),
+        [*([go] if go else []), [Button(_("⏹ Stop for now"), cb.encode(cb.PainCheckPress(session_id, "x")))]],
     )
 
 
 def pain_check_closed(switched: bool) -> str:
-    return "😣 Pain check: " + ("going gently" if switched else "stopped for now")
+    return _("😣 Pain check: going gently") if switched else _("😣 Pain check: stopped for now")
 
 
 def pain_check_stopped() -> View:
     return View(
-        "⏹ Stopped for now. Rest in whatever position eases the pain, and move about gently when you can.\n\n"
-        f"{STAY_ACTIVE}\n\n{CLINICIAN_PAIN} /safety lists the signs that need help straight away.",
+        _("⏹ Stopped for now. Rest in whatever position eases the pain, and move about gently when you can.")
+        + f"\n\n{_(STAY_ACTIVE)}\n\n{_(CLINICIAN_PAIN)} "
+        + _("/safety lists the signs that need help straight away."),
         [nav_row()],
     )
 
@@ -843,7 +952,7 @@ def usage(figures: dict[str, int]) -> View:
     )
 
 
-FLOOD = (
+FLOOD = N_(
     "That's a lot of messages at once, so I'll skip the chatter for a few seconds. "
     "Pain ratings, buttons and /cancel still work, and nothing you rate is lost."
 )

@@ -8,6 +8,7 @@ same number of steps, cautions and equipment, the same tags and placeholders, an
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import available_timezones
@@ -97,6 +98,12 @@ def _read(path: Path) -> object:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise TranslationError(f"{path}: cannot read: {exc}") from exc
+
+
+@cache
+def translations() -> dict[str, Translation]:
+    """The shipped translations, read once: what the views show a person in their language."""
+    return load_translations()
 
 
 def load_translations(root: Path = TRANSLATIONS_DIR) -> dict[str, Translation]:

@@ -15,6 +15,7 @@ from bot.coaching.redflags import detect_red_flags
 from bot.coaching.schedule import EVERY_DAY, WEEKDAYS, format_time, half_day_choices, parse_time
 from bot.coaching.zones import is_zone, resolve_zone, zone_at
 from bot.handlers import ids, pressed
+from bot.i18n import _
 from bot.prompts import reschedule
 from bot.services import Services, services
 from storage import prompts as prompt_repo
@@ -187,7 +188,7 @@ async def _ask_zone(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
     keyboard = ReplyKeyboardMarkup(
         [[KeyboardButton("📍 Share my location", request_location=True)]], resize_keyboard=True, one_time_keyboard=True
     )
-    await context.bot.send_message(chat_id, views.ASK_ZONE, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    await context.bot.send_message(chat_id, _(views.ASK_ZONE), parse_mode=ParseMode.HTML, reply_markup=keyboard)
 
 
 async def _done(context: ContextTypes.DEFAULT_TYPE, chat_id: int, note: str, view: views.View) -> None:
