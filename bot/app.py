@@ -43,7 +43,7 @@ from bot.prompts import prompt_job
 from bot.ratelimit import FanoutLimiter
 from bot.services import Services, services
 from bot.settings import Settings
-from bot.updates import LimberApplication, housekeeping
+from bot.updates import ALLOWED_UPDATES, LimberApplication, housekeeping
 from content import load_library
 from storage import repo
 from storage.db import Database
@@ -72,6 +72,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("help", start.help_command, filters=new_message))
     app.add_handler(CommandHandler("safety", start.safety, filters=new_message))
     app.add_handler(CommandHandler("language", language.language, filters=new_message))
+    app.add_handler(CommandHandler("privacy", start.privacy, filters=new_message))
     app.add_handler(CommandHandler("stretch", stretch.stretch, filters=new_message))
     app.add_handler(CommandHandler("cancel", cancel.cancel, filters=new_message))
     app.add_handler(CommandHandler("reminders", reminders.reminders, filters=new_message))
@@ -244,7 +245,7 @@ async def start_polling(app: Application, *, poll: bool = True) -> None:  # type
         await app.post_init(app)
     assert app.updater is not None
     if poll:
-        await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES)
+        await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=ALLOWED_UPDATES)
     await app.start()
 
 

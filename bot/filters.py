@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Message
 from telegram.ext.filters import MessageFilter
 
+from bot import i18n
 from bot.coaching.ratings import parse_pain
 from bot.coaching.redflags import detect_red_flags
 
@@ -20,7 +21,7 @@ class _PainRatingText(MessageFilter):
     __slots__ = ()
 
     def filter(self, message: Message) -> bool:
-        return bool(message.text and parse_pain(message.text) is not None)
+        return bool(message.text and parse_pain(message.text, i18n.reading()) is not None)
 
 
 RED_FLAG_TEXT = _RedFlagText(name="RedFlagText")

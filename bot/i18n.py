@@ -18,6 +18,8 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from content.lexicon import available_lexicons
+
 LOCALE_DIR = Path(__file__).resolve().parent / "locales"
 DOMAIN = "limber"
 DEFAULT = "en"
@@ -62,6 +64,12 @@ def suggestion(language_code: str | None) -> str | None:
 
 def current() -> str:
     return _language.get()
+
+
+def reading() -> str:
+    """The language to read ratings, times and questions in: the one spoken, where it has a lexicon."""
+    language = _language.get()
+    return language if language in available_lexicons() else DEFAULT
 
 
 def use(language: str) -> None:

@@ -28,6 +28,8 @@ STALE = timedelta(seconds=dbretry.BUDGET + 30)
 KEEP = timedelta(days=2)
 
 Outcome = Literal["handled", "duplicate", "busy"]
+# What Limber has handlers for; Telegram sends nothing else, so no other kind costs an update claim.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
 async def handle_once(app: Application[Any, Any, Any, Any, Any, Any], update: object) -> Outcome:

@@ -61,6 +61,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("delete", N_("Erase everything stored about you")),
     ("safety", N_("When to stop and get medical help")),
     ("language", N_("Change the language I speak")),
+    ("privacy", N_("What I store about you, and why")),
     ("help", N_("What I can do")),
     ("start", N_("Welcome and how Limber works")),
 ]
@@ -81,6 +82,27 @@ def bot_description() -> str:
 
 def bot_short_description() -> str:
     return _("Gentle, guided stretches for low back and hip pain. Not medical advice.")
+
+
+def privacy() -> View:
+    return View(
+        _(
+            "🔒 <b>Your privacy</b>\n\n"
+            "<b>What I store</b>: your Telegram id and first name, the pain ratings you give, your routines and "
+            "how each step went, your answers about warning signs, your reminder times, time zone, language and "
+            "settings.\n\n"
+            "<b>Why</b>: to coach you, to adapt your routines, and to show you your progress. Nothing else: no "
+            "advertising, no selling, no sharing with anyone.\n\n"
+            "<b>For how long</b>: until you erase it. Technical records of delivered messages are kept for two "
+            "days only.\n\n"
+            "<b>Who can see it</b>: you, through this chat. The people who run this Limber server can reach its "
+            "database to keep it working; they do not read it for any other purpose.\n\n"
+            "<b>Your choices</b>: /export sends you everything stored about you (spreadsheet and JSON files); "
+            "/report makes a one-page summary you can give your physio or doctor; /delete erases everything, "
+            "with a second tap to confirm. Warning-sign answers are health data: they are erased with the rest."
+        ),
+        [nav_row()],
+    )
 
 
 def language_menu(current: str, languages: list[str]) -> View:

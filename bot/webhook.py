@@ -22,7 +22,7 @@ from telegram.ext import Application
 
 from bot.services import Services
 from bot.settings import Settings
-from bot.updates import handle_once
+from bot.updates import ALLOWED_UPDATES, handle_once
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class WebhookServer:
             await self.app.bot.set_webhook(
                 url=self.settings.webhook_url or "",
                 secret_token=self._secret.decode(),
-                allowed_updates=Update.ALL_TYPES,
+                allowed_updates=ALLOWED_UPDATES,
                 max_connections=self.settings.webhook_max_connections,
             )
         log.info("webhook worker listening on %s:%s", self.settings.webhook_listen, self.port)

@@ -17,7 +17,7 @@ from itertools import product
 
 from bot.coaching.zones import country_of
 from content.emergency import Contacts, load_emergency_book
-from content.lexicon import Lexicon, Pointer, Rule, Span, Tier, load_lexicon
+from content.lexicon import Lexicon, Pointer, Rule, Span, Tier, available_lexicons, load_lexicon
 
 _TOKEN = re.compile(r"[0-9]+/[0-9]+|[0-9]+(?:\.[0-9])?|[^\W\d_]+|[.!?;\n]|[,:()\-–—…]|&")
 _YEAR = re.compile(r"^(?:19|20)[0-9]{2}$")
@@ -238,12 +238,28 @@ def _reader(language: str) -> _Reader:
     return _Reader(load_lexicon(language))
 
 
-def read_warning_signs(text: str, language: str = "en") -> Finding:
-    """The warning signs the text reports, read in the given language."""
-    return _reader(language).read(text)
+def read_warning_signs(text: str, language: str | None = None) -> Finding:
+    """The warning signs the text reports, read in `language`, or in every language Limber reads.
+
+    Every language by default: people write in the language they think in, whatever their app is set to.
+    """
+    if language is not None:
+        return _reader(language).read(text)
+    findings = [_reader(lang).read(text) for lang in available_lexicons()]
+    flagged = [f for f in findings if f]
+    if not flagged:
+        return Finding(pointer=any(f.pointer for f in findings))
+    order = [Tier.emergency, Tier.same_day]
+    tier = min((f.tier for f in flagged if f.tier is not None), key=order.index)
+    categories = tuple(
+        dict.fromkeys(
+            c for f in sorted(flagged, key=lambda f: order.index(f.tier or Tier.same_day)) for c in f.categories
+        )
+    )
+    return Finding(categories, tier)
 
 
-def detect_red_flags(text: str, language: str = "en") -> list[str]:
+def detect_red_flags(text: str, language: str | None = None) -> list[str]:
     """The warning-sign categories the text reports, most urgent first."""
     return list(read_warning_signs(text, language).categories)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import ui, views
+from bot import i18n, ui, views
 from bot.coaching.areas import resolve_area
 from bot.coaching.intents import read_intent
 from bot.coaching.redflags import read_warning_signs
@@ -20,7 +20,7 @@ async def free_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     text = message.text or ""
     chat_id = ids(update)[1]
-    intent = read_intent(text)
+    intent = read_intent(text, i18n.reading())
     if intent is not None:
         first_name = update.effective_user.first_name if update.effective_user else ""
         await ui.send(context.bot, chat_id, views.intent_reply(intent, first_name or ""))

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
-from bot import flow, ui, views
+from bot import flow, i18n, ui, views
 from bot.coaching.ratings import OutOfRange, Unsure, parse_pain
 from bot.coaching.session import Status
 from bot.handlers import ids, pressed
@@ -36,7 +36,7 @@ async def typed_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     message = update.effective_message
     assert message is not None and message.text is not None
     chat_id = ids(update)[1]
-    parsed = parse_pain(message.text)
+    parsed = parse_pain(message.text, i18n.reading())
     if isinstance(parsed, Unsure):
         # A digit among other words might be a rating: ask rather than store it silently.
         await ui.send(context.bot, chat_id, views.check_rating(parsed.value))

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
-from bot import ui, views
+from bot import i18n, ui, views
 from bot.coaching.ratings import Rating, parse_pain
 from bot.coaching.redflags import help_contacts, read_warning_signs
 from bot.handlers import ids, pressed
@@ -23,7 +23,7 @@ async def red_flag_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     user_id, chat_id = ids(update)
     svc = services(context)
     finding = read_warning_signs(message.text)
-    rating = parse_pain(message.text)
+    rating = parse_pain(message.text, i18n.reading())
     async with svc.db.transaction() as db:
         await repo.raise_red_flag(db, user_id=user_id, categories=finding.categories)
         zone = await repo.timezone_of(db, user_id=user_id)

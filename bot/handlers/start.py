@@ -8,20 +8,39 @@ from telegram.ext import ContextTypes
 from bot import callbacks as cb
 from bot import flow, ui, views
 from bot.coaching.redflags import help_contacts
-from bot.handlers import ids, pressed, reminders, settings
+from bot.handlers import ids, pressed, reminders, settings, stretch
 from bot.services import services
 from content.emergency import Contacts
 from storage import repo
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start: welcome, what Limber is and is not, the safety card, the main choices."""
+    """/start: welcome, what Limber is and is not, the safety card, the main choices.
+
+    A deep link (t.me/<bot>?start=hips, ?start=reminders) then opens that routine or the reminders;
+    a newcomer always sees the welcome and its safety card first.
+    """
     user_id, chat_id = ids(update)
     svc = services(context)
     async with svc.db.transaction() as db:
+        user = await repo.get_user(db, user_id=user_id)
+        first_visit = user is None or user.onboarded_at is None
         await repo.mark_onboarded(db, user_id=user_id)
-    first_name = update.effective_user.first_name if update.effective_user else ""
-    await ui.send(context.bot, chat_id, views.welcome(first_name or ""))
+    payload = (context.args or [""])[0].lower()
+    opens_routine = payload in svc.library.routines
+    if first_visit or not (opens_routine or payload == "reminders"):
+        first_name = update.effective_user.first_name if update.effective_user else ""
+        await ui.send(context.bot, chat_id, views.welcome(first_name or ""))
+    if opens_routine:
+        context.args = [payload]
+        await stretch.stretch(update, context)
+    elif payload == "reminders":
+        await reminders.reminders(update, context)
+
+
+async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/privacy: what Limber stores, why, for how long, who sees it, and how to take it or erase it."""
+    await ui.send(context.bot, ids(update)[1], views.privacy())
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
