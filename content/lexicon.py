@@ -77,6 +77,30 @@ class Intents(BaseModel):
     thanks: tuple[str, ...]
 
 
+class TimeWords(BaseModel):
+    """How a language types a time of day (bot/coaching/times.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    prefixes: tuple[str, ...] = ()  # "a las", "в", "около": dropped
+    fillers: frozenset[str] = frozenset()  # words that may stand around a time: "h", "hs", "часа"
+    hours: dict[str, int] = {}  # hours in words: "siete", "семь", "час"
+    minutes: dict[str, int] = {}  # minutes in words after `before`: "пятнадцати"
+    morning: tuple[str, ...] = ()
+    afternoon: tuple[str, ...] = ()
+    evening: tuple[str, ...] = ()
+    night: tuple[str, ...] = ()
+    noon: tuple[str, ...] = ()
+    midnight: tuple[str, ...] = ()
+    half_past: tuple[str, ...] = ()  # "y media"
+    quarter_past: tuple[str, ...] = ()  # "y cuarto"
+    quarter_to: tuple[str, ...] = ()  # "menos cuarto"
+    # Russian counts toward the next hour: "полвосьмого" (half of the eighth) is 7:30.
+    ordinals: dict[str, int] = {}
+    half_of: tuple[str, ...] = ()
+    quarter_of: tuple[str, ...] = ()
+    before: tuple[str, ...] = ()  # "без пятнадцати восемь": 7:45
+
+
 class Lexicon(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     language: str = Field(pattern=r"^[a-z]{2}$")
@@ -88,6 +112,7 @@ class Lexicon(BaseModel):
     pointer: Pointer
     ratings: RatingWords
     intents: Intents
+    times: TimeWords | None = None
 
     @model_validator(mode="after")
     def _rules_use_known_concepts(self) -> Lexicon:

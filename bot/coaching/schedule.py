@@ -41,18 +41,6 @@ def parse_time(text: str) -> time | None:
     return time(hour, minute)
 
 
-_BARE_HOUR = re.compile(r"^\s*(?:at\s+)?([1-9]|1[0-2])\s*$")
-
-
-def half_day_choices(text: str) -> tuple[time, time] | None:
-    """A bare "5" could be morning or evening: both choices, morning first; None when it is clear ("7:30", "7pm")."""
-    match = _BARE_HOUR.match(text[:20])
-    if match is None:
-        return None
-    hour = int(match[1])
-    return (time(12), time(0)) if hour == 12 else (time(hour), time(hour + 12))
-
-
 def format_time(at: time) -> str:
     return f"{at.hour:02d}:{at.minute:02d}"
 

@@ -10,9 +10,10 @@ from telegram.constants import ParseMode
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import callbacks as cb
-from bot import ui, views
+from bot import i18n, ui, views
 from bot.coaching.redflags import detect_red_flags
-from bot.coaching.schedule import EVERY_DAY, WEEKDAYS, format_time, half_day_choices, parse_time
+from bot.coaching.schedule import EVERY_DAY, WEEKDAYS, format_time
+from bot.coaching.times import EitherHalf, read_time
 from bot.coaching.zones import is_zone, resolve_zone, zone_at
 from bot.handlers import ids, pressed
 from bot.i18n import _
@@ -223,11 +224,10 @@ async def typed_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     text = message.text
     if awaiting == "time":
-        at = parse_time(text)
-        choices = half_day_choices(text)
-        if choices is not None:
+        at = read_time(text, i18n.reading())
+        if isinstance(at, EitherHalf):
             # "5" is five in the morning or the evening: ask, the question stays open for typing.
-            await ui.send(context.bot, chat_id, views.half_day(*choices))
+            await ui.send(context.bot, chat_id, views.half_day(at.morning, at.evening))
         elif at is None:
             await ui.send(context.bot, chat_id, views.View(views.bad_time(text)))
         else:
