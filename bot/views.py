@@ -8,13 +8,14 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.dates import format_date, get_day_names
 
 from bot import callbacks as cb
 from bot.coaching.intents import Intent
 from bot.coaching.plan import PlannedStep, estimate_minutes
 from bot.coaching.ratings import Verdict
 from bot.coaching.redflags import Finding
-from bot.coaching.schedule import DAY_NAMES, PRESET_TIMES, describe_days
+from bot.coaching.schedule import EVERY_DAY, PRESET_TIMES, WEEKDAYS, WEEKEND
 from bot.coaching.session import StepAction, Summary
 from bot.coaching.timer import TimerView
 from bot.i18n import N_, _, ngettext
@@ -692,29 +693,51 @@ def did_you_mean_start(routine_id: str, library: Library) -> View:
 
 
 def when(at: datetime, tz_key: str) -> str:
-    """A moment as the person reads it: their own zone, named."""
+    """A moment as the person reads it: their own zone, named, in their language's calendar words."""
     local = at.astimezone(ZoneInfo(tz_key))
-    return f"{local:%a %d %b} at {local:%H:%M} ({e(tz_key)})"
+    day = format_date(local.date(), "EEE dd MMM", locale=current_language())
+    return _("{day} at {time} ({zone})").format(day=day, time=f"{local:%H:%M}", zone=e(tz_key))
+
+
+def days_text(mask: int) -> str:
+    """The days prompts come on ("every day", "Mon, Wed"), with the language's own day names."""
+    if mask & EVERY_DAY == EVERY_DAY:
+        return _("every day")
+    if mask == WEEKDAYS:
+        return _("weekdays")
+    if mask == WEEKEND:
+        return _("weekends")
+    return ", ".join(name for bit, name in enumerate(day_names()) if mask >> bit & 1) or _("no days")
+
+
+def day_names() -> list[str]:
+    """Monday to Sunday, short, as the language writes them."""
+    names = get_day_names("abbreviated", locale=current_language())
+    return [names[i][:1].upper() + names[i][1:] for i in range(7)]
 
 
 def reminders(
     *, on: bool, time_text: str | None, days: int, tz_key: str, paused: bool, next_at: datetime | None, note: str = ""
 ) -> View:
-    state = "on" if on else "off"
-    lines = [f"{note}\n" if note else "", f"⏰ <b>Daily prompts: {state}</b>"]
-    lines.append(f"Time: {e(time_text or 'not set')} · Days: {describe_days(days)} · Time zone: {e(tz_key)}")
+    state = _("on") if on else _("off")
+    lines = [f"{note}\n" if note else "", "⏰ <b>" + _("Daily prompts: {state}").format(state=state) + "</b>"]
+    lines.append(
+        _("Time: {time} · Days: {days} · Time zone: {zone}").format(
+            time=e(time_text or _("not set")), days=days_text(days), zone=e(tz_key)
+        )
+    )
     if paused:
-        lines.append("⏸ Paused (/resume to restart them).")
+        lines.append(_("⏸ Paused (/resume to restart them)."))
     if next_at is not None:
-        lines.append(f"Next prompt: {when(next_at, tz_key)}")
+        lines.append(_("Next prompt: {when}").format(when=when(next_at, tz_key)))
     elif on and not paused:
-        lines.append("Pick a time to get your first prompt.")
-    lines.append("\nEach prompt asks how your pain is and offers today's routine. You can snooze or skip it.")
+        lines.append(_("Pick a time to get your first prompt."))
+    lines.append("\n" + _("Each prompt asks how your pain is and offers today's routine. You can snooze or skip it."))
 
     def t(label: str, action: str, arg: str) -> Button:
         return Button(label, cb.encode(cb.ReminderPress(action, arg)))
 
-    toggle = t("🔕 Turn off", "o", "0") if on else t("🔔 Turn on", "o", "1")
+    toggle = t(_("🔕 Turn off"), "o", "0") if on else t(_("🔔 Turn on"), "o", "1")
     presets = [t(("• " if time_text == p else "") + p, "h", p.replace(":", "")) for p in PRESET_TIMES]
     return View(
         "\n".join(line for line in lines if line is not None).lstrip("\n"),
@@ -722,9 +745,9 @@ def reminders(
             [toggle],
             presets[:3],
             presets[3:],
-            [t("⌨️ Other time…", "h", "x")],
-            [t("Every day", "d", "a"), t("Weekdays", "d", "w"), t("Pick days…", "d", "c")],
-            [t("🌍 Time zone…", "z", "x")],
+            [t(_("⌨️ Other time…"), "h", "x")],
+            [t(_("Every day"), "d", "a"), t(_("Weekdays"), "d", "w"), t(_("Pick days…"), "d", "c")],
+            [t(_("🌍 Time zone…"), "z", "x")],
         ],
     )
 
@@ -732,11 +755,11 @@ def reminders(
 def day_picker(days: int) -> View:
     row = [
         Button(("✅ " if days >> bit & 1 else "") + name, cb.encode(cb.ReminderPress("y", str(bit))))
-        for bit, name in enumerate(DAY_NAMES)
+        for bit, name in enumerate(day_names())
     ]
     return View(
-        f"Tap the days you want a prompt on, then Done.\nChosen: {describe_days(days)}",
-        [row[:4], row[4:], [Button("Done", cb.encode(cb.ReminderPress("y", "k")))]],
+        _("Tap the days you want a prompt on, then Done.") + "\n" + _("Chosen: {days}").format(days=days_text(days)),
+        [row[:4], row[4:], [Button(_("Done"), cb.encode(cb.ReminderPress("y", "k")))]],
     )
 
 
@@ -751,15 +774,15 @@ def half_day(first: time, second: time) -> View:
     """ "5": five in the morning or in the evening?"""
 
     def label(at: time) -> str:
-        part = "morning" if at.hour < 12 else ("afternoon" if at.hour < 17 else "evening")
+        part = _("morning") if at.hour < 12 else (_("afternoon") if at.hour < 17 else _("evening"))
         if at.hour == 0:
-            part = "midnight"
+            part = _("midnight")
         elif at.hour == 12:
-            part = "midday"
+            part = _("midday")
         return f"{at.hour:02d}:{at.minute:02d} ({part})"
 
     return View(
-        "Which did you mean?",
+        _("Which did you mean?"),
         [
             [
                 Button(label(first), cb.encode(cb.ReminderPress("h", f"{first.hour:02d}{first.minute:02d}"))),
@@ -770,25 +793,33 @@ def half_day(first: time, second: time) -> View:
 
 
 def bad_time(typed: str) -> str:
-    return f"I couldn't read “{e(clip(typed, 20))}” as a time. Try 7:30, 19:05 or 7pm, or /cancel."
+    return _("I couldn't read “{typed}” as a time. Try 7:30, 19:05 or 7pm, or /cancel.").format(
+        typed=e(clip(typed, 20))
+    )
 
 
 def bad_zone(typed: str) -> str:
-    return f"I don't know the time zone “{e(clip(typed, 30))}”. Try a big city near you, or a name like Europe/Berlin, or /cancel."
+    return _(
+        "I don't know the time zone “{typed}”. Try a big city near you, or a name like Europe/Berlin, or /cancel."
+    ).format(typed=e(clip(typed, 30)))
 
 
 def zone_guess(typed: str, key: str) -> View:
     return View(
-        f"I don't know “{e(clip(typed, 30))}”. Did you mean <b>{e(key)}</b>?",
-        [[Button(f"Yes, {key}", cb.encode(cb.ReminderPress("z", key)))]],
+        _("I don't know “{typed}”. Did you mean <b>{zone}</b>?").format(typed=e(clip(typed, 30)), zone=e(key)),
+        [[Button(_("Yes, {zone}").format(zone=key), cb.encode(cb.ReminderPress("z", key)))]],
     )
 
 
 def prompt(prompt_id: int, title: str, steps: int, minutes: int, *, snooze: bool = False) -> View:
-    head = "⏰ Here's your snoozed reminder." if snooze else "☀️ Time for today's stretch."
+    head = _("⏰ Here's your snoozed reminder.") if snooze else _("☀️ Time for today's stretch.")
     text = (
-        f"{head}\nToday's routine: <b>{e(title)}</b> ({steps} steps, about {minutes} min).\n\n"
-        "How is your pain today, from 0 to 10?"
+        f"{head}\n"
+        + _("Today's routine: <b>{title}</b> ({steps}, about {minutes}).").format(
+            title=e(title), steps=steps_text(steps), minutes=minutes_text(minutes)
+        )
+        + "\n\n"
+        + _("How is your pain today, from 0 to 10?")
     )
     return View(text, [*prompt_rating_rows(prompt_id), *prompt_action_rows(prompt_id)])
 
@@ -804,14 +835,22 @@ def prompt_action_rows(prompt_id: int) -> list[list[Button]]:
     def b(label: str, action: str) -> Button:
         return Button(label, cb.encode(cb.PromptPress(prompt_id, action)))
 
-    return [[b("▶ Start now", "s")], [b("⏰ In 20 min", "z"), b("⏰ In 1 hour", "h")], [b("Skip today", "k")]]
+    return [
+        [b(_("▶ Start now"), "s")],
+        [b(_("⏰ In 20 min"), "z"), b(_("⏰ In 1 hour"), "h")],
+        [b(_("Skip today"), "k")],
+    ]
 
 
 def paused_prompts(next_at: datetime | None, tz_key: str, paused: bool) -> View:
     if paused:
-        return View("⏸ Daily prompts are paused. /resume brings them back.", [nav_row()])
-    nxt = f" Next: {when(next_at, tz_key)}." if next_at else " (Daily prompts are off: /reminders to set them up.)"
-    return View(f"▶ Daily prompts are on again.{nxt}", [nav_row()])
+        return View(_("⏸ Daily prompts are paused. /resume brings them back."), [nav_row()])
+    nxt = (
+        " " + _("Next: {when}.").format(when=when(next_at, tz_key))
+        if next_at
+        else " " + _("(Daily prompts are off: /reminders to set them up.)")
+    )
+    return View(_("▶ Daily prompts are on again.") + nxt, [nav_row()])
 
 
 # --- settings, deletion ---------------------------------------------------------------------------
@@ -851,22 +890,24 @@ def settings(library: Library, *, routine_id: str | None, length: str, level: st
 
 def delete_ask() -> View:
     return View(
-        "🗑 <b>Delete everything Limber stores about you?</b>\n"
-        "Your ratings, sessions, steps, reminders, settings and safety answers will be erased for good. "
-        "You can /export them first.",
+        _(
+            "🗑 <b>Delete everything Limber stores about you?</b>\n"
+            "Your ratings, sessions, steps, reminders, settings and safety answers will be erased for good. "
+            "You can /export them first."
+        ),
         [
-            [Button("Yes, continue…", cb.encode(cb.DeletePress(1)))],
-            [Button("No, keep my data", cb.encode(cb.DeletePress(0)))],
+            [Button(_("Yes, continue…"), cb.encode(cb.DeletePress(1)))],
+            [Button(_("No, keep my data"), cb.encode(cb.DeletePress(0)))],
         ],
     )
 
 
 def delete_confirm(code: str) -> View:
     return View(
-        "This cannot be undone. Erase all your data now?",
+        _("This cannot be undone. Erase all your data now?"),
         [
-            [Button("🗑 Erase everything", cb.encode(cb.DeletePress(2, code)))],
-            [Button("Cancel", cb.encode(cb.DeletePress(0)))],
+            [Button(_("🗑 Erase everything"), cb.encode(cb.DeletePress(2, code)))],
+            [Button(_("Cancel"), cb.encode(cb.DeletePress(0)))],
         ],
     )
 
@@ -877,9 +918,11 @@ KEPT = N_("Nothing was deleted.")
 
 def flare_offer(title: str, session_id: int) -> View:
     return View(
-        f"Your pain is 2 or more points above your recent average. On a day like this a gentler routine may suit "
-        f"you better. Switch from <b>{e(title)}</b> to <b>Relax</b>, or just carry on below.",
-        [[Button("🌿 Switch to Relax", cb.encode(cb.RoutinePress("relax", session_id)))]],
+        _(
+            "Your pain is 2 or more points above your recent average. On a day like this a gentler routine may suit "
+            "you better. Switch from <b>{title}</b> to <b>Relax</b>, or just carry on below."
+        ).format(title=e(title)),
+        [[Button(_("🌿 Switch to Relax"), cb.encode(cb.RoutinePress("relax", session_id)))]],
     )
 
 
@@ -954,11 +997,11 @@ def pain_check_stopped() -> View:
 
 def skip_reason() -> View:
     return View(
-        "Skipped for today. Was it a planned rest day or a flare-up? Either keeps your streak going.",
+        _("Skipped for today. Was it a planned rest day or a flare-up? Either keeps your streak going."),
         [
             [
-                Button("😌 Rest day", cb.encode(cb.SettingPress("d", "rest"))),
-                Button("🔥 Flare-up", cb.encode(cb.SettingPress("d", "flare"))),
+                Button(_("😌 Rest day"), cb.encode(cb.SettingPress("d", "rest"))),
+                Button(_("🔥 Flare-up"), cb.encode(cb.SettingPress("d", "flare"))),
             ]
         ],
     )
@@ -966,11 +1009,13 @@ def skip_reason() -> View:
 
 def usage(figures: dict[str, int]) -> View:
     return View(
-        "<b>Usage</b>\n"
-        f"• People: {figures['people']} ({figures['reminders_on']} with daily prompts on)\n"
-        f"• Sessions: {figures['sessions']} in all, {figures['sessions_recent']} in the last 24 h\n"
-        f"• Ratings in the last 24 h: {figures['ratings_recent']}\n"
-        f"• Prompts sent in the last 24 h: {figures['prompts_sent_recent']}"
+        _(
+            "<b>Usage</b>\n"
+            "• People: {people} ({reminders_on} with daily prompts on)\n"
+            "• Sessions: {sessions} in all, {sessions_recent} in the last 24 h\n"
+            "• Ratings in the last 24 h: {ratings_recent}\n"
+            "• Prompts sent in the last 24 h: {prompts_sent_recent}"
+        ).format(**figures)
     )
 
 

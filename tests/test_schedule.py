@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.coaching.schedule import EVERY_DAY, WEEKDAYS, describe_days, local_due, next_due, parse_time
+from bot.coaching.schedule import EVERY_DAY, WEEKDAYS, local_due, next_due, parse_time
+from bot.i18n import speaking
+from bot.views import days_text
 from bot.coaching.zones import resolve_zone, zone_at
 
 # Zones with and without DST, both hemispheres, half-hour and 45-minute offsets, 30-minute DST.
@@ -53,9 +55,13 @@ def test_not_a_time(text: str) -> None:
 
 
 def test_describe_days() -> None:
-    assert describe_days(EVERY_DAY) == "every day"
-    assert describe_days(WEEKDAYS) == "weekdays"
-    assert describe_days(0b0000101) == "Mon, Wed"
+    assert days_text(EVERY_DAY) == "every day"
+    assert days_text(WEEKDAYS) == "weekdays"
+    assert days_text(0b0000101) == "Mon, Wed"
+    with speaking("es"):
+        assert days_text(0b0000101) == "Lun, Mié"
+    with speaking("ru"):
+        assert days_text(0b0000101) == "Пн, Ср"
 
 
 def test_a_skipped_time_fires_at_the_first_valid_minute_after() -> None:

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 EVERY_DAY = 0b1111111  # bit 0 is Monday
 WEEKDAYS = 0b0011111
 WEEKEND = 0b1100000
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PRESET_TIMES = ("07:00", "08:00", "12:00", "18:00", "20:00", "21:30")
 
 _TIME = re.compile(r"^\s*(?:at\s+)?(\d{1,2})(?:\s*[:.h]\s*(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.|a|p)?\s*$", re.IGNORECASE)
@@ -43,16 +42,6 @@ def parse_time(text: str) -> time | None:
 
 def format_time(at: time) -> str:
     return f"{at.hour:02d}:{at.minute:02d}"
-
-
-def describe_days(mask: int) -> str:
-    if mask & EVERY_DAY == EVERY_DAY:
-        return "every day"
-    if mask == WEEKDAYS:
-        return "weekdays"
-    if mask == WEEKEND:
-        return "weekends"
-    return ", ".join(name for bit, name in enumerate(DAY_NAMES) if mask >> bit & 1) or "no days"
 
 
 def on_day(mask: int, day: date) -> bool:
