@@ -214,7 +214,8 @@ def report_blocks(
     if p.first_day is None:
         period = f"No ratings or sessions recorded up to {format_date(p.today)}."
     else:
-        period = f"Period: {format_date(p.first_day)} to {format_date(p.today)}. The chart shows the last 30 days."
+        start = p.started or p.first_day
+        period = f"Period: {format_date(start)} to {format_date(p.today)}. The chart shows the last 30 days."
 
     trend: list[str] = []
     if p.trend is not None:

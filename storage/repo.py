@@ -37,14 +37,17 @@ def _insert(db: AsyncSession) -> Any:
 # --- users ---------------------------------------------------------------------------------------
 
 
-async def ensure_user(db: AsyncSession, *, user_id: int, chat_id: int, first_name: str) -> User:
+async def ensure_user(
+    db: AsyncSession, *, user_id: int, chat_id: int, first_name: str, now: datetime | None = None
+) -> User:
     """Create the person on first contact (race-free across processes) and return the row."""
+    now = now or utcnow()
     values = {
         "id": user_id,
         "chat_id": chat_id,
         "first_name": first_name[:64],
-        "created_at": utcnow(),
-        "updated_at": utcnow(),
+        "created_at": now,
+        "updated_at": now,
     }
     await db.execute(_insert(db)(User).values(**values).on_conflict_do_nothing(index_elements=["id"]))
     await db.execute(

@@ -26,7 +26,8 @@ async def test_progress_shows_a_chart_and_the_numbers(bot: BotProcess, person: P
     assert photo["message"]["photo"] and png[:8] == b"\x89PNG\r\n\x1a\n"
     assert photo["message"]["photo"][-1]["width"] >= 800
     text = (await person.expect("Your progress"))["message"]["text"]
-    assert "Sessions: 1 this week, 2 this month." in text
+    # Rolling windows across the October-November boundary: the week is never more than the month.
+    assert "Sessions: 7 sessions in the last 7 days, 28 in the last 30 days." in text
     # The rest day is forgiven, the plain skip breaks the run: 9 now, 49 before the skip.
     assert "Streak: 9 days in a row (longest 49 days)" in text
     assert "2.0 points lower than before on average (58 rated sessions)" in text
@@ -38,6 +39,22 @@ async def test_progress_shows_a_chart_and_the_numbers(bot: BotProcess, person: P
     await person.send("/progress")
     again = Path((await person.expect())["file_path"]).read_bytes()
     assert again != png
+
+
+async def test_progress_counts_on_day_one_and_across_a_month_boundary(bot: BotProcess, person: Person) -> None:
+    await person.join()
+    await seed_history(bot, person.user_id, days=1)
+    await person.send("/progress")
+    await person.expect()
+    text = (await person.expect("Your progress"))["message"]["text"]
+    assert "Sessions: 1 session today, your first day with Limber." in text
+    # Nine days later (Wednesday 11 November): the account is 10 days old, October's sessions are gone.
+    await bot.clock.advance(9 * 86400)  # type: ignore[attr-defined]
+    await seed_history(bot, person.user_id, days=3)
+    await person.send("/progress")
+    await person.expect()
+    text = (await person.expect("Your progress"))["message"]["text"]
+    assert "Sessions: 3 sessions in the last 7 days, 4 since you started on 2 November (10 days)." in text
 
 
 async def test_progress_with_too_little_data_says_what_is_needed(bot: BotProcess, person: Person) -> None:

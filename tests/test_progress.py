@@ -10,11 +10,13 @@ from bot.coaching.progress import (
     DayMark,
     Progress,
     RatingRecord,
+    adherence_line,
     build_progress,
     local_day,
     pain_trend,
     progress_text,
     session_change,
+    session_counts,
     session_days,
     streaks,
     technique_stats,
@@ -106,17 +108,38 @@ def test_session_change() -> None:
     assert session_change(session(1, d(0), after=3)) is None
 
 
-def test_week_and_month_counts_across_a_month_boundary() -> None:
-    # Today is Sunday 2 March: the week began Monday 24 February (days 53-58 had sessions); the month
-    # began on Saturday 1 March (day 58).
+def test_rolling_counts_across_a_month_boundary_never_show_the_shorter_window_larger() -> None:
+    # Today is Sunday 2 March; the last 7 days are 24 February to 2 March (days 53-58 had sessions), the
+    # last 30 days 1 February on (days 30-58 without the rest day 40 and the skipped day 50).
     p = seeded()
-    assert (p.sessions_this_week, p.sessions_this_month) == (6, 1)
+    assert (p.sessions_last_7_days, p.sessions_last_30_days) == (6, 27)
     assert p.total_sessions == 57
     # 3 February to 2 March: days 32-58 without the rest day 40 and the skipped day 50.
     assert p.sessions_last_28_days == 25
-    sessions = sixty_days()
-    sunday_weeks = build_progress([], sessions, [], TODAY, UTC_ZONE, week_start=6)
-    assert sunday_weeks.sessions_this_week == 0  # the week began today and today has no session yet
+    assert p.days_used == 60
+    # Every day from a month before to a month after the boundary: the 7 days never hold more.
+    for n in range(25, 40):
+        day = START + timedelta(days=n)
+        q = build_progress([], sixty_days(), [], day, UTC_ZONE)
+        assert q.sessions_last_7_days <= q.sessions_last_30_days <= q.total_sessions, day
+
+
+def test_counts_on_day_one_and_in_the_first_weeks_say_since_when() -> None:
+    first = [session(1, TODAY, hour=8), session(2, TODAY, hour=19)]
+    p = build_progress([], first, [], TODAY, UTC_ZONE, joined=TODAY)
+    assert (p.days_used, p.adherence_days, p.started) == (1, 1, TODAY)
+    assert session_counts(p) == "2 sessions today, your first day with Limber"
+    # No weekly rate from one day of use.
+    assert adherence_line(p) == ("2 sessions today, your first day with Limber; current streak 1 day, longest 1 day.")
+    ten = [session(i, d(i)) for i in range(10)]
+    p = build_progress([], ten, [], d(9), UTC_ZONE, joined=d(5))  # history older than the account counts
+    assert session_counts(p) == "7 sessions in the last 7 days, 10 since you started on 2 January (10 days)"
+    assert adherence_line(p) == (
+        "7.0 sessions a week over the 10 days since you started (7 in the last 7 days, 10 in all); "
+        "current streak 10 days, longest 10 days."
+    )
+    nothing = build_progress([], [], [], TODAY, UTC_ZONE, joined=TODAY + timedelta(days=3))
+    assert (nothing.days_used, session_counts(nothing)) == (1, "no sessions today, your first day with Limber")
 
 
 def test_counts_count_sessions_not_days_and_only_with_a_done_step() -> None:
@@ -126,7 +149,7 @@ def test_counts_count_sessions_not_days_and_only_with_a_done_step() -> None:
         session(3, date(2025, 3, 4), outcomes=[("a", "skipped")]),
     ]
     p = build_progress([], sessions, [], date(2025, 3, 4), UTC_ZONE)
-    assert (p.sessions_this_week, p.sessions_this_month, p.total_sessions) == (2, 2, 2)
+    assert (p.sessions_last_7_days, p.sessions_last_30_days, p.total_sessions) == (2, 2, 2)
 
 
 def test_average_change_uses_sessions_rated_before_and_after() -> None:
@@ -309,8 +332,7 @@ def test_a_late_session_on_the_night_of_the_change_counts_on_its_local_day() -> 
     assert sessions[1].started_at == datetime(2025, 3, 30, 21, 30, tzinfo=UTC)
     assert session_days(sessions, BERLIN) == {date(2025, 3, 29), date(2025, 3, 30), date(2025, 3, 31)}
     p = build_progress([], sessions, [], date(2025, 3, 31), BERLIN)
-    # Monday 31 March starts a new week.
-    assert (p.current_streak, p.sessions_this_week, p.sessions_this_month) == (3, 1, 3)
+    assert (p.current_streak, p.sessions_last_7_days, p.sessions_last_30_days) == (3, 3, 3)
     # A session at 22:30 UTC every night: 23:30 in winter, 00:30 the next day in summer, so the local
     # 30th has none and the 31st and 1 April have one each.
     nightly = [session(i, date(2025, 3, 27 + i), hour=22, minute=30) for i in range(5)]
@@ -324,7 +346,7 @@ def test_a_late_session_on_the_night_of_the_change_counts_on_its_local_day() -> 
 
 def test_progress_text_states_numbers_and_the_rule() -> None:
     text = progress_text(seeded(), TITLES)
-    assert "<b>6</b> this week, <b>1</b> this month" in text
+    assert "Sessions: 6 sessions in the last 7 days, 27 in the last 30 days." in text
     assert "<b>8 days</b> in a row (longest 49 days)" in text
     assert "1.5 points lower than before on average (51 rated sessions)" in text
     assert "your pain is lower: it averaged 5.1 then and 3.5 in the last 7 days" in text
@@ -341,7 +363,7 @@ def test_progress_text_escapes_titles_and_shows_what_is_missing() -> None:
     assert "&lt;Clam &amp; shell&gt;: 1.0 point lower on average (3 rated sessions)." in text
     assert "<i>To compare with your first week" in text
     empty = progress_text(build_progress([], [], [], d(0), UTC_ZONE), {})
-    assert "0</b> this week" in empty
+    assert "Sessions: no sessions today, your first day with Limber." in empty
     assert "(0 so far)" in empty
     assert "Streak" not in empty
 

@@ -157,8 +157,8 @@ def test_report_lines_say_what_a_clinician_needs() -> None:
     assert "your pain is about the same: it averaged 5.1 then and 3.7 in the last 7 days" in joined
     assert "2 points or 30%" in joined
     assert (
-        "• 6.2 sessions a week over the last 4 weeks (6 this week, 57 in all); current streak 8 days, longest 49 days."
-        in text
+        "• 6.2 sessions a week over the last 4 weeks (6 in the last 7 days, 57 in all); current streak 8 days, "
+        "longest 49 days." in text
     )
     helped = text.index("Stretches that seemed to help (lowest average change in pain)")
     assert text[helped + 1 : helped + 4] == [

@@ -23,6 +23,8 @@ MIN_TECHNIQUE_SESSIONS = 3
 TREND_DAYS = 7
 MIN_TREND_RATINGS = 2
 ADHERENCE_WEEKS = 4
+SHORT_WINDOW = 7  # days: "the last 7 days", rolling, today included
+LONG_WINDOW = 30
 MAX_TECHNIQUE_LINES = 8
 MONTHS = (
     "January",
@@ -91,8 +93,8 @@ class TechniqueStats:
 @dataclass(frozen=True)
 class Progress:
     today: date
-    sessions_this_week: int
-    sessions_this_month: int
+    sessions_last_7_days: int  # rolling windows ending today, so the shorter never holds more
+    sessions_last_30_days: int
     current_streak: int
     longest_streak: int
     average_change: float | None
@@ -104,6 +106,13 @@ class Progress:
     sessions_last_28_days: int
     first_day: date | None  # the first local day with a rating or a session
     hurt_marks: dict[str, int]  # every technique ever marked hurting, with how often
+    started: date | None = None  # the first day of using Limber: joining, or earlier history
+    days_used: int = 0  # local days from `started` to today, both counted
+
+    @property
+    def adherence_days(self) -> int:
+        """The span a rate is taken over: the last 4 weeks, or less when Limber is newer than that."""
+        return min(7 * ADHERENCE_WEEKS, self.days_used)
 
 
 def local_day(at: datetime, tz: ZoneInfo) -> date:
@@ -263,26 +272,29 @@ def build_progress(
     today: date,
     tz: ZoneInfo,
     *,
-    week_start: int = 0,
+    joined: date | None = None,
 ) -> Progress:
-    """Everything /progress and /report show. `week_start` is a weekday number: 0 is Monday.
+    """Everything /progress and /report show. `joined` is the local day the person started with Limber.
 
-    Records dated after `today` (a clock ahead of the person's) are left out of everything.
+    Records dated after `today` (a clock ahead of the person's) are left out of everything. Counts are
+    over rolling windows ending today; rates are over the days the person has used Limber at most.
     """
     ratings = [r for r in ratings if local_day(r.at, tz) <= today]
     sessions = [s for s in sessions if local_day(s.started_at, tz) <= today]
     counted = [(local_day(s.started_at, tz), s) for s in sessions if has_done_step(s)]
-    week_from = today - timedelta(days=(today.weekday() - week_start) % 7)
-    month_from = today.replace(day=1)
     four_weeks_from = today - timedelta(days=7 * ADHERENCE_WEEKS - 1)
     current, longest = streaks({d for d, _ in counted}, marks, today)
     changes = [c for c in (session_change(s) for s in sessions) if c is not None]
     trend = pain_trend(ratings, today, tz)
     days = [local_day(r.at, tz) for r in ratings] + [local_day(s.started_at, tz) for s in sessions]
+    first_day = min(days, default=None)
+    # History can be older than the account (imported or backdated); a future join date is today.
+    started = min([d for d in (joined, first_day) if d is not None], default=None)
+    started = min(started, today) if started is not None else None
     return Progress(
         today=today,
-        sessions_this_week=sum(1 for d, _ in counted if d >= week_from),
-        sessions_this_month=sum(1 for d, _ in counted if d >= month_from),
+        sessions_last_7_days=sum(1 for d, _ in counted if d > today - timedelta(days=SHORT_WINDOW)),
+        sessions_last_30_days=sum(1 for d, _ in counted if d > today - timedelta(days=LONG_WINDOW)),
         current_streak=current,
         longest_streak=longest,
         average_change=sum(changes) / len(changes) if changes else None,
@@ -292,8 +304,10 @@ def build_progress(
         missing=_missing(len(changes), trend),
         total_sessions=len(counted),
         sessions_last_28_days=sum(1 for d, _ in counted if d >= four_weeks_from),
-        first_day=min(days, default=None),
+        first_day=first_day,
         hurt_marks=hurt_marks(sessions),
+        started=started,
+        days_used=(today - started).days + 1 if started is not None else 0,
     )
 
 
@@ -335,13 +349,41 @@ def trend_sentence(t: Trend, today: date) -> str:
     )
 
 
+def _sessions(n: int) -> str:
+    return {0: "no sessions", 1: "1 session"}.get(n, f"{n} sessions")
+
+
+def since_phrase(p: Progress) -> str:
+    """'since you started on 24 October (10 days)' or 'today, your first day with Limber'."""
+    if p.started is None or p.days_used <= 1:
+        return "today, your first day with Limber"
+    return f"since you started on {format_date(p.started, year=p.started.year != p.today.year)} ({_days(p.days_used)})"
+
+
+def session_counts(p: Progress) -> str:
+    """Sessions over rolling windows; a window longer than the person's time with Limber is not named."""
+    if p.days_used <= SHORT_WINDOW:
+        return f"{_sessions(p.total_sessions)} {since_phrase(p)}"
+    if p.days_used <= LONG_WINDOW:
+        return f"{_sessions(p.sessions_last_7_days)} in the last 7 days, {p.total_sessions} {since_phrase(p)}"
+    return f"{_sessions(p.sessions_last_7_days)} in the last 7 days, {p.sessions_last_30_days} in the last 30 days"
+
+
 def adherence_line(p: Progress) -> str:
-    """Sessions per week and streaks in one sentence, for /report."""
-    per_week = p.sessions_last_28_days / ADHERENCE_WEEKS
+    """Sessions per week over the time the person has used Limber (4 weeks at most), and streaks, for /report."""
+    streak = f"current streak {_days(p.current_streak)}, longest {_days(p.longest_streak)}."
+    window = p.adherence_days
+    if window < 7:
+        # Under a week, a weekly rate would be a guess: say what happened instead.
+        return f"{_sessions(p.total_sessions)} {since_phrase(p)}; {streak}"
+    in_window = p.sessions_last_28_days if window == 7 * ADHERENCE_WEEKS else p.total_sessions
+    per_week = in_window / window * 7
+    span = (
+        f"the last {ADHERENCE_WEEKS} weeks" if window == 7 * ADHERENCE_WEEKS else f"the {window} days since you started"
+    )
     return (
-        f"{per_week:.1f} sessions a week over the last {ADHERENCE_WEEKS} weeks "
-        f"({p.sessions_this_week} this week, {p.total_sessions} in all); "
-        f"current streak {_days(p.current_streak)}, longest {_days(p.longest_streak)}."
+        f"{per_week:.1f} sessions a week over {span} "
+        f"({p.sessions_last_7_days} in the last 7 days, {p.total_sessions} in all); {streak}"
     )
 
 
@@ -352,7 +394,7 @@ def progress_text(p: Progress, technique_titles: dict[str, str]) -> str:
         return escape(text, quote=False)
 
     lines = ["<b>Your progress</b>"]
-    lines.append(f"• Sessions: <b>{p.sessions_this_week}</b> this week, <b>{p.sessions_this_month}</b> this month.")
+    lines.append(f"• Sessions: {e(session_counts(p))}.")
     if p.current_streak:
         lines.append(f"• Streak: <b>{_days(p.current_streak)}</b> in a row (longest {_days(p.longest_streak)}).")
     elif p.longest_streak:

@@ -31,7 +31,8 @@ async def _summary(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> tuple[hi
     svc = services(context)
     data = await history.load(svc, user_id)
     today = data.today(svc.clock.now())
-    return data, today, build_progress(data.ratings, data.sessions, data.marks, today, data.tz)
+    joined = data.user.created_at.astimezone(data.tz).date()
+    return data, today, build_progress(data.ratings, data.sessions, data.marks, today, data.tz, joined=joined)
 
 
 async def progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

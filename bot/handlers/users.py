@@ -20,7 +20,9 @@ async def track_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if user.id in svc.known_users:
         return
     async with svc.db.transaction() as db:
-        row = await repo.ensure_user(db, user_id=user.id, chat_id=chat.id, first_name=user.first_name or "")
+        row = await repo.ensure_user(
+            db, user_id=user.id, chat_id=chat.id, first_name=user.first_name or "", now=svc.clock.now()
+        )
         blocked = row.blocked_at is not None
     if blocked:
         await welcome_back(svc, user.id)
