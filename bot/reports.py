@@ -38,6 +38,7 @@ from bot.coaching.progress import (
     format_date,
     local_day,
     session_days,
+    technique_lines,
     times,
     trend_sentence,
 )
@@ -228,13 +229,7 @@ def report_blocks(
     if p.missing:
         trend.append(p.missing)
 
-    helped = [t for t in p.techniques if t.average_change is not None and t.average_change < 0]
-    helped_lines = [
-        f"{title_of(t.technique_id)}: {change_phrase(t.average_change)} on average "
-        f"over {t.rated_sessions} rated sessions"
-        for t in helped[:REPORT_HELPED]
-        if t.average_change is not None
-    ] or ["None stand out yet (each stretch needs 3 sessions rated before and after)."]
+    helped_lines = technique_lines(p, technique_titles, REPORT_HELPED)
 
     hurting = list(p.hurt_marks.items())
     hurting_lines = [f"{title_of(tid)}: marked as hurting {times(n)}" for tid, n in hurting[:REPORT_HURTING]]
@@ -256,7 +251,7 @@ def report_blocks(
     blocks = [
         ("Pain trend", trend or ["Not enough ratings for a trend yet."]),
         ("Adherence", [adherence]),
-        ("Stretches that seemed to help (lowest average change in pain)", helped_lines),
+        ("Stretches that seemed to help (pain fell more in sessions with them than without)", helped_lines),
         ("Stretches marked as hurting", hurting_lines),
         ("Red-flag answers", flag_lines),
     ]

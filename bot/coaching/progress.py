@@ -19,7 +19,12 @@ from bot.coaching.ratings import Verdict, is_meaningful
 # Marks a person sets themselves; a plain "skipped" prompt is not forgiven.
 FORGIVEN_MARKS = frozenset({"rest", "flare"})
 MIN_RATED_SESSIONS = 3
-MIN_TECHNIQUE_SESSIONS = 3
+MIN_TECHNIQUE_SESSIONS = 3  # rated sessions with a stretch, and as many without it, before ranking it
+MIN_TECHNIQUE_GAP = 0.5  # points of difference in mean change
+NOT_ENOUGH_TECHNIQUE_DATA = (
+    "Not enough data yet: I compare your sessions with a stretch against those without it, and none stands "
+    f"out so far (each side needs {MIN_TECHNIQUE_SESSIONS} or more sessions rated before and after)."
+)
 TREND_DAYS = 7
 MIN_TREND_RATINGS = 2
 ADHERENCE_WEEKS = 4
@@ -88,6 +93,16 @@ class TechniqueStats:
     hurt_count: int
     hurt_rate: float  # hurt_count / sessions
     rated_sessions: int = 0
+    # The same over rated sessions without it: the comparison that separates it from the rest of the session.
+    without_change: float | None = None
+    without_sessions: int = 0
+
+    @property
+    def difference(self) -> float | None:
+        """How much more pain fell with it than without (negative: it goes with a bigger drop)."""
+        if self.average_change is None or self.without_change is None:
+            return None
+        return self.average_change - self.without_change
 
 
 @dataclass(frozen=True)
@@ -209,40 +224,72 @@ def pain_trend(ratings: Iterable[RatingRecord], today: date, tz: ZoneInfo) -> Tr
     return Trend(float(a), float(b), verdict, first_start, last_start, len(first), len(last))
 
 
+def _mean_and_error(values: Sequence[int]) -> tuple[float, float]:
+    """The mean and the squared standard error of the mean (sample variance / n)."""
+    mean = sum(values) / len(values)
+    variance = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+    return mean, variance / len(values)
+
+
+def separates(with_it: Sequence[int], without: Sequence[int]) -> bool:
+    """Enough sessions on each side, and a gap in mean change larger than the noise in either.
+
+    A gap of at least half a point and two standard errors (Welch's, about a 95% separation) is asked:
+    a stretch in every session, or one whose sessions differ only by chance, is not ranked.
+    """
+    if len(with_it) < MIN_TECHNIQUE_SESSIONS or len(without) < MIN_TECHNIQUE_SESSIONS:
+        return False
+    (a, error_a), (b, error_b) = _mean_and_error(with_it), _mean_and_error(without)
+    gap = abs(a - b)
+    return gap >= MIN_TECHNIQUE_GAP and gap >= 2 * math.sqrt(error_a + error_b)
+
+
 def technique_stats(sessions: Iterable[SessionRecord]) -> list[TechniqueStats]:
-    """Techniques done or marked hurting in at least 3 rated sessions, most helpful (lowest change) first."""
+    """Techniques whose rated sessions differ from the rated sessions without them, most helpful first.
+
+    Crediting a stretch with the whole session's change would credit every stretch in a good session
+    alike; comparing sessions with it against sessions without it separates it from the rest.
+    """
+    sessions = list(sessions)
     seen: dict[str, int] = {}
     hurt: dict[str, int] = {}
-    changes: dict[str, list[int]] = {}
+    rated: list[tuple[int, set[str]]] = []
     for s in sessions:
         change = session_change(s)
         outcomes: dict[str, set[str]] = {}
         for tid, outcome in s.outcomes:
             outcomes.setdefault(tid, set()).add(outcome)
-        for tid, kinds in outcomes.items():
-            if not kinds & {"done", "hurt"}:
-                continue
+        present = {tid for tid, kinds in outcomes.items() if kinds & {"done", "hurt"}}
+        for tid in present:
             seen[tid] = seen.get(tid, 0) + 1
-            if "hurt" in kinds:
+            if "hurt" in outcomes[tid]:
                 hurt[tid] = hurt.get(tid, 0) + 1
-            if change is not None:
-                changes.setdefault(tid, []).append(change)
-    stats = [
-        TechniqueStats(
-            technique_id=tid,
-            sessions=seen[tid],
-            average_change=sum(values) / len(values),
-            hurt_count=hurt.get(tid, 0),
-            hurt_rate=hurt.get(tid, 0) / seen[tid],
-            rated_sessions=len(values),
+        if change is not None and present:
+            rated.append((change, present))
+    stats = []
+    for tid in sorted(seen):
+        with_it = [c for c, present in rated if tid in present]
+        without = [c for c, present in rated if tid not in present]
+        if not separates(with_it, without):
+            continue
+        stats.append(
+            TechniqueStats(
+                technique_id=tid,
+                sessions=seen[tid],
+                average_change=sum(with_it) / len(with_it),
+                hurt_count=hurt.get(tid, 0),
+                hurt_rate=hurt.get(tid, 0) / seen[tid],
+                rated_sessions=len(with_it),
+                without_change=sum(without) / len(without),
+                without_sessions=len(without),
+            )
         )
-        for tid, values in changes.items()
-        if len(values) >= MIN_TECHNIQUE_SESSIONS
-    ]
-    return sorted(
-        stats,
-        key=lambda t: (math.inf if t.average_change is None else t.average_change, t.hurt_rate, t.technique_id),
-    )
+    return sorted(stats, key=lambda t: (t.difference or 0.0, t.hurt_rate, t.technique_id))
+
+
+def helping(stats: Iterable[TechniqueStats]) -> list[TechniqueStats]:
+    """The ranked techniques that go with a bigger drop in pain than sessions without them."""
+    return [t for t in stats if t.difference is not None and t.difference < 0]
 
 
 def hurt_marks(sessions: Iterable[SessionRecord]) -> dict[str, int]:
@@ -387,6 +434,30 @@ def adherence_line(p: Progress) -> str:
     )
 
 
+def technique_line(t: TechniqueStats, title: str) -> str:
+    """One ranked stretch in plain words (no HTML): with it against without it."""
+    assert t.average_change is not None and t.without_change is not None
+    hurt = f"; marked as hurting {t.hurt_count} of {t.sessions} times" if t.hurt_count else ""
+    return (
+        f"{title}: in sessions with it, pain ended {change_phrase(t.average_change)} than it started on average "
+        f"({t.rated_sessions} rated); without it, {change_phrase(t.without_change)} ({t.without_sessions} rated){hurt}"
+    )
+
+
+CORRELATION_NOTE = "This shows what tends to go with less pain for you, not what causes it."
+
+
+def technique_lines(p: Progress, technique_titles: dict[str, str], limit: int) -> list[str]:
+    """The stretches that go with a bigger drop in pain, or "not enough data yet" (sentences, no HTML)."""
+    ranked = helping(p.techniques)
+    if not ranked:
+        return [NOT_ENOUGH_TECHNIQUE_DATA]
+    lines = [technique_line(t, technique_titles.get(t.technique_id, t.technique_id)) + "." for t in ranked[:limit]]
+    if len(ranked) > limit:
+        lines.append(f"…and {len(ranked) - limit} more.")
+    return lines
+
+
 def progress_text(p: Progress, technique_titles: dict[str, str]) -> str:
     """The /progress message (Telegram HTML)."""
 
@@ -409,16 +480,11 @@ def progress_text(p: Progress, technique_titles: dict[str, str]) -> str:
         )
     if p.trend is not None:
         lines.append(f"• {e(trend_sentence(p.trend, p.today))}")
-    if p.techniques:
+    if p.total_sessions:
         lines.append("\n<b>Which stretches help you</b>")
-        for t in p.techniques[:MAX_TECHNIQUE_LINES]:
-            title = e(technique_titles.get(t.technique_id, t.technique_id))
-            change = e(change_phrase(t.average_change)) if t.average_change is not None else "no rated sessions"
-            hurt = f"; marked as hurting {t.hurt_count} of {t.sessions} times" if t.hurt_count else ""
-            lines.append(f"• {title}: {change} on average ({t.rated_sessions} rated sessions){hurt}.")
-        if len(p.techniques) > MAX_TECHNIQUE_LINES:
-            lines.append(f"…and {len(p.techniques) - MAX_TECHNIQUE_LINES} more.")
-        lines.append("Averages show what tends to go with less pain for you, not what causes it.")
+        lines.extend(f"• {e(line)}" for line in technique_lines(p, technique_titles, MAX_TECHNIQUE_LINES))
+        if helping(p.techniques):
+            lines.append(CORRELATION_NOTE)
     if p.missing:
         lines.append(f"\n<i>{e(p.missing)}</i>")
     elif p.total_sessions:
