@@ -15,7 +15,7 @@ from bot.coaching.schedule import DAY_NAMES, PRESET_TIMES, describe_days
 from bot.coaching.session import StepAction, Summary
 from bot.coaching.timer import TimerView
 from content import Library
-from content.schema import Technique
+from content.schema import Routine, Technique
 
 
 @dataclass(frozen=True)
@@ -179,6 +179,15 @@ def rating_before(session_id: int, title: str, step_count: int, minutes: int, *,
         "Before we start: how is your pain right now, from 0 (none) to 10 (worst imaginable)? "
         "Tap a number or type it.",
         rating_buttons(session_id, "b"),
+    )
+
+
+def carried_rating(title: str, step_count: int, minutes: int, value: int, note: str = "") -> str:
+    """The head of the first step when the prompt's pain rating is the before-rating (note is HTML)."""
+    changed = f"<i>Made for you today:</i>\n{note}\n" if note else ""
+    return (
+        f"<b>{e(title)}</b>: {step_count} steps, about {minutes} min.\n{changed}"
+        f"Pain before: {value}/10, from today's prompt ✓"
     )
 
 
@@ -368,7 +377,8 @@ def not_understood() -> View:
 
 
 def unknown_command(command: str) -> View:
-    return View(f"I don't know the command {e(clip(command, 32))}. Here is what I can do:", [NAV_ROW])
+    known = "\n".join(f"/{name} — {e(text)}" for name, text in COMMANDS)
+    return View(f"I don't know the command {e(clip(command, 32))}. These are the ones I know:\n{known}", [NAV_ROW])
 
 
 def non_text() -> View:
@@ -456,6 +466,11 @@ def bad_time(typed: str) -> str:
 
 def bad_zone(typed: str) -> str:
     return f"I don't know the time zone “{e(clip(typed, 30))}”. Try a big city near you, or a name like Europe/Berlin, or /cancel."
+
+
+def zone_set(screen: View) -> str:
+    """The settings screen as one message without its buttons (it takes the location keyboard away)."""
+    return f"{screen.text}\n\n/reminders shows the buttons to change the time, days or zone."
 
 
 def zone_guess(typed: str, key: str) -> View:
@@ -561,6 +576,20 @@ def flare_offer(title: str, session_id: int) -> View:
         f"Your pain is 2 or more points above your recent average. On a day like this a gentler routine may suit "
         f"you better. Switch from <b>{e(title)}</b> to <b>Relax</b>, or just carry on below.",
         [[Button("🌿 Switch to Relax", cb.encode(cb.RoutinePress("relax", session_id)))]],
+    )
+
+
+def day_marked(kind: str, relax: Routine | None) -> View:
+    """A skipped day marked as rest or flare; a flare day also offers the gentle routine when there is one."""
+    if kind == "rest":
+        return View("Marked today as a rest day. Your streak is safe.")
+    if relax is None:
+        return View("Marked today as a flare-up day. Your streak is safe. Go gently.")
+    return View(
+        "Marked today as a flare-up day. Your streak is safe.\n\n"
+        f"If moving a little would help, the <b>{e(relax.title)}</b> routine has slow, easy stretches. "
+        "Stop whenever you want.",
+        [[Button(f"🌿 Start {relax.title}", cb.encode(cb.RoutinePress(relax.id)))]],
     )
 
 

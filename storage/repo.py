@@ -321,6 +321,23 @@ async def add_rating(
     return row
 
 
+async def recent_prompt_rating(db: AsyncSession, *, user_id: int, since: datetime) -> PainRating | None:
+    """The newest rating given on a daily prompt since `since` that no session has taken yet, locked."""
+    stmt = (
+        select(PainRating)
+        .where(
+            PainRating.user_id == user_id,
+            PainRating.context == "prompt",
+            PainRating.session_id.is_(None),  # type: ignore[union-attr]
+            PainRating.created_at >= since,  # type: ignore[operator]
+        )
+        .order_by(PainRating.created_at.desc())  # type: ignore[attr-defined]
+        .limit(1)
+        .with_for_update()
+    )
+    return (await db.execute(stmt)).scalars().first()
+
+
 async def session_ratings(db: AsyncSession, *, session_id: int) -> dict[str, int]:
     """The before and after ratings of one session, by context."""
     stmt = select(PainRating).where(
