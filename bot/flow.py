@@ -179,7 +179,9 @@ async def _carry_prompt_rating(db: AsyncSession, svc: Services, session: Routine
     return rating.value
 
 
-async def offer_flare(bot: Bot, svc: Services, *, chat_id: int, user_id: int, session: RoutineSession, value: int) -> None:
+async def offer_flare(
+    bot: Bot, svc: Services, *, chat_id: int, user_id: int, session: RoutineSession, value: int
+) -> None:
     """Offer the gentle routine when a before-rating is well above the person's recent average."""
     if session.routine_id == FLARE_ROUTINE or FLARE_ROUTINE not in svc.library.routines or session.id is None:
         return

@@ -39,7 +39,9 @@ async def test_the_prompt_shows_the_persons_own_plan_and_its_rating_is_the_befor
     generic = build_plan(bot.services.library.routines["quick"], bot.services.library)
     assert len(plan) < len(generic)  # short sessions: the plan is the person's, not the routine's
     steps, minutes = len(plan), estimate_minutes(plan)
-    assert f"Today's routine: Quick five-minute break ({steps} steps, about {minutes} min)." in prompt["message"]["text"]
+    assert (
+        f"Today's routine: Quick five-minute break ({steps} steps, about {minutes} min)." in prompt["message"]["text"]
+    )
 
     await person.press("3", prompt["message"])
     rated = await person.expect("Pain today: 3/10", kind="edit")

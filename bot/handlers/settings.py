@@ -53,9 +53,7 @@ async def setting_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if press.key == "d":
         relax = svc.library.routines.get(FLARE_ROUTINE)
         await ui.answer(query)
-        await ui.edit(
-            context.bot, chat_id, query.message.message_id, views.day_marked(press.value, relax)
-        )
+        await ui.edit(context.bot, chat_id, query.message.message_id, views.day_marked(press.value, relax))
         return
     await ui.answer(query, "Saved")
     await ui.edit(context.bot, chat_id, query.message.message_id, await _screen(svc, user_id, "Saved."))
