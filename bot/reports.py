@@ -63,6 +63,7 @@ CLEARED = {"checked": "cleared: has been checked", "absent": "cleared: symptoms 
 CSV_COLUMNS = (
     "record",
     "at_utc",
+    "at_local",
     "session_id",
     "routine_id",
     "value",
@@ -72,6 +73,7 @@ CSV_COLUMNS = (
     "outcome",
     "stopped",
     "finished_at_utc",
+    "finished_at_local",
 )
 
 RedFlag = tuple[datetime, str, str | None]  # (raised at, comma-separated categories, cleared reason)
@@ -79,6 +81,10 @@ RedFlag = tuple[datetime, str, str | None]  # (raised at, comma-separated catego
 
 def _iso(at: datetime | None) -> str:
     return "" if at is None else at.astimezone(UTC).isoformat()
+
+
+def _local_iso(at: datetime | None, tz: ZoneInfo) -> str:
+    return "" if at is None else at.astimezone(tz).isoformat()
 
 
 # ---------------------------------------------------------------- chart
@@ -380,8 +386,11 @@ def report_pdf(
 # ---------------------------------------------------------------- exports
 
 
-def export_csv(*, ratings: Sequence[RatingRecord], sessions: Sequence[SessionRecord]) -> bytes:
-    """One UTF-8 CSV: rating rows by time, then each session followed by its steps in order."""
+def export_csv(*, ratings: Sequence[RatingRecord], sessions: Sequence[SessionRecord], tz: ZoneInfo = UTC_ZONE) -> bytes:
+    """One UTF-8 CSV: rating rows by time, then each session followed by its steps in order.
+
+    Times are given in UTC and in the person's zone (`*_local`, with its offset).
+    """
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, restval="", lineterminator="\r\n")
     writer.writeheader()
@@ -390,6 +399,7 @@ def export_csv(*, ratings: Sequence[RatingRecord], sessions: Sequence[SessionRec
             {
                 "record": "rating",
                 "at_utc": _iso(r.at),
+                "at_local": _local_iso(r.at, tz),
                 "session_id": "" if r.session_id is None else r.session_id,
                 "value": r.value,
                 "context": r.context,
@@ -400,10 +410,12 @@ def export_csv(*, ratings: Sequence[RatingRecord], sessions: Sequence[SessionRec
             {
                 "record": "session",
                 "at_utc": _iso(s.started_at),
+                "at_local": _local_iso(s.started_at, tz),
                 "session_id": s.id,
                 "routine_id": s.routine_id,
                 "stopped": "true" if s.stopped else "false",
                 "finished_at_utc": _iso(s.finished_at),
+                "finished_at_local": _local_iso(s.finished_at, tz),
             }
         )
         for index, (tid, outcome) in enumerate(s.outcomes):
@@ -428,42 +440,27 @@ def _json_default(value: object) -> str:
     raise TypeError(f"cannot export {type(value).__name__}")
 
 
-def export_json(
-    *,
-    user: dict[str, Any],
-    ratings: Sequence[RatingRecord],
-    sessions: Sequence[SessionRecord],
-    red_flags: Sequence[RedFlag],
-    preferences: dict[str, Any],
-    exported_at: datetime,
-) -> bytes:
-    """Everything stored about the person as pretty UTF-8 JSON with ISO 8601 UTC datetimes."""
+def _with_local_times(row: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    """A row with every instant twice: `x` in UTC and `x_local` in the person's zone (dates stay as they are)."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, datetime):
+            out[key] = _iso(value)
+            out[f"{key}_local"] = _local_iso(value, tz)
+        else:
+            out[key] = value
+    return out
+
+
+def export_json(*, tables: dict[str, list[dict[str, Any]]], tz: ZoneInfo, exported_at: datetime) -> bytes:
+    """Every stored row about the person, table by table, as pretty UTF-8 JSON.
+
+    Instants are ISO 8601 twice, in UTC and in the person's zone (`*_local`); local dates are plain.
+    """
     data = {
-        "exported_at": exported_at,
-        "user": user,
-        "preferences": preferences,
-        "ratings": [
-            {"at": r.at, "value": r.value, "context": r.context, "session_id": r.session_id}
-            for r in sorted(ratings, key=lambda r: r.at)
-        ],
-        "sessions": [
-            {
-                "id": s.id,
-                "routine_id": s.routine_id,
-                "started_at": s.started_at,
-                "finished_at": s.finished_at,
-                "stopped": s.stopped,
-                "before": s.before,
-                "after": s.after,
-                "steps": [
-                    {"index": i, "technique_id": tid, "outcome": outcome} for i, (tid, outcome) in enumerate(s.outcomes)
-                ],
-            }
-            for s in sorted(sessions, key=lambda s: (s.started_at, s.id))
-        ],
-        "red_flags": [
-            {"at": at, "categories": [c for c in categories.split(",") if c], "cleared_reason": reason}
-            for at, categories, reason in sorted(red_flags, key=lambda f: f[0])
-        ],
+        "exported_at": _iso(exported_at),
+        "exported_at_local": _local_iso(exported_at, tz),
+        "time_zone": tz.key,
+        "tables": {name: [_with_local_times(row, tz) for row in rows] for name, rows in tables.items()},
     }
     return (json.dumps(data, default=_json_default, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

@@ -567,6 +567,11 @@ def delete_confirm(code: str) -> View:
     )
 
 
+EXPORT_CSV_CAPTION = "Your ratings, sessions and steps (CSV), with times in UTC and in your time zone."
+EXPORT_JSON_CAPTION = (
+    "Everything Limber stores about you (JSON): every table with your rows, times in UTC and in your time zone. "
+    "/delete erases it."
+)
 DELETED = "Done: everything Limber stored about you has been erased. If you write again, you start afresh."
 KEPT = "Nothing was deleted."
 

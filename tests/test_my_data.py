@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlmodel import SQLModel
 
 from storage.history import person_tables
 from storage.models import DayMark, User
@@ -148,22 +149,62 @@ async def test_report_is_a_one_page_pdf(bot: BotProcess, person: Person) -> None
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 1
 
 
-async def test_export_holds_everything_as_csv_and_json(bot: BotProcess, person: Person) -> None:
+def tables_about_a_person() -> list[str]:
+    """Straight from the metadata: a new table holding a person's rows is in this list."""
+    return [t.name for t in SQLModel.metadata.sorted_tables if t.name == "users" or "user_id" in t.columns]
+
+
+async def test_export_holds_every_table_with_the_persons_rows(bot: BotProcess, person: Person, api_url: str) -> None:
     await person.join()
-    await seed_history(bot, person.user_id, days=10)
-    await person.send("3")
-    await person.expect("Noted")
-    await person.send("/export")
-    csv_event = await person.expect()
-    json_event = await person.expect()
+    other = await Person(api_url).join()
+    try:
+        await bot.schedule(person.user_id, at="10:30", tz="Europe/Berlin")
+        await seed_history(bot, person.user_id, days=10, rest_days=(3,))
+        await seed_history(bot, other.user_id, days=4)
+        await person.send("3")
+        await person.expect("Noted")
+        await bot.clock.advance(3600)  # type: ignore[attr-defined]  # 10:00 UTC: the prompt was due at 10:30 in Berlin
+        await bot.prompt_pass()
+        await person.expect("Time for today's stretch")
+        await person.send("I fell down the stairs")
+        await person.expect("get medical help now")
+        await person.send("/export")
+        csv_event = await person.expect()
+        json_event = await person.expect()
+    finally:
+        await other.close()
+    assert "times in UTC and in your time zone" in json_event["message"]["caption"]
+    data = json.loads(Path(json_event["file_path"]).read_text(encoding="utf-8"))
+    assert data["time_zone"] == "Europe/Berlin"
+    assert (data["exported_at"], data["exported_at_local"]) == (
+        "2026-11-02T10:00:00+00:00",
+        "2026-11-02T11:00:00+01:00",
+    )
+    expected = tables_about_a_person()
+    assert {"prompts", "day_marks", "red_flag_events", "preferences"} <= set(expected)
+    assert sorted(data["tables"]) == sorted(expected)
+    async with bot.services.db.transaction() as db:
+        for name in expected:
+            table = SQLModel.metadata.tables[name]
+            column = table.c.id if name == "users" else table.c.user_id
+            stored = (
+                await db.execute(select(func.count()).select_from(table).where(column == person.user_id))
+            ).scalar()
+            rows = data["tables"][name]
+            assert stored and len(rows) == stored, name  # every table has rows here, and all of them
+            assert all(row.get("user_id", row.get("id")) == person.user_id for row in rows), name
+    (prompt,) = data["tables"]["prompts"]
+    assert (prompt["due_at"], prompt["due_at_local"]) == ("2026-11-02T09:30:00+00:00", "2026-11-02T10:30:00+01:00")
+    assert [m["kind"] for m in data["tables"]["day_marks"]] == ["rest"]
+    assert data["tables"]["red_flag_events"][0]["categories"] == "injury"
+    steps = len(bot.services.library.routines["hips"].techniques)
+    assert len(data["tables"]["routine_sessions"]) == 9 and len(data["tables"]["step_outcomes"]) == 9 * steps
+    assert {r["value"] for r in data["tables"]["pain_ratings"] if r["context"] == "free"} == {3}
     rows = list(csv.DictReader(io.StringIO(Path(csv_event["file_path"]).read_text(encoding="utf-8"))))
     kinds = [r["record"] for r in rows]
-    steps = len(bot.services.library.routines["hips"].techniques)
-    assert kinds.count("session") == 10 and kinds.count("step") == 10 * steps and kinds.count("rating") == 21
-    assert {r["value"] for r in rows if r["record"] == "rating" and r["context"] == "free"} == {"3"}
-    data = json.loads(Path(json_event["file_path"]).read_text(encoding="utf-8"))
-    assert data["user"]["id"] == person.user_id and len(data["sessions"]) == 10 and len(data["ratings"]) == 21
-    assert data["exported_at"].startswith("2026-11-02")
+    assert kinds.count("session") == 9 and kinds.count("step") == 9 * steps and kinds.count("rating") == 19
+    free = next(r for r in rows if r["context"] == "free")
+    assert (free["at_utc"], free["at_local"]) == ("2026-11-02T09:00:00+00:00", "2026-11-02T10:00:00+01:00")
 
 
 async def test_delete_erases_every_row_after_two_taps(bot: BotProcess, person: Person, api_url: str) -> None:

@@ -265,61 +265,50 @@ def test_export_csv_with_nothing() -> None:
     assert export_csv(ratings=[], sessions=[]).decode("utf-8") == ",".join(CSV_COLUMNS) + "\r\n"
 
 
-def test_export_json_round_trips() -> None:
-    ratings, sessions = export_history()
+def test_export_json_gives_every_table_and_each_instant_in_utc_and_local_time() -> None:
     exported = datetime(2025, 3, 2, 12, 0, tzinfo=UTC)
-    raw = export_json(
-        user={"id": 42, "first_name": "Zoë", "created_at": datetime(2025, 1, 1, 8, tzinfo=UTC)},
-        ratings=ratings,
-        sessions=sessions,
-        red_flags=FLAGS,
-        preferences={"timezone": "Europe/Berlin", "level": "beginner"},
-        exported_at=exported,
-    )
+    tables = {
+        "users": [
+            {"id": 42, "first_name": "Zoë", "created_at": datetime(2025, 1, 1, 8, tzinfo=UTC), "blocked_at": None}
+        ],
+        "day_marks": [{"id": 1, "user_id": 42, "day": date(2025, 3, 1), "kind": "flare"}],
+        "routine_sessions": [{"id": 7, "plan": [{"technique_id": "clamshell", "hold_seconds": 20}]}],
+    }
+    raw = export_json(tables=tables, tz=BERLIN, exported_at=exported)
     assert "Zoë" in raw.decode("utf-8")  # readable, not \u-escaped
     data = json.loads(raw)
-    assert list(data) == ["exported_at", "user", "preferences", "ratings", "sessions", "red_flags"]
-    assert datetime.fromisoformat(data["exported_at"]) == exported
-    assert data["user"] == {"id": 42, "first_name": "Zoë", "created_at": "2025-01-01T08:00:00+00:00"}
-    assert data["preferences"] == {"timezone": "Europe/Berlin", "level": "beginner"}
-    assert [(r["value"], r["context"], r["session_id"]) for r in data["ratings"]] == [
-        (3, "free", None),
-        (6, "before", 7),
-        (4, "after", 7),
-        (5, "before", 8),
+    assert list(data) == ["exported_at", "exported_at_local", "time_zone", "tables"]
+    assert (data["exported_at"], data["exported_at_local"], data["time_zone"]) == (
+        "2025-03-02T12:00:00+00:00",
+        "2025-03-02T13:00:00+01:00",
+        "Europe/Berlin",
+    )
+    assert list(data["tables"]) == ["users", "day_marks", "routine_sessions"]
+    assert data["tables"]["users"] == [
+        {
+            "id": 42,
+            "first_name": "Zoë",
+            "created_at": "2025-01-01T08:00:00+00:00",
+            "created_at_local": "2025-01-01T09:00:00+01:00",
+            "blocked_at": None,
+        }
     ]
-    assert [datetime.fromisoformat(r["at"]) for r in data["ratings"]] == sorted(r.at for r in ratings)
-    first, second = data["sessions"]
-    assert first == {
-        "id": 7,
-        "routine_id": "hips",
-        "started_at": "2025-03-01T09:00:00+00:00",
-        "finished_at": "2025-03-01T09:12:00+00:00",
-        "stopped": False,
-        "before": 6,
-        "after": 4,
-        "steps": [
-            {"index": 0, "technique_id": "pelvic-circles", "outcome": "done"},
-            {"index": 1, "technique_id": "clamshell", "outcome": "hurt"},
-        ],
-    }
-    assert (second["finished_at"], second["stopped"], second["after"]) == (None, True, None)
-    assert data["red_flags"] == [
-        {"at": "2025-02-03T10:00:00+00:00", "categories": ["bladder_bowel", "fever"], "cleared_reason": "checked"},
-        {"at": "2025-02-20T23:30:00+00:00", "categories": ["injury"], "cleared_reason": None},
-    ]
+    # A local date is the person's own already; JSON columns stay structured.
+    assert data["tables"]["day_marks"][0]["day"] == "2025-03-01"
+    assert data["tables"]["routine_sessions"][0]["plan"] == [{"technique_id": "clamshell", "hold_seconds": 20}]
 
 
 def test_export_json_refuses_what_it_cannot_write() -> None:
     with pytest.raises(TypeError, match="set"):
-        export_json(
-            user={"x": {1}},
-            ratings=[],
-            sessions=[],
-            red_flags=[],
-            preferences={},
-            exported_at=datetime(2025, 3, 2, tzinfo=UTC),
-        )
+        export_json(tables={"users": [{"x": {1}}]}, tz=UTC_ZONE, exported_at=datetime(2025, 3, 2, tzinfo=UTC))
+
+
+def test_export_csv_gives_local_times_too() -> None:
+    ratings, sessions = export_history()
+    text = export_csv(ratings=ratings, sessions=sessions, tz=BERLIN).decode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert (rows[0]["at_utc"], rows[0]["at_local"]) == ("2025-02-28T20:00:00+00:00", "2025-02-28T21:00:00+01:00")
+    assert rows[4]["finished_at_local"] == "2025-03-01T10:12:00+01:00"
 
 
 def test_a_long_name_is_shortened_in_the_title() -> None:

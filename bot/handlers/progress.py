@@ -14,6 +14,7 @@ from bot import history, ui, views
 from bot.coaching.progress import Progress, adherence_line, build_progress, progress_text
 from bot.handlers import ids
 from bot.services import services
+from storage.history import person_rows
 
 
 def _reports() -> ModuleType:
@@ -74,29 +75,24 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/export: everything stored about the person, as CSV and as JSON."""
+    """/export: everything stored about the person: every table with their rows (JSON), and a CSV to analyse."""
     user_id, chat_id = ids(update)
     svc = services(context)
     data = await history.load(svc, user_id)
+    async with svc.db.transaction() as db:
+        tables = await person_rows(db, user_id=user_id)
     now = svc.clock.now()
-    csv_bytes = _reports().export_csv(ratings=data.ratings, sessions=data.sessions)
-    json_bytes = _reports().export_json(
-        user=data.user_dict(),
-        ratings=data.ratings,
-        sessions=data.sessions,
-        red_flags=data.red_flags,
-        preferences=data.prefs_dict(),
-        exported_at=now,
-    )
-    stamp = now.date().isoformat()
+    csv_bytes = _reports().export_csv(ratings=data.ratings, sessions=data.sessions, tz=data.tz)
+    json_bytes = _reports().export_json(tables=tables, tz=data.tz, exported_at=now)
+    stamp = data.today(now).isoformat()
     await context.bot.send_document(
         chat_id,
         InputFile(csv_bytes, filename=f"limber-export-{stamp}.csv"),
-        caption="Your ratings, sessions and steps (CSV).",
+        caption=views.EXPORT_CSV_CAPTION,
     )
     await context.bot.send_document(
         chat_id,
         InputFile(json_bytes, filename=f"limber-export-{stamp}.json"),
-        caption="Everything Limber stores about you (JSON). /delete erases it.",
+        caption=views.EXPORT_JSON_CAPTION,
         parse_mode=ParseMode.HTML,
     )
