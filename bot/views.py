@@ -567,6 +567,7 @@ def delete_confirm(code: str) -> View:
     )
 
 
+PROGRESS_CHART_CAPTION = "Your pain day by day (the last 30 days at most), with a 7-day average"
 EXPORT_CSV_CAPTION = "Your ratings, sessions and steps (CSV), with times in UTC and in your time zone."
 EXPORT_JSON_CAPTION = (
     "Everything Limber stores about you (JSON): every table with your rows, times in UTC and in your time zone. "

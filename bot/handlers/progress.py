@@ -43,7 +43,7 @@ async def progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # Rendering takes a few hundred milliseconds of CPU: keep it off the event loop.
     chart = await asyncio.to_thread(_reports().progress_chart, data.ratings, data.sessions, today, data.tz)
     await context.bot.send_photo(
-        chat_id, InputFile(chart, filename="limber-progress.png"), caption="Your pain over the last 30 days"
+        chat_id, InputFile(chart, filename="limber-progress.png"), caption=views.PROGRESS_CHART_CAPTION
     )
     await ui.send(context.bot, chat_id, views.View(progress_text(summary, _titles(context)), [views.NAV_ROW]))
 
@@ -54,12 +54,13 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     data, today, summary = await _summary(context, user_id)
 
     def render() -> bytes:
-        chart = _reports().progress_chart(data.ratings, data.sessions, today, data.tz)
         return _reports().report_pdf(
             name=data.user.first_name or "you",
             progress=summary,
-            chart_png=chart,
+            ratings=data.ratings,
+            sessions=data.sessions,
             technique_titles=_titles(context),
+            routine_titles={rid: r.title for rid, r in services(context).library.routines.items()},
             red_flags=data.red_flags,
             adherence=adherence_line(summary),
             generated=today,
