@@ -199,7 +199,7 @@ def _draw_first_day(
             colour = SERIES[_kind(r.context)][1]
             ax.text(
                 x,
-                0.64,
+                0.68,
                 f"{r.value}",
                 ha="center",
                 va="center",
@@ -208,11 +208,11 @@ def _draw_first_day(
                 color=colour,
                 **text,
             )
-            ax.text(x, 0.47, "out of 10", ha="center", va="center", fontsize=13 * k, color="#555555", **text)
+            ax.text(x, 0.52, "out of 10", ha="center", va="center", fontsize=13 * k, color="#555555", **text)
             words = CONTEXT_WORDS.get(r.context, "a rating")
             ax.text(
                 x,
-                0.40,
+                0.45,
                 f"{r.at.astimezone(tz):%H:%M}\n{words}",
                 ha="center",
                 va="top",
@@ -224,7 +224,7 @@ def _draw_first_day(
         if len(data.latest) > len(shown):
             ax.text(
                 0.5,
-                0.17,
+                0.24,
                 f"(and {len(data.latest) - len(shown)} earlier that day)",
                 ha="center",
                 fontsize=13 * k,
@@ -233,7 +233,7 @@ def _draw_first_day(
             )
     ax.text(
         0.5,
-        0.02,
+        0.13,
         "After a week of ratings this shows your pain day by day, with a 7-day average.",
         ha="center",
         va="bottom",
