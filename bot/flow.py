@@ -165,7 +165,6 @@ async def _carry_prompt_rating(db: AsyncSession, svc: Services, session: Routine
     rating = await repo.recent_prompt_rating(db, user_id=session.user_id, since=now - CARRY_PROMPT_RATING)
     if rating is None:
         return None
-    rating.context, rating.session_id = "before", session.id
     nxt = after_rating(position(session))
     if not await repo.advance_session(
         db,
@@ -176,6 +175,7 @@ async def _carry_prompt_rating(db: AsyncSession, svc: Services, session: Routine
         step=nxt.step,
     ):
         return None
+    rating.context, rating.session_id = "before", session.id
     return rating.value
 
 
