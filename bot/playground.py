@@ -24,7 +24,7 @@ from telegram.ext import Application
 
 from bot.app import build_application, start_polling, stop_polling
 from bot.clock import Clock, SystemClock
-from bot.emulator import Emulator, EmulatorClient
+from bot.emulator import Emulator, EmulatorClient, EmulatorError
 from bot.logs import setup_logging
 from bot.prompts import run_pass
 from bot.services import Services
@@ -250,19 +250,33 @@ async def _interactive(
         line = line.rstrip("\n")
         if not line.strip():
             continue
-        if line.startswith("#"):
-            problem = await _press(client, printer, line.strip())
-            if problem:
-                print(problem, flush=True)
-            continue
-        if line.strip() == PROMPT_NOW and app is not None:
-            print(await prompt_now(app), flush=True)
-            continue
-        parts = split_text(line)
-        if len(parts) > 1:
-            print(f"(That is {len(line)} characters: sent as {len(parts)} messages, as Telegram apps do.)", flush=True)
-        for part in parts:
-            await client.send(USER_ID, part, first_name=PERSON_NAME)
+        try:
+            await _typed(client, printer, app, line)
+        except EmulatorError as exc:
+            # What the Telegram app would refuse to send: said plainly, and the chat goes on.
+            print(f"(The Telegram app would not send that: {exc})", flush=True)
+
+
+async def _typed(
+    client: EmulatorClient,
+    printer: ChatPrinter,
+    app: Application | None,  # type: ignore[type-arg]
+    line: str,
+) -> None:
+    """One typed line: a button press, a playground command, or a message (split when too long)."""
+    if line.startswith("#"):
+        problem = await _press(client, printer, line.strip())
+        if problem:
+            print(problem, flush=True)
+        return
+    if line.strip() == PROMPT_NOW and app is not None:
+        print(await prompt_now(app), flush=True)
+        return
+    parts = split_text(line)
+    if len(parts) > 1:
+        print(f"(That is {len(line)} characters: sent as {len(parts)} messages, as Telegram apps do.)", flush=True)
+    for part in parts:
+        await client.send(USER_ID, part, first_name=PERSON_NAME)
 
 
 async def _demo(client: EmulatorClient, printer: ChatPrinter, out: TextIO) -> None:
