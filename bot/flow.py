@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 
 from bot import dbretry, history, ui, views
@@ -25,6 +26,8 @@ from storage.models import RoutineSession
 
 log = logging.getLogger(__name__)
 FLARE_ROUTINE = "relax"
+# A pain rating given on the daily prompt is the routine's before-rating if the routine starts this soon.
+CARRY_PROMPT_RATING = timedelta(hours=1)
 
 
 # Acknowledges the person's action (answers the button press) once the outcome is committed.
@@ -150,10 +153,55 @@ async def begin(bot: Bot, svc: Services, *, chat_id: int, user_id: int, routine_
                 db, user_id=user_id, routine_id=routine_id, plan=plan, status=Status.rating_before, now=svc.clock.now()
             )
             await prompt_repo.remember_routine(db, user_id=user_id, routine_id=routine_id)
+            carried = await _carry_prompt_rating(db, svc, session)
     except IntegrityError:
         return False  # another update opened one at the same moment
-    await show_current(bot, svc, chat_id, session, note="\n".join(views.e(n) for n in notes))
+    note = "\n".join(views.e(n) for n in notes)
+    if carried is None:
+        await show_current(bot, svc, chat_id, session, note=note)
+        return True
+    title = title_of(svc, routine_id)
+    await show_current(
+        bot, svc, chat_id, session, note=views.carried_rating(title, len(steps), estimate_minutes(steps), carried, note)
+    )
+    await offer_flare(bot, svc, chat_id=chat_id, user_id=user_id, session=session, value=carried)
     return True
+
+
+async def _carry_prompt_rating(db: AsyncSession, svc: Services, session: RoutineSession) -> int | None:
+    """Take today's prompt rating, if given within the hour, as the new session's before-rating.
+
+    One question at a time: the person just answered it. The rating row becomes the session's
+    "before" (so it is counted once), and the session moves on to its first step.
+    """
+    assert session.id is not None
+    now = svc.clock.now()
+    rating = await repo.recent_prompt_rating(db, user_id=session.user_id, since=now - CARRY_PROMPT_RATING)
+    if rating is None:
+        return None
+    nxt = after_rating(position(session))
+    if not await repo.advance_session(
+        db,
+        session=session,
+        expect_status=Status.rating_before,
+        expect_step=session.current_step,
+        status=nxt.status,
+        step=nxt.step,
+    ):
+        return None
+    rating.context, rating.session_id = "before", session.id
+    return rating.value
+
+
+async def offer_flare(
+    bot: Bot, svc: Services, *, chat_id: int, user_id: int, session: RoutineSession, value: int
+) -> None:
+    """Offer the gentle routine when a before-rating is well above the person's recent average."""
+    if session.routine_id == FLARE_ROUTINE or FLARE_ROUTINE not in svc.library.routines or session.id is None:
+        return
+    data = await history.load(svc, user_id)
+    if flare_suggested(value, recent_values(data.ratings, data.today(svc.clock.now()), data.tz)):
+        await ui.send(bot, chat_id, views.flare_offer(title_of(svc, session.routine_id), session.id))
 
 
 async def press_step(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.coaching.progress import DayMark, RatingRecord, SessionRecord
@@ -30,13 +29,6 @@ class History:
 
     def today(self, now: datetime) -> date:
         return now.astimezone(self.tz).date()
-
-    def user_dict(self) -> dict[str, Any]:
-        fields = ("id", "first_name", "created_at", "onboarded_at", "coaching_paused_at", "blocked_at")
-        return {name: getattr(self.user, name) for name in fields}
-
-    def prefs_dict(self) -> dict[str, Any]:
-        return self.prefs.model_dump(exclude={"user_id", "next_prompt_at", "next_prompt_date"})
 
 
 async def load(svc: Services, user_id: int) -> History:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TextIO
 
 
@@ -29,8 +30,11 @@ class RedactFilter(logging.Filter):
         return True
 
 
-def setup_logging(level: str, secrets: Iterable[str], stream: TextIO | None = None) -> None:
-    handler = logging.StreamHandler(stream)
+def setup_logging(
+    level: str, secrets: Iterable[str], stream: TextIO | None = None, *, path: Path | None = None
+) -> None:
+    """Log lines with secrets redacted, to `stream` (stderr by default) or appended to the file at `path`."""
+    handler: logging.Handler = logging.FileHandler(path, encoding="utf-8") if path else logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactFilter(secrets))
     root = logging.getLogger()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import sys
 import tempfile
@@ -16,19 +17,36 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
+from telegram.ext import Application
 
 from bot.app import build_application, start_polling, stop_polling
 from bot.clock import Clock, SystemClock
-from bot.emulator import Emulator, EmulatorClient
+from bot.emulator import Emulator, EmulatorClient, EmulatorError
+from bot.logs import setup_logging
+from bot.prompts import run_pass
+from bot.services import Services
 from bot.settings import Settings
+from storage import prompts as prompt_repo
+from storage import repo
 
 # Only ever valid against the local emulator: not a secret.
 PLAYGROUND_TOKEN = "100000:PLAYGROUND-local-only-token-0000"
 USER_ID = 4242
-FILES_DIR = Path("playground-files").absolute()
+PERSON_NAME = "Sam"  # the person you play: the bot greets them by this name
+# Everything the playground keeps, in one folder: delete it to start afresh.
+PLAYGROUND_DIR = Path("playground").absolute()
+FILES_DIR = PLAYGROUND_DIR / "files"  # photos and documents the bot sends (charts, reports, exports)
+DATABASE = PLAYGROUND_DIR / "limber.db"
+LOG_FILE = PLAYGROUND_DIR / "limber.log"  # the bot's log lines: never printed into the chat
+SAMPLE_LOCATION = {"latitude": 52.52, "longitude": 13.405}  # Berlin, sent by a "share location" button
+SAMPLE_PLACE = "Berlin"
+MAX_TEXT = 4096  # Telegram's limit for one message; apps split longer texts
+PROMPT_NOW = "/promptnow"
 JSON = dict[str, Any]
+log = logging.getLogger(__name__)
 
 
 class ScaledClock:
@@ -55,10 +73,31 @@ class ChatPrinter:
         self.buttons: dict[int, list[str]] = {}
         self.latest_with_buttons: int | None = None
         self.printed_seq = 0
+        # The reply keyboard showing under the input field (Telegram keeps one per chat) and its message.
+        self.reply_buttons: list[JSON] = []
+        self.reply_message: int | None = None
+
+    def _reply_keyboard(self, message_id: int, message: JSON) -> list[str]:
+        """Labels of a reply keyboard sent with this message; a removal clears the one showing."""
+        keyboard = message.get("reply_keyboard") or {}
+        if keyboard.get("remove_keyboard") and self.reply_message is not None:
+            self.buttons.pop(self.reply_message, None)
+            if self.latest_with_buttons == self.reply_message:
+                self.latest_with_buttons = max((m for m, b in self.buttons.items() if b), default=None)
+            self.reply_buttons, self.reply_message = [], None
+        if not keyboard.get("keyboard"):
+            return []
+        self.reply_buttons = [b if isinstance(b, dict) else {"text": b} for row in keyboard["keyboard"] for b in row]
+        self.reply_message = message_id
+        return [
+            f"{b['text']} (sends a sample location: {SAMPLE_PLACE})" if b.get("request_location") else b["text"]
+            for b in self.reply_buttons
+        ]
 
     def _buttons_line(self, message_id: int, message: JSON) -> str:
         """The numbered buttons, or "" when they did not change."""
         labels = [b["text"] for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+        labels = labels or self._reply_keyboard(message_id, message)
         if self.buttons.get(message_id) == labels:
             return ""
         self.buttons[message_id] = labels
@@ -118,6 +157,23 @@ async def _follow(client: EmulatorClient, printer: ChatPrinter) -> None:
             printer.printed_seq = max(printer.printed_seq, after)
 
 
+_own_message_ids = itertools.count(1_000_000)
+
+
+def location_update(location: JSON) -> JSON:
+    """A shared location, as Telegram delivers it when the person taps a "share location" button."""
+    person = {"id": USER_ID, "is_bot": False, "first_name": PERSON_NAME}
+    return {
+        "message": {
+            "message_id": next(_own_message_ids),
+            "from": person,
+            "chat": {"id": USER_ID, "type": "private", "first_name": PERSON_NAME},
+            "date": int(time.time()),
+            "location": location,
+        }
+    }
+
+
 async def _press(client: EmulatorClient, printer: ChatPrinter, line: str) -> str | None:
     """Press `#n` (newest message with buttons) or `#n@message`; returns an error to show, if any."""
     spec, _, target = line[1:].partition("@")
@@ -127,15 +183,64 @@ async def _press(client: EmulatorClient, printer: ChatPrinter, line: str) -> str
     labels = printer.buttons.get(message_id, [])
     if not 1 <= int(spec) <= len(labels):
         return f"Message {message_id} has no button #{spec}."
+    if message_id == printer.reply_message:
+        # A reply keyboard button sends a message: its text, or a location.
+        button = printer.reply_buttons[int(spec) - 1]
+        if button.get("request_location"):
+            print(f"🧑 You share a location ({SAMPLE_PLACE}).", flush=True)
+            await client.inject_update(location_update(SAMPLE_LOCATION))
+        else:
+            await client.send(USER_ID, button["text"], first_name=PERSON_NAME)
+        return None
     await client.press(USER_ID, message_id, button=int(spec) - 1)
     return None
 
 
-async def _interactive(client: EmulatorClient, printer: ChatPrinter) -> None:
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split a long text into messages of at most `limit` characters, at a line break or space when
+    there is one in the second half of a piece, as Telegram apps do."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = max(text.rfind("\n", 0, limit + 1), text.rfind(" ", 0, limit + 1))
+        if cut < limit // 2:
+            cut = limit
+        parts.append(text[:cut])
+        text = text[cut:].lstrip("\n ") if cut < limit else text[cut:]
+    if text.strip():
+        parts.append(text)
+    return [p for p in parts if p.strip()]
+
+
+async def prompt_now(app: Application) -> str:  # type: ignore[type-arg]
+    """Make today's daily prompt due now and run the prompt clock once (the playground's /promptnow)."""
+    svc: Services = app.bot_data["services"]
+    now = svc.clock.now()
+    async with svc.db.transaction() as db:
+        prefs = await prompt_repo.preferences_of(db, user_id=USER_ID)
+        user = await repo.get_user(db, user_id=USER_ID)
+        if user is None:
+            return "Say /start first."
+        if not prefs.reminders_on or prefs.reminder_time is None:
+            prefs.reminders_on, prefs.reminder_time = True, prefs.reminder_time or "08:00"
+        prefs.prompts_paused = False
+        today = now.astimezone(ZoneInfo(prefs.timezone)).date()
+        await prompt_repo.forget_day(db, user_id=USER_ID, local_date=today)
+        prefs.next_prompt_at, prefs.next_prompt_date = now, today
+    report = await run_pass(app.bot, svc, app.bot_data["limiter"])
+    log.info("prompt pass: %s", report)
+    return "(playground) Today's prompt is due now; the next ones follow your /reminders settings."
+
+
+async def _interactive(
+    client: EmulatorClient,
+    printer: ChatPrinter,
+    app: Application | None = None,  # type: ignore[type-arg]
+) -> None:
     loop = asyncio.get_running_loop()
     print(
-        "You are chatting with Limber through the local emulator. Type messages; #n presses button n; "
-        "/quit leaves.\nTry /start, then /stretch hips.",
+        f"You are {PERSON_NAME}, chatting with Limber through the local emulator. Type messages; "
+        f"#n presses button n; {PROMPT_NOW} sends today's daily prompt now; /quit leaves.\n"
+        "Try /start, then /stretch hips.",
         flush=True,
     )
     while True:
@@ -145,12 +250,33 @@ async def _interactive(client: EmulatorClient, printer: ChatPrinter) -> None:
         line = line.rstrip("\n")
         if not line.strip():
             continue
-        if line.startswith("#"):
-            problem = await _press(client, printer, line.strip())
-            if problem:
-                print(problem, flush=True)
-            continue
-        await client.send(USER_ID, line, first_name="You")
+        try:
+            await _typed(client, printer, app, line)
+        except EmulatorError as exc:
+            # What the Telegram app would refuse to send: said plainly, and the chat goes on.
+            print(f"(The Telegram app would not send that: {exc})", flush=True)
+
+
+async def _typed(
+    client: EmulatorClient,
+    printer: ChatPrinter,
+    app: Application | None,  # type: ignore[type-arg]
+    line: str,
+) -> None:
+    """One typed line: a button press, a playground command, or a message (split when too long)."""
+    if line.startswith("#"):
+        problem = await _press(client, printer, line.strip())
+        if problem:
+            print(problem, flush=True)
+        return
+    if line.strip() == PROMPT_NOW and app is not None:
+        print(await prompt_now(app), flush=True)
+        return
+    parts = split_text(line)
+    if len(parts) > 1:
+        print(f"(That is {len(line)} characters: sent as {len(parts)} messages, as Telegram apps do.)", flush=True)
+    for part in parts:
+        await client.send(USER_ID, part, first_name=PERSON_NAME)
 
 
 async def _demo(client: EmulatorClient, printer: ChatPrinter, out: TextIO) -> None:
@@ -165,7 +291,7 @@ async def _demo(client: EmulatorClient, printer: ChatPrinter, out: TextIO) -> No
 
     async def say(text: str, wait: Callable[[JSON], bool]) -> JSON:
         print(f"\n🧑 You: {text}", file=out, flush=True)
-        await client.send(USER_ID, text, first_name="Demo")
+        await client.send(USER_ID, text, first_name=PERSON_NAME)
         event = await client.wait_for(wait, timeout=30)
         await printer.caught_up(int(event["seq"]))
         return event
@@ -202,7 +328,9 @@ async def _demo(client: EmulatorClient, printer: ChatPrinter, out: TextIO) -> No
 
 async def run(settings: Settings, *, interactive: bool, port: int = 0) -> int:
     """Start the emulator and the bot, then chat (interactive) or play the demo; 0 on success."""
-    # The chat is the show here: library start-up chatter only at DEBUG.
+    PLAYGROUND_DIR.mkdir(parents=True, exist_ok=True)
+    # The chat is the show here: log lines go to a file, never between the messages.
+    setup_logging(settings.log_level, settings.secrets(), path=LOG_FILE)
     if settings.log_level != "DEBUG":
         for name in ("alembic", "apscheduler", "telegram.ext", "bot.app"):
             logging.getLogger(name).setLevel(logging.WARNING)
@@ -210,12 +338,14 @@ async def run(settings: Settings, *, interactive: bool, port: int = 0) -> int:
     url = await emulator.start(port=port)
     with tempfile.TemporaryDirectory() as tmp:
         clock: Clock = SystemClock() if interactive else ScaledClock(20)
+        # The playground keeps your data between runs in its folder (unless DATABASE_URL says otherwise);
+        # the demo starts from a clean slate.
+        own = settings.database_url if "database_url" in settings.model_fields_set else f"sqlite:///{DATABASE}"
         local = settings.model_copy(
             update={
                 "telegram_bot_token": SecretStr(PLAYGROUND_TOKEN),
                 "telegram_api_url": url,
-                # The demo starts from a clean slate; the playground keeps your data between runs.
-                "database_url": settings.database_url if interactive else f"sqlite:///{tmp}/demo.db",
+                "database_url": own if interactive else f"sqlite:///{tmp}/demo.db",
                 "timer_tick_seconds": settings.timer_tick_seconds,
             }
         )
@@ -224,10 +354,14 @@ async def run(settings: Settings, *, interactive: bool, port: int = 0) -> int:
         client = EmulatorClient(url, PLAYGROUND_TOKEN)
         printer = ChatPrinter(sys.stdout)
         follower = asyncio.create_task(_follow(client, printer))
-        print(f"Local Bot API emulator at {url}; database {local.database_url}", flush=True)
+        print(
+            f"Local Bot API emulator at {url}; database {local.database_url}\n"
+            f"Files the bot sends are saved in {FILES_DIR}; its log is in {LOG_FILE}.",
+            flush=True,
+        )
         try:
             if interactive:
-                await _interactive(client, printer)
+                await _interactive(client, printer, app)
             else:
                 await _demo(client, printer, sys.stdout)
                 await asyncio.sleep(0.2)  # let the follower print the last events

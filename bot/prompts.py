@@ -23,8 +23,9 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from telegram.ext import ContextTypes
 
 from bot import ui, views
-from bot.coaching.plan import build_plan, estimate_minutes
+from bot.coaching.plan import estimate_minutes
 from bot.coaching.schedule import EVERY_DAY, is_late, next_due, parse_time
+from bot.flow import personal_plan
 from bot.ratelimit import FanoutLimiter
 from bot.services import Services
 from storage import prompts as repo
@@ -156,11 +157,14 @@ async def _deliver(bot: Bot, svc: Services, limiter: FanoutLimiter, report: Pass
                     # Held up past the grace (an outage, retries): too late to be useful today.
                     prompt.status = "missed"
                     report.missed += 1
-        queue: asyncio.Queue[tuple[Prompt, str]] = asyncio.Queue()
+        queue: asyncio.Queue[tuple[Prompt, views.View]] = asyncio.Queue()
         for prompt in batch:
             if prompt.status == "claimed":
                 routine_id = wanted[prompt.user_id]
-                queue.put_nowait((prompt, routine_id if routine_id in svc.library.routines else DEFAULT_ROUTINE))
+                routine_id = routine_id if routine_id in svc.library.routines else DEFAULT_ROUTINE
+                # Each person's own plan, read before sending starts: reads between the rate limiter's
+                # admission and the request would bunch the sends.
+                queue.put_nowait((prompt, await prompt_view(svc, prompt, routine_id)))
         workers = min(svc.settings.fanout_workers, queue.qsize())
         await asyncio.gather(*(_worker(bot, svc, limiter, queue, report) for _ in range(workers)))
         if len(batch) < BATCH:
@@ -168,18 +172,21 @@ async def _deliver(bot: Bot, svc: Services, limiter: FanoutLimiter, report: Pass
 
 
 async def _worker(
-    bot: Bot, svc: Services, limiter: FanoutLimiter, queue: asyncio.Queue[tuple[Prompt, str]], report: PassReport
+    bot: Bot,
+    svc: Services,
+    limiter: FanoutLimiter,
+    queue: asyncio.Queue[tuple[Prompt, views.View]],
+    report: PassReport,
 ) -> None:
     while not queue.empty():
-        prompt, routine_id = queue.get_nowait()
-        await _send_one(bot, svc, limiter, prompt, routine_id, report)
+        prompt, view = queue.get_nowait()
+        await _send_one(bot, svc, limiter, prompt, view, report)
 
 
 async def _send_one(
-    bot: Bot, svc: Services, limiter: FanoutLimiter, prompt: Prompt, routine_id: str, report: PassReport
+    bot: Bot, svc: Services, limiter: FanoutLimiter, prompt: Prompt, view: views.View, report: PassReport
 ) -> str:
     assert prompt.id is not None
-    view = prompt_view(svc, prompt, routine_id)
     attempt = requeued = 0
     while attempt < SEND_RETRIES and requeued < MAX_REQUEUES:
         await limiter.acquire(prompt.user_id)
@@ -249,9 +256,10 @@ async def _finish(svc: Services, prompt: Prompt, status: str, report: PassReport
     return status
 
 
-def prompt_view(svc: Services, prompt: Prompt, routine_id: str) -> views.View:
+async def prompt_view(svc: Services, prompt: Prompt, routine_id: str) -> views.View:
+    """The prompt with the routine as Start would make it for this person today (level, length, adaptations)."""
     routine = svc.library.routines.get(routine_id) or svc.library.routines[DEFAULT_ROUTINE]
-    plan = build_plan(routine, svc.library)
+    plan, _notes = await personal_plan(svc, prompt.user_id, routine.id)
     return views.prompt(
         prompt.id or 0, routine.title, len(plan), estimate_minutes(plan), snooze=prompt.kind == "snooze"
     )

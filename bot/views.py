@@ -337,6 +337,18 @@ def rating_before(session_id: int, title: str, step_count: int, minutes: int, *,
     )
 
 
+def carried_rating(title: str, step_count: int, minutes: int, value: int, note: str = "") -> str:
+    """The head of the first step when the prompt's pain rating is the before-rating (note is HTML)."""
+    changed = _("<i>Made for you today:</i>") + f"\n{note}\n" if note else ""
+    return (
+        _("<b>{title}</b>: {steps}, about {minutes}.").format(
+            title=e(title), steps=steps_text(step_count), minutes=minutes_text(minutes)
+        )
+        + f"\n{changed}"
+        + _("Pain before: {value}/10, from today's prompt ✓").format(value=value)
+    )
+
+
 def rating_after(session_id: int, stopped: bool) -> View:
     head = (
         _("Routine stopped. That's fine: stopping is always OK.")
@@ -666,7 +678,12 @@ def not_understood() -> View:
 
 
 def unknown_command(command: str) -> View:
-    return View(f"I don't know the command {e(clip(command, 32))}. Here is what I can do:", [nav_row()])
+    known = "\n".join(f"/{name} — {e(text)}" for name, text in commands())
+    return View(
+        _("I don't know the command {command}. These are the ones I know:").format(command=e(clip(command, 32)))
+        + f"\n{known}",
+        [nav_row()],
+    )
 
 
 def non_text() -> View:
@@ -804,6 +821,11 @@ def bad_zone(typed: str) -> str:
     ).format(typed=e(clip(typed, 30)))
 
 
+def zone_set(screen: View) -> str:
+    """The settings screen as one message without its buttons (it takes the location keyboard away)."""
+    return f"{screen.text}\n\n" + _("/reminders shows the buttons to change the time, days or zone.")
+
+
 def zone_guess(typed: str, key: str) -> View:
     return View(
         _("I don't know “{typed}”. Did you mean <b>{zone}</b>?").format(typed=e(clip(typed, 30)), zone=e(key)),
@@ -912,6 +934,12 @@ def delete_confirm(code: str) -> View:
     )
 
 
+PROGRESS_CHART_CAPTION = N_("Your pain day by day (the last 30 days at most), with a 7-day average")
+EXPORT_CSV_CAPTION = N_("Your ratings, sessions and steps (CSV), with times in UTC and in your time zone.")
+EXPORT_JSON_CAPTION = N_(
+    "Everything Limber stores about you (JSON): every table with your rows, times in UTC and in your time zone. "
+    "/delete erases it."
+)
 DELETED = N_("Done: everything Limber stored about you has been erased. If you write again, you start afresh.")
 KEPT = N_("Nothing was deleted.")
 
@@ -992,6 +1020,23 @@ def pain_check_stopped() -> View:
         + f"\n\n{_(STAY_ACTIVE)}\n\n{_(CLINICIAN_PAIN)} "
         + _("/safety lists the signs that need help straight away."),
         [nav_row()],
+    )
+
+
+def day_marked(kind: str, relax: Routine | None) -> View:
+    """A skipped day marked as rest or flare; a flare day also offers the gentle routine when there is one."""
+    if kind == "rest":
+        return View(_("Marked today as a rest day. Your streak is safe."))
+    if relax is None:
+        return View(_("Marked today as a flare-up day. Your streak is safe. Go gently."))
+    title = routine_title(relax)
+    return View(
+        _(
+            "Marked today as a flare-up day. Your streak is safe.\n\n"
+            "If moving a little would help, the <b>{title}</b> routine has slow, easy stretches. "
+            "Stop whenever you want."
+        ).format(title=e(title)),
+        [[Button(_("🌿 Start {title}").format(title=title), cb.encode(cb.RoutinePress(relax.id)))]],
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,6 +69,20 @@ def person_tables() -> list[type[SQLModel]]:
         model = next(m for m in SQLModel.__subclasses__() if getattr(m, "__table__", None) is table)
         tables.append(model)
     return tables
+
+
+async def person_rows(db: AsyncSession, *, user_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Every row about the person, table by table (parents first), each row as its column values."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for model in reversed(person_tables()):
+        column = model.id if model is User else model.user_id  # type: ignore[attr-defined]
+        keys = list(model.__table__.primary_key.columns)  # type: ignore[attr-defined]
+        found = (await db.execute(select(model).where(column == user_id).order_by(*keys))).scalars().all()
+        rows[model.__tablename__] = [  # type: ignore[attr-defined]
+            {c.name: getattr(row, c.name) for c in model.__table__.columns}  # type: ignore[attr-defined]
+            for row in found
+        ]
+    return rows
 
 
 async def erase_person(db: AsyncSession, *, user_id: int) -> None:

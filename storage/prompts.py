@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, bindparam, or_, select, update
+from sqlalchemy import CursorResult, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -164,6 +164,11 @@ async def cancel_snoozes(db: AsyncSession, *, user_id: int, local_date: date) ->
         )
         .values(status="cancelled")
     )
+
+
+async def forget_day(db: AsyncSession, *, user_id: int, local_date: date) -> None:
+    """Drop a local day's prompts (the playground's "prompt now" makes the day's prompt come again)."""
+    await db.execute(delete(Prompt).where(Prompt.user_id == user_id, Prompt.local_date == local_date))  # type: ignore[arg-type]
 
 
 async def has_daily(db: AsyncSession, *, user_id: int, local_date: date) -> bool:

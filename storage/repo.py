@@ -38,16 +38,23 @@ def _insert(db: AsyncSession) -> Any:
 
 
 async def ensure_user(
-    db: AsyncSession, *, user_id: int, chat_id: int, first_name: str, language: str | None = None
+    db: AsyncSession,
+    *,
+    user_id: int,
+    chat_id: int,
+    first_name: str,
+    language: str | None = None,
+    now: datetime | None = None,
 ) -> User:
     """Create the person on first contact (race-free across processes) and return the row."""
+    now = now or utcnow()
     values = {
         "id": user_id,
         "chat_id": chat_id,
         "first_name": first_name[:64],
         "language": language,
-        "created_at": utcnow(),
-        "updated_at": utcnow(),
+        "created_at": now,
+        "updated_at": now,
     }
     await db.execute(_insert(db)(User).values(**values).on_conflict_do_nothing(index_elements=["id"]))
     await db.execute(
@@ -340,6 +347,23 @@ async def move_session_ratings(db: AsyncSession, *, from_session: int, to_sessio
     """Give one session's ratings to another (a routine swapped for another before its first step)."""
     stmt = update(PainRating).where(PainRating.session_id == from_session).values(session_id=to_session)  # type: ignore[arg-type]
     await db.execute(stmt, execution_options=NO_SYNC)
+
+
+async def recent_prompt_rating(db: AsyncSession, *, user_id: int, since: datetime) -> PainRating | None:
+    """The newest rating given on a daily prompt since `since` that no session has taken yet, locked."""
+    stmt = (
+        select(PainRating)
+        .where(
+            PainRating.user_id == user_id,
+            PainRating.context == "prompt",
+            PainRating.session_id.is_(None),  # type: ignore[union-attr]
+            PainRating.created_at >= since,  # type: ignore[operator]
+        )
+        .order_by(PainRating.created_at.desc())  # type: ignore[attr-defined]
+        .limit(1)
+        .with_for_update()
+    )
+    return (await db.execute(stmt)).scalars().first()
 
 
 async def session_ratings(db: AsyncSession, *, session_id: int) -> dict[str, int]:

@@ -10,11 +10,15 @@ from bot.coaching.progress import (
     DayMark,
     Progress,
     RatingRecord,
+    SessionRecord,
+    adherence_line,
     build_progress,
+    helping,
     local_day,
     pain_trend,
     progress_text,
     session_change,
+    session_counts,
     session_days,
     streaks,
     technique_stats,
@@ -106,17 +110,38 @@ def test_session_change() -> None:
     assert session_change(session(1, d(0), after=3)) is None
 
 
-def test_week_and_month_counts_across_a_month_boundary() -> None:
-    # Today is Sunday 2 March: the week began Monday 24 February (days 53-58 had sessions); the month
-    # began on Saturday 1 March (day 58).
+def test_rolling_counts_across_a_month_boundary_never_show_the_shorter_window_larger() -> None:
+    # Today is Sunday 2 March; the last 7 days are 24 February to 2 March (days 53-58 had sessions), the
+    # last 30 days 1 February on (days 30-58 without the rest day 40 and the skipped day 50).
     p = seeded()
-    assert (p.sessions_this_week, p.sessions_this_month) == (6, 1)
+    assert (p.sessions_last_7_days, p.sessions_last_30_days) == (6, 27)
     assert p.total_sessions == 57
     # 3 February to 2 March: days 32-58 without the rest day 40 and the skipped day 50.
     assert p.sessions_last_28_days == 25
-    sessions = sixty_days()
-    sunday_weeks = build_progress([], sessions, [], TODAY, UTC_ZONE, week_start=6)
-    assert sunday_weeks.sessions_this_week == 0  # the week began today and today has no session yet
+    assert p.days_used == 60
+    # Every day from a month before to a month after the boundary: the 7 days never hold more.
+    for n in range(25, 40):
+        day = START + timedelta(days=n)
+        q = build_progress([], sixty_days(), [], day, UTC_ZONE)
+        assert q.sessions_last_7_days <= q.sessions_last_30_days <= q.total_sessions, day
+
+
+def test_counts_on_day_one_and_in_the_first_weeks_say_since_when() -> None:
+    first = [session(1, TODAY, hour=8), session(2, TODAY, hour=19)]
+    p = build_progress([], first, [], TODAY, UTC_ZONE, joined=TODAY)
+    assert (p.days_used, p.adherence_days, p.started) == (1, 1, TODAY)
+    assert session_counts(p) == "2 sessions today, your first day with Limber"
+    # No weekly rate from one day of use.
+    assert adherence_line(p) == ("2 sessions today, your first day with Limber; current streak 1 day, longest 1 day.")
+    ten = [session(i, d(i)) for i in range(10)]
+    p = build_progress([], ten, [], d(9), UTC_ZONE, joined=d(5))  # history older than the account counts
+    assert session_counts(p) == "7 sessions in the last 7 days, 10 since you started on 2 January (10 days)"
+    assert adherence_line(p) == (
+        "7.0 sessions a week over the 10 days since you started (7 in the last 7 days, 10 in all); "
+        "current streak 10 days, longest 10 days."
+    )
+    nothing = build_progress([], [], [], TODAY, UTC_ZONE, joined=TODAY + timedelta(days=3))
+    assert (nothing.days_used, session_counts(nothing)) == (1, "no sessions today, your first day with Limber")
 
 
 def test_counts_count_sessions_not_days_and_only_with_a_done_step() -> None:
@@ -126,7 +151,7 @@ def test_counts_count_sessions_not_days_and_only_with_a_done_step() -> None:
         session(3, date(2025, 3, 4), outcomes=[("a", "skipped")]),
     ]
     p = build_progress([], sessions, [], date(2025, 3, 4), UTC_ZONE)
-    assert (p.sessions_this_week, p.sessions_this_month, p.total_sessions) == (2, 2, 2)
+    assert (p.sessions_last_7_days, p.sessions_last_30_days, p.total_sessions) == (2, 2, 2)
 
 
 def test_average_change_uses_sessions_rated_before_and_after() -> None:
@@ -246,44 +271,63 @@ def test_trend_counts_every_kind_of_rating() -> None:
 # ---------------------------------------------------------------- which stretches help
 
 
-def test_seeded_technique_stats_and_order() -> None:
-    stats = {t.technique_id: t for t in seeded().techniques}
-    assert [t.technique_id for t in seeded().techniques] == ["hip-hike", "clamshell", "pelvic-circles"]
-    # Hip hikes: days 0-29, 27 of them rated, all 6 -> 4.
-    assert (stats["hip-hike"].sessions, stats["hip-hike"].rated_sessions) == (30, 27)
-    assert stats["hip-hike"].average_change == -2.0
-    # Clamshells: even days without 40 and 50 (28), 15 before day 30 (-2) and 13 after (-1); hurt on 10 and 20.
-    clam = stats["clamshell"]
-    assert (clam.sessions, clam.rated_sessions, clam.hurt_count) == (28, 28, 2)
-    assert clam.average_change == -43 / 28
-    assert clam.hurt_rate == 2 / 28
-    assert stats["pelvic-circles"].average_change == -78 / 51
+def test_seeded_technique_stats_compare_sessions_with_and_without_each_stretch() -> None:
+    stats = seeded().techniques
+    # Pelvic circles are in every session: nothing to compare them with, so they are not ranked.
+    # Clamshells (even days) and the sessions without them (odd days) fell alike: -43/28 against -35/23.
+    assert [t.technique_id for t in stats] == ["hip-hike"]
+    hike = stats[0]
+    # With hip hikes (days 0-29, 27 rated): 6 -> 4; without them (days 30-58, 24 rated): 4 -> 3.
+    assert (hike.sessions, hike.rated_sessions, hike.without_sessions) == (30, 27, 24)
+    assert (hike.average_change, hike.without_change, hike.difference) == (-2.0, -1.0, -1.0)
     assert seeded().hurt_marks == {"clamshell": 2}
 
 
-def test_technique_stats_need_three_rated_sessions_and_count_hurts_in_unrated_ones() -> None:
-    sessions = [
-        session(1, d(0), before=6, after=3, outcomes=[("a", "done"), ("b", "done")]),
-        session(2, d(1), before=6, after=5, outcomes=[("a", "hurt"), ("b", "done")]),
-        session(3, d(2), before=5, after=5, outcomes=[("a", "done"), ("b", "skipped")]),
-        session(4, d(3), outcomes=[("a", "hurt")]),
-    ]
-    stats = technique_stats(sessions)
-    assert [t.technique_id for t in stats] == ["a"]  # b was done in 2 rated sessions only
-    a = stats[0]
-    assert (a.sessions, a.rated_sessions, a.hurt_count, a.hurt_rate) == (4, 3, 2, 0.5)
-    assert a.average_change == (-3 - 1 + 0) / 3
+def test_a_stretch_needs_three_rated_sessions_on_each_side() -> None:
+    def history(with_it: int, without: int) -> list[SessionRecord]:
+        good = [session(i, d(i), before=6, after=3, outcomes=[("a", "done"), ("b", "done")]) for i in range(with_it)]
+        rest = [session(50 + i, d(50 + i), before=6, after=6, outcomes=[("b", "done")]) for i in range(without)]
+        return good + rest
+
+    assert [t.technique_id for t in technique_stats(history(3, 3))] == ["a"]
+    assert technique_stats(history(2, 10)) == []
+    assert technique_stats(history(10, 2)) == []
+    # Unrated sessions count for hurts, not for the comparison.
+    unrated = [session(90, d(40), outcomes=[("a", "hurt")])]
+    (a,) = technique_stats(history(3, 3) + unrated)
+    assert (a.sessions, a.rated_sessions, a.hurt_count, a.hurt_rate) == (4, 3, 1, 0.25)
+    assert (a.average_change, a.without_change) == (-3.0, 0.0)
 
 
-def test_techniques_sort_most_helpful_first_then_by_hurts() -> None:
-    sessions = [
-        session(i, d(i), before=5, after=4, outcomes=[("x", "done"), ("y", "done"), ("z", "done")]) for i in range(3)
-    ]
+def test_a_difference_within_the_noise_is_not_ranked() -> None:
+    def history(with_changes: list[int], without_changes: list[int]) -> list[SessionRecord]:
+        out = [session(i, d(i), before=6, after=6 + c, outcomes=[("a", "done")]) for i, c in enumerate(with_changes)]
+        return out + [
+            session(30 + i, d(30 + i), before=6, after=6 + c, outcomes=[("b", "done")])
+            for i, c in enumerate(without_changes)
+        ]
+
+    # Means -1.75 and -1.0: 0.75 points apart, but the sessions scatter by 2-3 points.
+    assert technique_stats(history([-4, 1, -3, -1], [-3, 1, 0, -2])) == []
+    # The same means without the scatter separate.
+    ranked = technique_stats(history([-2, -2, -1, -2], [-1, -1, -1, -1]))
+    assert [t.technique_id for t in ranked] == ["a", "b"]
+    assert [t.difference for t in ranked] == [-0.75, 0.75]
+    # Too small a gap is not ranked however steady: a quarter of a point.
+    assert technique_stats(history([-1, -1, -1, -2], [-1, -1, -1, -1])) == []
+
+
+def test_techniques_sort_by_how_much_more_pain_fell_with_them_then_by_hurts() -> None:
+    sessions = [session(i, d(i), before=5, after=5, outcomes=[("base", "done")]) for i in range(4)]
     sessions += [session(10 + i, d(10 + i), before=5, after=2, outcomes=[("w", "done")]) for i in range(3)]
-    sessions += [session(20, d(20), before=5, after=4, outcomes=[("x", "hurt")])]
-    order = [t.technique_id for t in technique_stats(sessions)]
-    # w: -3; x, y, z: -1 each, x marked hurting once so after y and z, which tie on id.
-    assert order == ["w", "y", "z", "x"]
+    sessions += [
+        session(20 + i, d(20 + i), before=5, after=4, outcomes=[("x", "done"), ("y", "done")]) for i in range(3)
+    ]
+    sessions += [session(30, d(30), before=5, after=4, outcomes=[("x", "hurt")])]
+    order = [t.technique_id for t in helping(technique_stats(sessions))]
+    # w goes with a 3-point drop against about 0.5 without it; x and y with 1 against about 1.2: neither
+    # is ranked as helping, and "base" goes with less of a drop.
+    assert order == ["w"]
 
 
 # ---------------------------------------------------------------- local dates across daylight saving
@@ -309,8 +353,7 @@ def test_a_late_session_on_the_night_of_the_change_counts_on_its_local_day() -> 
     assert sessions[1].started_at == datetime(2025, 3, 30, 21, 30, tzinfo=UTC)
     assert session_days(sessions, BERLIN) == {date(2025, 3, 29), date(2025, 3, 30), date(2025, 3, 31)}
     p = build_progress([], sessions, [], date(2025, 3, 31), BERLIN)
-    # Monday 31 March starts a new week.
-    assert (p.current_streak, p.sessions_this_week, p.sessions_this_month) == (3, 1, 3)
+    assert (p.current_streak, p.sessions_last_7_days, p.sessions_last_30_days) == (3, 3, 3)
     # A session at 22:30 UTC every night: 23:30 in winter, 00:30 the next day in summer, so the local
     # 30th has none and the 31st and 1 April have one each.
     nightly = [session(i, date(2025, 3, 27 + i), hour=22, minute=30) for i in range(5)]
@@ -324,13 +367,17 @@ def test_a_late_session_on_the_night_of_the_change_counts_on_its_local_day() -> 
 
 def test_progress_text_states_numbers_and_the_rule() -> None:
     text = progress_text(seeded(), TITLES)
-    assert "<b>6</b> this week, <b>1</b> this month" in text
+    assert "Sessions: 6 sessions in the last 7 days, 27 in the last 30 days." in text
     assert "<b>8 days</b> in a row (longest 49 days)" in text
     assert "1.5 points lower than before on average (51 rated sessions)" in text
     assert "your pain is lower: it averaged 5.1 then and 3.5 in the last 7 days" in text
     assert "2 points or 30%" in text
-    assert text.index("Lying hip hike") < text.index("Clamshells") < text.index("Lying pelvic circles")
-    assert "marked as hurting 2 of 28 times" in text
+    assert (
+        "• Lying hip hike: in sessions with it, pain ended 2.0 points lower than it started on average (27 rated); "
+        "without it, 1.0 point lower (24 rated)." in text
+    )
+    assert "Clamshells" not in text and "Lying pelvic circles" not in text
+    assert "not what causes it" in text
     assert "cure" not in text.lower()
 
 
@@ -338,10 +385,14 @@ def test_progress_text_escapes_titles_and_shows_what_is_missing() -> None:
     sessions = [session(i, d(i), before=5, after=4, outcomes=[("x", "done")]) for i in range(3)]
     p = build_progress(ratings_of(sessions), sessions, [], d(2), UTC_ZONE)
     text = progress_text(p, {"x": "<Clam & shell>"})
-    assert "&lt;Clam &amp; shell&gt;: 1.0 point lower on average (3 rated sessions)." in text
+    assert "Not enough data yet: I compare your sessions with a stretch against those without it" in text
     assert "<i>To compare with your first week" in text
+    sessions += [session(10 + i, d(10 + i), before=5, after=5, outcomes=[("y", "hurt")]) for i in range(3)]
+    text = progress_text(build_progress(ratings_of(sessions), sessions, [], d(12), UTC_ZONE), {"x": "<Clam & shell>"})
+    assert "• &lt;Clam &amp; shell&gt;: in sessions with it, pain ended 1.0 point lower" in text
     empty = progress_text(build_progress([], [], [], d(0), UTC_ZONE), {})
-    assert "0</b> this week" in empty
+    assert "Which stretches help" not in empty
+    assert "Sessions: no sessions today, your first day with Limber." in empty
     assert "(0 so far)" in empty
     assert "Streak" not in empty
 

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.coaching.schedule import EVERY_DAY, WEEKDAYS, local_due, next_due, parse_time
+from bot.coaching.zones import resolve_zone, zone_at
 from bot.i18n import speaking
 from bot.views import days_text
-from bot.coaching.zones import resolve_zone, zone_at
 
 # Zones with and without DST, both hemispheres, half-hour and 45-minute offsets, 30-minute DST.
 ZONES = [

@@ -19,10 +19,17 @@ from bot.coaching.ratings import Verdict, is_meaningful
 # Marks a person sets themselves; a plain "skipped" prompt is not forgiven.
 FORGIVEN_MARKS = frozenset({"rest", "flare"})
 MIN_RATED_SESSIONS = 3
-MIN_TECHNIQUE_SESSIONS = 3
+MIN_TECHNIQUE_SESSIONS = 3  # rated sessions with a stretch, and as many without it, before ranking it
+MIN_TECHNIQUE_GAP = 0.5  # points of difference in mean change
+NOT_ENOUGH_TECHNIQUE_DATA = (
+    "Not enough data yet: I compare your sessions with a stretch against those without it, and none stands "
+    f"out so far (each side needs {MIN_TECHNIQUE_SESSIONS} or more sessions rated before and after)."
+)
 TREND_DAYS = 7
 MIN_TREND_RATINGS = 2
 ADHERENCE_WEEKS = 4
+SHORT_WINDOW = 7  # days: "the last 7 days", rolling, today included
+LONG_WINDOW = 30
 MAX_TECHNIQUE_LINES = 8
 MONTHS = (
     "January",
@@ -86,13 +93,23 @@ class TechniqueStats:
     hurt_count: int
     hurt_rate: float  # hurt_count / sessions
     rated_sessions: int = 0
+    # The same over rated sessions without it: the comparison that separates it from the rest of the session.
+    without_change: float | None = None
+    without_sessions: int = 0
+
+    @property
+    def difference(self) -> float | None:
+        """How much more pain fell with it than without (negative: it goes with a bigger drop)."""
+        if self.average_change is None or self.without_change is None:
+            return None
+        return self.average_change - self.without_change
 
 
 @dataclass(frozen=True)
 class Progress:
     today: date
-    sessions_this_week: int
-    sessions_this_month: int
+    sessions_last_7_days: int  # rolling windows ending today, so the shorter never holds more
+    sessions_last_30_days: int
     current_streak: int
     longest_streak: int
     average_change: float | None
@@ -104,6 +121,13 @@ class Progress:
     sessions_last_28_days: int
     first_day: date | None  # the first local day with a rating or a session
     hurt_marks: dict[str, int]  # every technique ever marked hurting, with how often
+    started: date | None = None  # the first day of using Limber: joining, or earlier history
+    days_used: int = 0  # local days from `started` to today, both counted
+
+    @property
+    def adherence_days(self) -> int:
+        """The span a rate is taken over: the last 4 weeks, or less when Limber is newer than that."""
+        return min(7 * ADHERENCE_WEEKS, self.days_used)
 
 
 def local_day(at: datetime, tz: ZoneInfo) -> date:
@@ -200,40 +224,72 @@ def pain_trend(ratings: Iterable[RatingRecord], today: date, tz: ZoneInfo) -> Tr
     return Trend(float(a), float(b), verdict, first_start, last_start, len(first), len(last))
 
 
+def _mean_and_error(values: Sequence[int]) -> tuple[float, float]:
+    """The mean and the squared standard error of the mean (sample variance / n)."""
+    mean = sum(values) / len(values)
+    variance = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+    return mean, variance / len(values)
+
+
+def separates(with_it: Sequence[int], without: Sequence[int]) -> bool:
+    """Enough sessions on each side, and a gap in mean change larger than the noise in either.
+
+    A gap of at least half a point and two standard errors (Welch's, about a 95% separation) is asked:
+    a stretch in every session, or one whose sessions differ only by chance, is not ranked.
+    """
+    if len(with_it) < MIN_TECHNIQUE_SESSIONS or len(without) < MIN_TECHNIQUE_SESSIONS:
+        return False
+    (a, error_a), (b, error_b) = _mean_and_error(with_it), _mean_and_error(without)
+    gap = abs(a - b)
+    return gap >= MIN_TECHNIQUE_GAP and gap >= 2 * math.sqrt(error_a + error_b)
+
+
 def technique_stats(sessions: Iterable[SessionRecord]) -> list[TechniqueStats]:
-    """Techniques done or marked hurting in at least 3 rated sessions, most helpful (lowest change) first."""
+    """Techniques whose rated sessions differ from the rated sessions without them, most helpful first.
+
+    Crediting a stretch with the whole session's change would credit every stretch in a good session
+    alike; comparing sessions with it against sessions without it separates it from the rest.
+    """
+    sessions = list(sessions)
     seen: dict[str, int] = {}
     hurt: dict[str, int] = {}
-    changes: dict[str, list[int]] = {}
+    rated: list[tuple[int, set[str]]] = []
     for s in sessions:
         change = session_change(s)
         outcomes: dict[str, set[str]] = {}
         for tid, outcome in s.outcomes:
             outcomes.setdefault(tid, set()).add(outcome)
-        for tid, kinds in outcomes.items():
-            if not kinds & {"done", "hurt"}:
-                continue
+        present = {tid for tid, kinds in outcomes.items() if kinds & {"done", "hurt"}}
+        for tid in present:
             seen[tid] = seen.get(tid, 0) + 1
-            if "hurt" in kinds:
+            if "hurt" in outcomes[tid]:
                 hurt[tid] = hurt.get(tid, 0) + 1
-            if change is not None:
-                changes.setdefault(tid, []).append(change)
-    stats = [
-        TechniqueStats(
-            technique_id=tid,
-            sessions=seen[tid],
-            average_change=sum(values) / len(values),
-            hurt_count=hurt.get(tid, 0),
-            hurt_rate=hurt.get(tid, 0) / seen[tid],
-            rated_sessions=len(values),
+        if change is not None and present:
+            rated.append((change, present))
+    stats = []
+    for tid in sorted(seen):
+        with_it = [c for c, present in rated if tid in present]
+        without = [c for c, present in rated if tid not in present]
+        if not separates(with_it, without):
+            continue
+        stats.append(
+            TechniqueStats(
+                technique_id=tid,
+                sessions=seen[tid],
+                average_change=sum(with_it) / len(with_it),
+                hurt_count=hurt.get(tid, 0),
+                hurt_rate=hurt.get(tid, 0) / seen[tid],
+                rated_sessions=len(with_it),
+                without_change=sum(without) / len(without),
+                without_sessions=len(without),
+            )
         )
-        for tid, values in changes.items()
-        if len(values) >= MIN_TECHNIQUE_SESSIONS
-    ]
-    return sorted(
-        stats,
-        key=lambda t: (math.inf if t.average_change is None else t.average_change, t.hurt_rate, t.technique_id),
-    )
+    return sorted(stats, key=lambda t: (t.difference or 0.0, t.hurt_rate, t.technique_id))
+
+
+def helping(stats: Iterable[TechniqueStats]) -> list[TechniqueStats]:
+    """The ranked techniques that go with a bigger drop in pain than sessions without them."""
+    return [t for t in stats if t.difference is not None and t.difference < 0]
 
 
 def hurt_marks(sessions: Iterable[SessionRecord]) -> dict[str, int]:
@@ -263,26 +319,29 @@ def build_progress(
     today: date,
     tz: ZoneInfo,
     *,
-    week_start: int = 0,
+    joined: date | None = None,
 ) -> Progress:
-    """Everything /progress and /report show. `week_start` is a weekday number: 0 is Monday.
+    """Everything /progress and /report show. `joined` is the local day the person started with Limber.
 
-    Records dated after `today` (a clock ahead of the person's) are left out of everything.
+    Records dated after `today` (a clock ahead of the person's) are left out of everything. Counts are
+    over rolling windows ending today; rates are over the days the person has used Limber at most.
     """
     ratings = [r for r in ratings if local_day(r.at, tz) <= today]
     sessions = [s for s in sessions if local_day(s.started_at, tz) <= today]
     counted = [(local_day(s.started_at, tz), s) for s in sessions if has_done_step(s)]
-    week_from = today - timedelta(days=(today.weekday() - week_start) % 7)
-    month_from = today.replace(day=1)
     four_weeks_from = today - timedelta(days=7 * ADHERENCE_WEEKS - 1)
     current, longest = streaks({d for d, _ in counted}, marks, today)
     changes = [c for c in (session_change(s) for s in sessions) if c is not None]
     trend = pain_trend(ratings, today, tz)
     days = [local_day(r.at, tz) for r in ratings] + [local_day(s.started_at, tz) for s in sessions]
+    first_day = min(days, default=None)
+    # History can be older than the account (imported or backdated); a future join date is today.
+    started = min([d for d in (joined, first_day) if d is not None], default=None)
+    started = min(started, today) if started is not None else None
     return Progress(
         today=today,
-        sessions_this_week=sum(1 for d, _ in counted if d >= week_from),
-        sessions_this_month=sum(1 for d, _ in counted if d >= month_from),
+        sessions_last_7_days=sum(1 for d, _ in counted if d > today - timedelta(days=SHORT_WINDOW)),
+        sessions_last_30_days=sum(1 for d, _ in counted if d > today - timedelta(days=LONG_WINDOW)),
         current_streak=current,
         longest_streak=longest,
         average_change=sum(changes) / len(changes) if changes else None,
@@ -292,8 +351,10 @@ def build_progress(
         missing=_missing(len(changes), trend),
         total_sessions=len(counted),
         sessions_last_28_days=sum(1 for d, _ in counted if d >= four_weeks_from),
-        first_day=min(days, default=None),
+        first_day=first_day,
         hurt_marks=hurt_marks(sessions),
+        started=started,
+        days_used=(today - started).days + 1 if started is not None else 0,
     )
 
 
@@ -335,14 +396,66 @@ def trend_sentence(t: Trend, today: date) -> str:
     )
 
 
+def _sessions(n: int) -> str:
+    return {0: "no sessions", 1: "1 session"}.get(n, f"{n} sessions")
+
+
+def since_phrase(p: Progress) -> str:
+    """'since you started on 24 October (10 days)' or 'today, your first day with Limber'."""
+    if p.started is None or p.days_used <= 1:
+        return "today, your first day with Limber"
+    return f"since you started on {format_date(p.started, year=p.started.year != p.today.year)} ({_days(p.days_used)})"
+
+
+def session_counts(p: Progress) -> str:
+    """Sessions over rolling windows; a window longer than the person's time with Limber is not named."""
+    if p.days_used <= SHORT_WINDOW:
+        return f"{_sessions(p.total_sessions)} {since_phrase(p)}"
+    if p.days_used <= LONG_WINDOW:
+        return f"{_sessions(p.sessions_last_7_days)} in the last 7 days, {p.total_sessions} {since_phrase(p)}"
+    return f"{_sessions(p.sessions_last_7_days)} in the last 7 days, {p.sessions_last_30_days} in the last 30 days"
+
+
 def adherence_line(p: Progress) -> str:
-    """Sessions per week and streaks in one sentence, for /report."""
-    per_week = p.sessions_last_28_days / ADHERENCE_WEEKS
-    return (
-        f"{per_week:.1f} sessions a week over the last {ADHERENCE_WEEKS} weeks "
-        f"({p.sessions_this_week} this week, {p.total_sessions} in all); "
-        f"current streak {_days(p.current_streak)}, longest {_days(p.longest_streak)}."
+    """Sessions per week over the time the person has used Limber (4 weeks at most), and streaks, for /report."""
+    streak = f"current streak {_days(p.current_streak)}, longest {_days(p.longest_streak)}."
+    window = p.adherence_days
+    if window < 7:
+        # Under a week, a weekly rate would be a guess: say what happened instead.
+        return f"{_sessions(p.total_sessions)} {since_phrase(p)}; {streak}"
+    in_window = p.sessions_last_28_days if window == 7 * ADHERENCE_WEEKS else p.total_sessions
+    per_week = in_window / window * 7
+    span = (
+        f"the last {ADHERENCE_WEEKS} weeks" if window == 7 * ADHERENCE_WEEKS else f"the {window} days since you started"
     )
+    return (
+        f"{per_week:.1f} sessions a week over {span} "
+        f"({p.sessions_last_7_days} in the last 7 days, {p.total_sessions} in all); {streak}"
+    )
+
+
+def technique_line(t: TechniqueStats, title: str) -> str:
+    """One ranked stretch in plain words (no HTML): with it against without it."""
+    assert t.average_change is not None and t.without_change is not None
+    hurt = f"; marked as hurting {t.hurt_count} of {t.sessions} times" if t.hurt_count else ""
+    return (
+        f"{title}: in sessions with it, pain ended {change_phrase(t.average_change)} than it started on average "
+        f"({t.rated_sessions} rated); without it, {change_phrase(t.without_change)} ({t.without_sessions} rated){hurt}"
+    )
+
+
+CORRELATION_NOTE = "This shows what tends to go with less pain for you, not what causes it."
+
+
+def technique_lines(p: Progress, technique_titles: dict[str, str], limit: int) -> list[str]:
+    """The stretches that go with a bigger drop in pain, or "not enough data yet" (sentences, no HTML)."""
+    ranked = helping(p.techniques)
+    if not ranked:
+        return [NOT_ENOUGH_TECHNIQUE_DATA]
+    lines = [technique_line(t, technique_titles.get(t.technique_id, t.technique_id)) + "." for t in ranked[:limit]]
+    if len(ranked) > limit:
+        lines.append(f"…and {len(ranked) - limit} more.")
+    return lines
 
 
 def progress_text(p: Progress, technique_titles: dict[str, str]) -> str:
@@ -352,7 +465,7 @@ def progress_text(p: Progress, technique_titles: dict[str, str]) -> str:
         return escape(text, quote=False)
 
     lines = ["<b>Your progress</b>"]
-    lines.append(f"• Sessions: <b>{p.sessions_this_week}</b> this week, <b>{p.sessions_this_month}</b> this month.")
+    lines.append(f"• Sessions: {e(session_counts(p))}.")
     if p.current_streak:
         lines.append(f"• Streak: <b>{_days(p.current_streak)}</b> in a row (longest {_days(p.longest_streak)}).")
     elif p.longest_streak:
@@ -367,16 +480,11 @@ def progress_text(p: Progress, technique_titles: dict[str, str]) -> str:
         )
     if p.trend is not None:
         lines.append(f"• {e(trend_sentence(p.trend, p.today))}")
-    if p.techniques:
+    if p.total_sessions:
         lines.append("\n<b>Which stretches help you</b>")
-        for t in p.techniques[:MAX_TECHNIQUE_LINES]:
-            title = e(technique_titles.get(t.technique_id, t.technique_id))
-            change = e(change_phrase(t.average_change)) if t.average_change is not None else "no rated sessions"
-            hurt = f"; marked as hurting {t.hurt_count} of {t.sessions} times" if t.hurt_count else ""
-            lines.append(f"• {title}: {change} on average ({t.rated_sessions} rated sessions){hurt}.")
-        if len(p.techniques) > MAX_TECHNIQUE_LINES:
-            lines.append(f"…and {len(p.techniques) - MAX_TECHNIQUE_LINES} more.")
-        lines.append("Averages show what tends to go with less pain for you, not what causes it.")
+        lines.extend(f"• {e(line)}" for line in technique_lines(p, technique_titles, MAX_TECHNIQUE_LINES))
+        if helping(p.techniques):
+            lines.append(CORRELATION_NOTE)
     if p.missing:
         lines.append(f"\n<i>{e(p.missing)}</i>")
     elif p.total_sessions:

@@ -973,15 +973,21 @@ def _safe_name(name: str) -> str:
     return name if name not in ("", ".", "..") else "file"
 
 
+def _disk_name(name: str) -> str:
+    """A name that is easy to type in a shell: no spaces, parentheses or other punctuation."""
+    return re.sub(r"[^\w.\-]+", "-", name, flags=re.UNICODE).strip("-.") or "file"
+
+
 def _unique_path(directory: Path, name: str) -> Path:
-    """directory/name, or "stem (2).ext" and so on when taken, so the original name stays visible."""
+    """directory/name, or "stem-2.ext" and so on when taken, so the original name stays visible."""
     directory.mkdir(parents=True, exist_ok=True)
+    name = _disk_name(name)
     path = directory / name
     stem, dot, suffix = name.rpartition(".")
     if not dot or not stem:
         stem, suffix = name, ""
     counter = 2
     while path.exists():
-        path = directory / (f"{stem} ({counter}).{suffix}" if suffix else f"{stem} ({counter})")
+        path = directory / (f"{stem}-{counter}.{suffix}" if suffix else f"{stem}-{counter}")
         counter += 1
     return path

@@ -13,7 +13,9 @@ from telegram.ext import ContextTypes
 from bot import history, ui, views
 from bot.coaching.progress import Progress, adherence_line, build_progress, progress_text
 from bot.handlers import ids
+from bot.i18n import _
 from bot.services import services
+from storage.history import person_rows
 
 
 def _reports() -> ModuleType:
@@ -31,7 +33,8 @@ async def _summary(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> tuple[hi
     svc = services(context)
     data = await history.load(svc, user_id)
     today = data.today(svc.clock.now())
-    return data, today, build_progress(data.ratings, data.sessions, data.marks, today, data.tz)
+    joined = data.user.created_at.astimezone(data.tz).date()
+    return data, today, build_progress(data.ratings, data.sessions, data.marks, today, data.tz, joined=joined)
 
 
 async def progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -41,7 +44,7 @@ async def progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # Rendering takes a few hundred milliseconds of CPU: keep it off the event loop.
     chart = await asyncio.to_thread(_reports().progress_chart, data.ratings, data.sessions, today, data.tz)
     await context.bot.send_photo(
-        chat_id, InputFile(chart, filename="limber-progress.png"), caption="Your pain over the last 30 days"
+        chat_id, InputFile(chart, filename="limber-progress.png"), caption=_(views.PROGRESS_CHART_CAPTION)
     )
     await ui.send(context.bot, chat_id, views.View(progress_text(summary, _titles(context)), [views.nav_row()]))
 
@@ -52,12 +55,13 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     data, today, summary = await _summary(context, user_id)
 
     def render() -> bytes:
-        chart = _reports().progress_chart(data.ratings, data.sessions, today, data.tz)
         return _reports().report_pdf(
             name=data.user.first_name or "you",
             progress=summary,
-            chart_png=chart,
+            ratings=data.ratings,
+            sessions=data.sessions,
             technique_titles=_titles(context),
+            routine_titles={rid: r.title for rid, r in services(context).library.routines.items()},
             red_flags=data.red_flags,
             adherence=adherence_line(summary),
             generated=today,
@@ -73,29 +77,24 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/export: everything stored about the person, as CSV and as JSON."""
+    """/export: everything stored about the person: every table with their rows (JSON), and a CSV to analyse."""
     user_id, chat_id = ids(update)
     svc = services(context)
     data = await history.load(svc, user_id)
+    async with svc.db.transaction() as db:
+        tables = await person_rows(db, user_id=user_id)
     now = svc.clock.now()
-    csv_bytes = _reports().export_csv(ratings=data.ratings, sessions=data.sessions)
-    json_bytes = _reports().export_json(
-        user=data.user_dict(),
-        ratings=data.ratings,
-        sessions=data.sessions,
-        red_flags=data.red_flags,
-        preferences=data.prefs_dict(),
-        exported_at=now,
-    )
-    stamp = now.date().isoformat()
+    csv_bytes = _reports().export_csv(ratings=data.ratings, sessions=data.sessions, tz=data.tz)
+    json_bytes = _reports().export_json(tables=tables, tz=data.tz, exported_at=now)
+    stamp = data.today(now).isoformat()
     await context.bot.send_document(
         chat_id,
         InputFile(csv_bytes, filename=f"limber-export-{stamp}.csv"),
-        caption="Your ratings, sessions and steps (CSV).",
+        caption=_(views.EXPORT_CSV_CAPTION),
     )
     await context.bot.send_document(
         chat_id,
         InputFile(json_bytes, filename=f"limber-export-{stamp}.json"),
-        caption="Everything Limber stores about you (JSON). /delete erases it.",
+        caption=_(views.EXPORT_JSON_CAPTION),
         parse_mode=ParseMode.HTML,
     )

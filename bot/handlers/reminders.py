@@ -162,10 +162,10 @@ def _days(arg: str) -> Change:
     return change
 
 
-def _zone(arg: str) -> Change:
+def _zone(arg: str, how: str = "") -> Change:
     def change(prefs: Preferences, user: User) -> str:
         prefs.timezone, user.awaiting = arg, None
-        return f"Time zone: {views.e(arg)}."
+        return f"Time zone set to {views.e(arg)}{how}."
 
     return change
 
@@ -192,10 +192,15 @@ async def _ask_zone(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
     await context.bot.send_message(chat_id, _(views.ASK_ZONE), parse_mode=ParseMode.HTML, reply_markup=keyboard)
 
 
-async def _done(context: ContextTypes.DEFAULT_TYPE, chat_id: int, note: str, view: views.View) -> None:
-    """Confirm, taking away the location keyboard if it is showing, then show the settings."""
-    await context.bot.send_message(chat_id, note, parse_mode=ParseMode.HTML, reply_markup=ReplyKeyboardRemove())
-    await ui.send(context.bot, chat_id, view)
+async def _done(context: ContextTypes.DEFAULT_TYPE, chat_id: int, view: views.View) -> None:
+    """The settings with the change, in one message that also takes away the location keyboard.
+
+    A message carries one keyboard: removing the reply keyboard leaves no room for the inline buttons,
+    so the message says where they are rather than sending a second one.
+    """
+    await context.bot.send_message(
+        chat_id, views.zone_set(view), parse_mode=ParseMode.HTML, reply_markup=ReplyKeyboardRemove()
+    )
 
 
 async def typed_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -240,12 +245,7 @@ async def typed_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         elif not match.exact:
             await ui.send(context.bot, chat_id, views.zone_guess(text, match.key))
         else:
-            await _done(
-                context,
-                chat_id,
-                f"Time zone set to {views.e(match.key)}.",
-                await _apply(svc, user_id, _zone(match.key)),
-            )
+            await _done(context, chat_id, await _apply(svc, user_id, _zone(match.key)))
     raise ApplicationHandlerStop
 
 
@@ -281,5 +281,5 @@ async def location_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             context.bot, chat_id, views.View("I couldn't find a time zone for that place. Type a city instead.")
         )
         return
-    view = await _apply(services(context), user_id, _zone(key))
-    await _done(context, chat_id, f"Time zone set to {views.e(key)} from your location.", view)
+    view = await _apply(services(context), user_id, _zone(key, " from your location"))
+    await _done(context, chat_id, view)

@@ -9,6 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
 from bot import ui, views
+from bot.flow import FLARE_ROUTINE
 from bot.handlers import ids, pressed
 from bot.services import Services, services
 from storage import history
@@ -50,11 +51,9 @@ async def setting_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         else:
             prefs.level = press.value
     if press.key == "d":
-        label = "a rest day" if press.value == "rest" else "a flare-up day"
+        relax = svc.library.routines.get(FLARE_ROUTINE)
         await ui.answer(query)
-        await ui.edit(
-            context.bot, chat_id, query.message.message_id, views.View(f"Marked today as {label}. Your streak is safe.")
-        )
+        await ui.edit(context.bot, chat_id, query.message.message_id, views.day_marked(press.value, relax))
         return
     await ui.answer(query, "Saved")
     await ui.edit(context.bot, chat_id, query.message.message_id, await _screen(svc, user_id, "Saved."))

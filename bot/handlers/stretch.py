@@ -48,6 +48,8 @@ async def _offer_open(
     context: ContextTypes.DEFAULT_TYPE, svc: Services, chat_id: int, session: repo.RoutineSession, wanted: str | None
 ) -> None:
     assert session.id is not None
+    if wanted == session.routine_id:
+        wanted = None  # an old "Start Hips" while Hips is open: Continue is the offer, not Hips again
     view = views.open_session(
         session.id,
         flow.title_of(svc, session.routine_id),

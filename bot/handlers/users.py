@@ -32,7 +32,7 @@ async def track_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     async with svc.db.transaction() as db:
         row = await repo.ensure_user(
-            db, user_id=user.id, chat_id=chat.id, first_name=user.first_name or "", language=told
+            db, user_id=user.id, chat_id=chat.id, first_name=user.first_name or "", language=told, now=svc.clock.now()
         )
         blocked = row.blocked_at is not None
         language = row.language or told
