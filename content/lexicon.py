@@ -67,6 +67,8 @@ class RatingWords(BaseModel):
     units: frozenset[str]
     # Words before a number that make it a time or a date ("at 5", "since 3").
     before: frozenset[str]
+    # Words after a number that add a half ("un 7 y medio"): not a whole number, so out of range.
+    halves: tuple[str, ...] = ()
 
 
 class Intents(BaseModel):

@@ -11,12 +11,18 @@ from bot.coaching.redflags import help_contacts, read_warning_signs
 from content.lexicon import LEXICON_DIR, LexiconError, Tier, available_lexicons, load_lexicon
 from tests.safety_corpus import FALSE_ALARM_TARGET, RECALL_TARGET, load_corpus, report, score
 
+# Smallest corpus worth holding a lexicon to: (emergency, same-day, must-not). English has two corpora;
+# every other language has one, written independently by native speakers.
+MIN_CORPUS = {"en": (200, 60, 200)}
+MIN_CORPUS_OTHER = (100, 50, 150)
+
 
 @pytest.mark.parametrize("language", available_lexicons())
 def test_corpus_meets_the_targets(language: str) -> None:
     result = score(language)
-    assert result.total["emergency"] >= 200 and result.total["same_day"] >= 60, "the corpus is too small"
-    assert sum(result.alarms.values()) + sum(result.quiet.values()) >= 200, "the corpus is too small"
+    emergency, same_day, must_not = MIN_CORPUS.get(language, MIN_CORPUS_OTHER)
+    assert result.total["emergency"] >= emergency and result.total["same_day"] >= same_day, "the corpus is too small"
+    assert sum(result.alarms.values()) + sum(result.quiet.values()) >= must_not, "the corpus is too small"
     for tier in ("emergency", "same_day"):
         assert result.recall(tier) >= RECALL_TARGET, report(result)
     assert result.false_alarm_rate <= FALSE_ALARM_TARGET, report(result)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from content.lexicon import load_lexicon
+from content.lexicon import RatingWords, load_lexicon
 
 # How much text we read at most: a rating never needs more, and huge messages stay cheap.
 MAX_SCAN = 200
@@ -40,12 +40,14 @@ def parse_pain(text: str, language: str = "en") -> Rating | OutOfRange | Unsure 
     ratings; a lone digit among other words is `Unsure`.
     """
     words = load_lexicon(language).ratings
-    tokens = _TOKEN.findall(text[:MAX_SCAN].lower().translate(_APOSTROPHES))
+    tokens = _halves(_TOKEN.findall(text[:MAX_SCAN].lower().translate(_APOSTROPHES)), words)
     if not tokens:
         return None
     joined = f" {' '.join(tokens)} ".replace(" / 10 ", " /10 ")
+    tens = ("10", *(word for word, value in words.numbers.items() if value == 10))
     for phrase in words.out_of:
-        joined = joined.replace(f" {phrase} 10 ", " /10 ").replace(f" {phrase} ten ", " /10 ")
+        for ten in tens:
+            joined = joined.replace(f" {phrase} {ten} ", " /10 ")
     tokens = joined.split()
     candidates: list[tuple[int, str, bool]] = []  # (position, raw, typed as a word)
     for i, token in enumerate(tokens):
@@ -79,6 +81,26 @@ def parse_pain(text: str, language: str = "en") -> Rating | OutOfRange | Unsure 
     said = [j for j, t in enumerate(tokens) if j == position or (t not in words.fillers and t != "/10")]
     at_an_end = position in (said[0], said[-1])
     return Unsure(value) if at_an_end and not as_word else None
+
+
+def _halves(tokens: list[str], words: RatingWords) -> list[str]:
+    """A number followed by a half ("7 y medio") becomes one token, "7.5"."""
+    if not words.halves:
+        return tokens
+    read: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        value = token if token.isdigit() else str(words.numbers[token]) if token in words.numbers else None
+        for half in (h.split() for h in words.halves):
+            if value is not None and tokens[i + 1 : i + 1 + len(half)] == half:
+                read.append(f"{value}.5")
+                i += 1 + len(half)
+                break
+        else:
+            read.append(token)
+            i += 1
+    return read
 
 
 def _cued(tokens: list[str], position: int, cues: tuple[str, ...]) -> bool:
