@@ -43,7 +43,9 @@ class Score:
 def load_corpus(language: str) -> dict[str, list[dict[str, str]]]:
     """Every corpus file of a language (`redflags_<lang>.yaml`, `redflags_<lang>_*.yaml`), merged."""
     merged: dict[str, list[dict[str, str]]] = {"must_flag": [], "must_not": [], "pointers": []}
-    for path in sorted(CORPUS_DIR.glob(f"redflags_{language}.yaml")) + sorted(CORPUS_DIR.glob(f"redflags_{language}_*.yaml")):
+    for path in sorted(CORPUS_DIR.glob(f"redflags_{language}.yaml")) + sorted(
+        CORPUS_DIR.glob(f"redflags_{language}_*.yaml")
+    ):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         assert isinstance(data, dict), path
         for key, items in data.items():
@@ -51,12 +53,15 @@ def load_corpus(language: str) -> dict[str, list[dict[str, str]]]:
     return merged
 
 
-def score(language: str) -> Score:
+def score(language: str, *, named: bool = True) -> Score:
+    """The figures for one language's corpus, read in that language, or (`named=False`) as the bot reads
+    any message: in whichever language's words it is written."""
     corpus = load_corpus(language)
     result = Score(language)
+    reading: str | None = language if named else None
     for item in corpus["must_flag"]:
         tier, category = item["tier"], item["category"]
-        found = read_warning_signs(item["text"], language)
+        found = read_warning_signs(item["text"], reading)
         for key in (tier, f"{tier}/{category}"):
             result.total[key] += 1
             result.flagged[key] += bool(found) and found.tier is not None and found.tier.value == tier
@@ -65,7 +70,7 @@ def score(language: str) -> Score:
         elif found.tier is not None and found.tier.value != tier:
             result.wrong_tier.append(f"[{tier}/{category} read as {found.tier.value}] {item['text']}")
     for item in corpus["must_not"]:
-        found = read_warning_signs(item["text"], language)
+        found = read_warning_signs(item["text"], reading)
         (result.alarms if found else result.quiet)[item["kind"]] += 1
         if found:
             result.false_alarms.append(f"[{item['kind']} -> {','.join(found.categories)}] {item['text']}")

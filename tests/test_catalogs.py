@@ -60,7 +60,9 @@ def test_every_text_is_translated_faithfully(language: str) -> None:
             assert sorted(PLACEHOLDER.findall(string)) == sorted(PLACEHOLDER.findall(ids[-1])), (
                 f"{language}: placeholders differ in {ids[0][:60]!r}"
             )
-            assert sorted(TAG.findall(string)) == sorted(TAG.findall(ids[0])), f"{language}: tags differ in {ids[0][:60]!r}"
+            assert sorted(TAG.findall(string)) == sorted(TAG.findall(ids[0])), (
+                f"{language}: tags differ in {ids[0][:60]!r}"
+            )
 
 
 def test_russian_has_three_plural_forms() -> None:

@@ -29,6 +29,15 @@ def test_corpus_meets_the_targets(language: str) -> None:
     assert not result.wrong_tier, report(result)
 
 
+@pytest.mark.parametrize("language", available_lexicons())
+def test_the_corpus_meets_the_targets_when_the_language_is_not_named(language: str) -> None:
+    # As the bot reads a message: whatever the person's app language, in the language it is written in.
+    result = score(language, named=False)
+    for tier in ("emergency", "same_day"):
+        assert result.recall(tier) >= RECALL_TARGET, report(result)
+    assert result.false_alarm_rate <= FALSE_ALARM_TARGET, report(result)
+
+
 def test_every_category_and_kind_is_covered() -> None:
     corpus = load_corpus("en")
     categories = {item["category"] for item in corpus["must_flag"]}

@@ -12,6 +12,7 @@ from content.lexicon import RatingWords, load_lexicon
 MAX_SCAN = 200
 _TOKEN = re.compile(r"[0-9]{1,2}:[0-9]{2}|-?[0-9]+(?:[.,][0-9]+)?|[^\W\d_]+|/")
 _APOSTROPHES = str.maketrans("", "", "'’‘`´")
+_DATE = re.compile(r"^0[1-9][.,][0-9]{2}$|^[0-3]?[0-9][.,][01][0-9][.,]")
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,8 @@ def parse_pain(text: str, language: str = "en") -> Rating | OutOfRange | Unsure 
         before = tokens[i - 1] if i > 0 else ""
         if token in words.numbers:
             candidates.append((i, str(words.numbers[token]), True))
-        elif ":" in token:
-            return None  # a time of day
+        elif ":" in token or _DATE.match(token):
+            return None  # a time of day, or a date such as "01.12"
         elif token[:1].isdigit() or (token[:1] == "-" and token[1:2].isdigit()):
             rate = after in ("a", "an", "per", "each") and tokens[i + 2 : i + 3] and tokens[i + 2] in words.units
             if after in words.units or after == "/" or rate:
@@ -74,7 +75,9 @@ def parse_pain(text: str, language: str = "en") -> Rating | OutOfRange | Unsure 
     cued = _cued(tokens, position, words.cues)
     value = _whole(raw)
     if value is None or not 0 <= value <= 10:
-        return OutOfRange(raw) if not others or out_of_ten or cued else None
+        # "11", "15/10", "12 ugh": meant as a rating, off the scale; "im 42" is not.
+        near = value is not None and 10 < value <= 20 and not rest
+        return OutOfRange(raw) if not others or out_of_ten or cued or near else None
     if not rest or cued or out_of_ten:
         return Rating(value)
     # "hips tight 5", "6 after the walk": a number at either end of what was said, fillers aside.

@@ -73,6 +73,10 @@ class _Reader:
             self.phrases[tuple(self._mend(t) for t in _tokens(phrase))] = concept
         self.longest = min(_MAX_PHRASE, max((len(p) for p in self.phrases), default=1))
         self.vocabulary = sorted({w for w in self.words if len(w) >= 7})
+        # Every word the lexicon knows, for telling which language a text is in.
+        self.vocabulary_all = frozenset(
+            {*self.words, *lexicon.spelling, *(w for phrase in self.phrases for w in phrase)}
+        )
         neg = lexicon.negation
         self.breakers, self.enders, self.subjects = neg.breakers, neg.enders, neg.subjects
         self.list_words, self.scope = neg.list_words, neg.scope
@@ -245,7 +249,7 @@ def read_warning_signs(text: str, language: str | None = None) -> Finding:
     """
     if language is not None:
         return _reader(language).read(text)
-    findings = [_reader(lang).read(text) for lang in available_lexicons()]
+    findings = [_reader(lang).read(text) for lang in _languages_of(text)]
     flagged = [f for f in findings if f]
     if not flagged:
         return Finding(pointer=any(f.pointer for f in findings))
@@ -257,6 +261,18 @@ def read_warning_signs(text: str, language: str | None = None) -> Finding:
         )
     )
     return Finding(categories, tier)
+
+
+def _languages_of(text: str) -> list[str]:
+    """The languages whose lexicons know most of the text's words: one, or several on a tie.
+
+    Reading English with the Spanish lexicon would find "cancer" in "never had cancer" without
+    knowing "never"; each text is read by the lexicon it is written in.
+    """
+    words = set(_tokens(text[:4000]))
+    scores = {lang: len(words & _reader(lang).vocabulary_all) for lang in available_lexicons()}
+    best = max(scores.values(), default=0)
+    return [lang for lang, score in scores.items() if score == best] if best else list(scores)
 
 
 def detect_red_flags(text: str, language: str | None = None) -> list[str]:
