@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import ValidationError
 
-from content.schema import Routine, Technique
+from content.schema import Pose, Routine, Technique
 
 CONTENT_DIR = Path(__file__).resolve().parent
-M = TypeVar("M", Technique, Routine)
+M = TypeVar("M", Technique, Routine, Pose)
 
 
 class ContentError(ValueError):
@@ -23,6 +23,8 @@ class ContentError(ValueError):
 class Library:
     techniques: dict[str, Technique]
     routines: dict[str, Routine]
+    # Figure data per technique id (content/poses/); every technique has one.
+    poses: dict[str, Pose] = field(default_factory=dict)
 
     def routines_in_order(self) -> list[Routine]:
         return sorted(self.routines.values(), key=lambda r: (r.order, r.title))
@@ -45,8 +47,9 @@ def _validate(model: type[M], path: Path) -> M:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "(file)"
         raise ContentError(f"{path.name}: field '{field}': {first['msg']}") from exc
-    if item.id != path.stem:
-        raise ContentError(f"{path.name}: field 'id': '{item.id}' must match the file name")
+    key, name = ("technique", item.technique) if isinstance(item, Pose) else ("id", item.id)
+    if name != path.stem:
+        raise ContentError(f"{path.name}: field '{key}': '{name}' must match the file name")
     return item
 
 
@@ -67,4 +70,11 @@ def load_library(root: Path = CONTENT_DIR) -> Library:
         routines[routine.id] = routine
     if not techniques or not routines:
         raise ContentError(f"{root}: no techniques or no routines found")
-    return Library(techniques=techniques, routines=routines)
+    poses = {p.technique: p for p in (_validate(Pose, path) for path in sorted((root / "poses").glob("*.yaml")))}
+    for tid in poses:
+        if tid not in techniques:
+            raise ContentError(f"poses/{tid}.yaml: field 'technique': unknown technique '{tid}'")
+    for tid in techniques:
+        if tid not in poses:
+            raise ContentError(f"techniques/{tid}.yaml: no figure data (content/poses/{tid}.yaml)")
+    return Library(techniques=techniques, routines=routines, poses=poses)
