@@ -42,6 +42,7 @@ def test_health_texts_make_no_cure_or_drug_claims() -> None:
 def broken_copy(tmp_path: Path) -> Path:
     shutil.copytree(CONTENT_DIR / "techniques", tmp_path / "techniques")
     shutil.copytree(CONTENT_DIR / "routines", tmp_path / "routines")
+    shutil.copytree(CONTENT_DIR / "poses", tmp_path / "poses")
     return tmp_path
 
 
