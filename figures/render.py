@@ -33,6 +33,7 @@ FAR = "#B9C3CF"
 TORSO = "#8E9BAA"
 OUTLINE = "#26303B"
 GHOST = "#9AA5B1"
+KNEE = "#C3CCD6"
 FLOOR = "#6B6B6B"
 COLOURS = {
     SupportKind.mat: "#8DBFA8",
@@ -96,6 +97,7 @@ def draw_body(ax: object, pose: Pose, frame: Frame, *, ghost: bool = False, only
     base_z = 2.0 if ghost else 10.0
     order = sorted(frame.parts, key=_depth)
     head_p, head_r = frame.head
+    ranks = {part.name: rank for rank, part in enumerate(order)}
     for rank, part in enumerate(order):
         if only is not None and part.name not in only:
             continue
@@ -104,6 +106,14 @@ def draw_body(ax: object, pose: Pose, frame: Frame, *, ghost: bool = False, only
             _capsule(ax, part, "none", zorder=z, edge=GHOST)
         else:
             _capsule(ax, part, _part_colour(pose, part), zorder=z)
+        if part.name.startswith("shin_") and pose.view is not View.side and not ghost:
+            side = part.name[-1]
+            if abs(frame.tilts.get(f"thigh_{side}", 0.0)) > 15:
+                # Seen end-on, a bent knee is the nearest point: a lighter cap shows the bend.
+                thigh = next(p for p in frame.parts if p.name == f"thigh_{side}")
+                knee = frame.joints[f"knee_{side}"]
+                cap_z = base_z + max(rank, ranks[thigh.name]) * 0.1 + 0.05
+                ax.add_patch(Circle(knee[:2], thigh.r1 * 1.25, fc=KNEE, ec=OUTLINE, lw=1.2, zorder=cap_z))
         if part.name.startswith("forearm_"):
             hand, r = frame.hands[part.name[-1]]
             if ghost:
@@ -277,7 +287,8 @@ def _bounds(pose: Pose, frame_list: Sequence[Frame]) -> tuple[tuple[float, float
         ys.append(0.0)
     pad = 0.12
     x0, x1 = min(xs) - pad, max(xs) + pad
-    y0, y1 = min(ys) - (0.02 if pose.view is not View.top else pad), max(ys) + pad
+    # Room at the top for the keyframe's label.
+    y0, y1 = min(ys) - (0.02 if pose.view is not View.top else pad), max(ys) + pad + 0.12
     if pose.view is not View.top:
         y0 = -0.06
     # Not too wide and thin: room for the arrow.
@@ -379,24 +390,29 @@ def figure_png(pose: Pose, technique: Technique) -> bytes:
         color=OUTLINE,
     )
     note = side_note(pose, technique)
+    width_in = panel_w * n + 0.2
     legend_y = 0.12 / (PANEL_HEIGHT + 0.85)
+
+    def at(inches: float) -> float:
+        return inches / width_in
+
     fig.patches.append(
         Ellipse(
-            (0.03, legend_y + 0.01),
-            0.02,
+            (at(0.25), legend_y + 0.01),
+            at(0.2),
             0.04,
             transform=fig.transFigure,
             fc=HIGHLIGHT,
             ec=HIGHLIGHT_EDGE,
-            hatch="///",
+            hatch="//",
             figure=fig,
         )
     )
-    fig.text(0.05, legend_y, "feel it here", fontsize=9, color=OUTLINE, va="bottom")
+    fig.text(at(0.42), legend_y, "feel it here", fontsize=9, color=OUTLINE, va="bottom")
     fig.patches.append(
         FancyArrowPatch(
-            (0.17, legend_y + 0.012),
-            (0.21, legend_y + 0.012),
+            (at(1.35), legend_y + 0.012),
+            (at(1.7), legend_y + 0.012),
             transform=fig.transFigure,
             arrowstyle="-|>,head_length=5,head_width=3",
             color=ARROW,
@@ -404,9 +420,18 @@ def figure_png(pose: Pose, technique: Technique) -> bytes:
             figure=fig,
         )
     )
-    fig.text(0.22, legend_y, "movement", fontsize=9, color=OUTLINE, va="bottom")
+    fig.text(at(1.78), legend_y, "movement", fontsize=9, color=OUTLINE, va="bottom")
     if note:
-        fig.text(0.98, legend_y, note, fontsize=9, color=OUTLINE, va="bottom", ha="right")
+        fig.text(
+            0.5,
+            1 - 0.34 / (PANEL_HEIGHT + 0.85),
+            note,
+            fontsize=9,
+            color=OUTLINE,
+            va="top",
+            ha="center",
+            style="italic",
+        )
     return _canvas(fig)
 
 
