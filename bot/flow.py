@@ -11,13 +11,14 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
-from telegram import Bot
+from telegram import Bot, Message
+from telegram.error import BadRequest
 
-from bot import dbretry, history, ui, views
+from bot import dbretry, history, pictures, ui, views
 from bot.coaching.adapt import adapt, flare_suggested, planned_steps, recent_values
 from bot.coaching.plan import PlannedStep, estimate_minutes, fit_length, within_level
 from bot.coaching.session import OUTCOMES, Position, Status, StepAction, after_rating, after_step, summarize
-from bot.coaching.timer import Phase, seconds_to_phase_end, timer_phases, timer_view
+from bot.coaching.timer import Phase, cue_for, phase_index, seconds_to_phase_end, timer_phases, timer_view
 from bot.services import Services
 from storage import prompts as prompt_repo
 from storage import repo
@@ -48,7 +49,7 @@ def title_of(svc: Services, routine_id: str) -> str:
     return routine.title if routine else routine_id
 
 
-def current_view(svc: Services, session: RoutineSession, note: str = "") -> views.View:
+def current_view(svc: Services, session: RoutineSession, note: str = "", *, pictured: bool = False) -> views.View:
     """The message that carries the live buttons for where the session is."""
     assert session.id is not None
     plan = plan_of(session)
@@ -73,12 +74,14 @@ def current_view(svc: Services, session: RoutineSession, note: str = "") -> view
                 technique=svc.library.techniques.get(step.technique_id),
                 timer=timer,
                 note=note,
+                pictured=pictured,
             )
 
 
 async def show_current(bot: Bot, svc: Services, chat_id: int, session: RoutineSession, note: str = "") -> None:
     """Send the session's current message and make it the one whose buttons count."""
-    message = await ui.send(bot, chat_id, current_view(svc, session, note))
+    await clear_cue(bot, svc, chat_id, session)
+    message = await _send_current(bot, svc, chat_id, session, note)
 
     async def remember() -> None:
         async with svc.db.transaction() as db:
@@ -94,6 +97,49 @@ async def show_current(bot: Bot, svc: Services, chat_id: int, session: RoutineSe
     # The message is out: its buttons must count even if the database blinks right now.
     await dbretry.with_retries(remember, "show_current")
     session.message_id = message.message_id
+
+
+async def pictured(svc: Services, session: RoutineSession) -> bool:
+    """Whether the session's current message is a picture: a step, with pictures on for this person."""
+    if not svc.settings.step_pictures or session.status != Status.in_progress:
+        return False
+    if plan_of(session)[session.current_step].technique_id not in svc.library.poses:
+        return False
+    async with svc.db.transaction() as db:
+        return not await repo.text_only(db, user_id=session.user_id)
+
+
+async def _send_current(bot: Bot, svc: Services, chat_id: int, session: RoutineSession, note: str) -> Message:
+    """A step as its picture with the step as the caption, or the message as text (text only, no figure)."""
+    if await pictured(svc, session):
+        view = current_view(svc, session, note, pictured=True)
+        picture = await pictures.picture_for(svc, plan_of(session)[session.current_step].technique_id)
+        if picture is not None and views.plain_length(view.text) <= views.CAPTION_LIMIT:
+            try:
+                return await pictures.send_step(bot, svc, chat_id, view, picture)
+            except BadRequest as exc:
+                # Whatever Telegram refuses in a picture, the step still comes, as text.
+                log.warning("step picture %s refused: %s", picture.name, exc.message)
+    return await ui.send(bot, chat_id, current_view(svc, session, note))
+
+
+async def clear_cue(bot: Bot, svc: Services, chat_id: int, session: RoutineSession) -> None:
+    """Delete the last "switch sides"/"time's up" cue: the next cue or step has come."""
+    if session.id is None:
+        return
+    async with svc.db.transaction() as db:
+        cue = await repo.take_cue(db, session_id=session.id)
+    if cue is not None:
+        await ui.delete(bot, chat_id, cue)
+
+
+async def _cue(bot: Bot, svc: Services, chat_id: int, session: RoutineSession, view: views.View) -> None:
+    """A short new message that notifies (an edit makes no sound), replacing the cue before it."""
+    assert session.id is not None
+    await clear_cue(bot, svc, chat_id, session)
+    message = await ui.send(bot, chat_id, view)
+    async with svc.db.transaction() as db:
+        await repo.set_cue(db, session_id=session.id, message_id=message.message_id)
 
 
 async def personal_plan(svc: Services, user_id: int, routine_id: str) -> tuple[list[PlannedStep], list[str]]:
@@ -164,6 +210,12 @@ async def press_step(
         if action is not StepAction.stop and await repo.coaching_paused(db, user_id=user_id):
             return await _refuse(ack, "Coaching is paused: please get checked first.")
         planned = plan_of(session)[step]
+        # The step's message is a picture unless pictures are off for this person (or the bot).
+        caption = (
+            svc.settings.step_pictures
+            and planned.technique_id in svc.library.poses
+            and not await repo.text_only(db, user_id=user_id)
+        )
         if action is StepAction.timer:
             if not views.has_timer(planned) or not await repo.start_timer(
                 db, session=session, step=step, at=svc.clock.now()
@@ -195,7 +247,7 @@ async def press_step(
     svc.timers.cancel(session_id)
     if message_id is not None:
         closed = views.step_closed(step, len(session.plan), planned.title, action)
-        await ui.edit(bot, chat_id, message_id, views.View(closed))
+        await ui.edit(bot, chat_id, message_id, views.View(closed), caption=caption)
     await show_current(bot, svc, chat_id, session, note=views.HURT_NOTE if action is StepAction.hurt else "")
     return True
 
@@ -344,6 +396,9 @@ async def _countdown(bot: Bot, svc: Services, *, chat_id: int, session: RoutineS
     started, step, message_id = session.timer_started_at, session.current_step, session.message_id
     phases = _phases(plan_of(session)[step])
     tick = svc.settings.timer_tick_seconds
+    caption = await pictured(svc, session)
+    # Cues sound for phases entered from now on; a resumed countdown does not repeat old ones.
+    seen = phase_index(phases, (svc.clock.now() - started).total_seconds())
     while True:
         now = svc.clock.now()
         async with svc.db.transaction() as db:
@@ -353,8 +408,16 @@ async def _countdown(bot: Bot, svc: Services, *, chat_id: int, session: RoutineS
         if not mine:
             return  # the step ended elsewhere (another press, another process), or another worker edits it
         elapsed = (now - started).total_seconds()
-        view = current_view(svc, session)
-        if not await ui.edit(bot, chat_id, message_id, view) or timer_view(phases, elapsed).finished:
+        view = current_view(svc, session, pictured=caption)
+        if not await ui.edit(bot, chat_id, message_id, view, caption=caption):
+            return
+        index = phase_index(phases, elapsed)
+        if index != seen:
+            seen = index
+            cue = cue_for(phases, index)
+            if cue is not None:
+                await _cue(bot, svc, chat_id, session, views.cue(cue))
+        if timer_view(phases, elapsed).finished:
             return
         # Wake at the phase end when it comes first, so "switch sides" shows on time.
         await svc.clock.sleep(max(tick / 2, min(tick, seconds_to_phase_end(phases, elapsed))))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
@@ -13,7 +15,7 @@ from bot.coaching.ratings import Verdict
 from bot.coaching.redflags import describe
 from bot.coaching.schedule import DAY_NAMES, PRESET_TIMES, describe_days
 from bot.coaching.session import StepAction, Summary
-from bot.coaching.timer import TimerView
+from bot.coaching.timer import Cue, TimerView
 from content import Library
 from content.schema import Technique
 
@@ -223,6 +225,17 @@ def timer_line(view: TimerView) -> str:
     return f"⏳ <b>{side}{view.remaining} s left</b>{after}"
 
 
+def cue(c: Cue) -> View:
+    """The short message that sounds at a change in the countdown; the countdown itself stays above."""
+    if c.kind == "rest":
+        seconds = c.phase.seconds if c.phase else 0
+        return View(f"🔄 <b>Switch sides</b>: rest {seconds} s, then the other side.")
+    if c.kind == "switch":
+        side = c.phase.side.capitalize() if c.phase and c.phase.side else "Other"
+        return View(f"▶ <b>{side} side now.</b>")
+    return View("✅ <b>Time's up.</b> Tap ✅ Done when you're ready.")
+
+
 def step(
     *,
     session_id: int,
@@ -232,7 +245,9 @@ def step(
     technique: Technique | None,
     timer: TimerView | None = None,
     note: str = "",
+    pictured: bool = False,
 ) -> View:
+    """A step's message; `pictured` is a picture's caption, with the why and the cautions behind buttons."""
     head = f"{note}\n\n" if note else ""
     lines = [f"<b>Step {index + 1} of {step_count} · {e(planned.title)}</b>"]
     if technique is None:
@@ -244,8 +259,9 @@ def step(
         lines += [f"{n}. {e(s)}" for n, s in enumerate(technique.steps, 1)]
         lines.append("")
         lines.append(_dose(planned))
-        lines.append("⚠️ " + " ".join(e(c) for c in technique.cautions))
-        lines.append(f"💡 {e(technique.why)}")
+        if not pictured:
+            lines.append("⚠️ " + " ".join(e(c) for c in technique.cautions))
+            lines.append(f"💡 {e(technique.why)}")
     if timer is not None:
         lines.append("\n" + timer_line(timer))
 
@@ -257,7 +273,28 @@ def step(
         buttons.append([b("▶ Start timer", StepAction.timer)])
     buttons.append([b("✅ Done", StepAction.done), b("⏭ Skip", StepAction.skip)])
     buttons.append([b("😣 This hurts", StepAction.hurt), b("⏹ Stop", StepAction.stop)])
+    if pictured and technique is not None:
+        buttons.append(
+            [
+                Button("ℹ️ Why", cb.encode(cb.InfoPress(technique.id, "w"))),
+                Button("⚠️ Cautions", cb.encode(cb.InfoPress(technique.id, "c"))),
+            ]
+        )
     return View(head + "\n".join(lines), buttons)
+
+
+CAPTION_LIMIT = 1024  # Telegram's, counted on the text without its HTML tags
+
+
+def plain_length(html_text: str) -> int:
+    return len(html.unescape(re.sub(r"<[^>]+>", "", html_text)))
+
+
+def technique_info(technique: Technique, kind: str) -> View:
+    """What a picture's caption leaves out: why the stretch helps (\"w\"), or its cautions (\"c\")."""
+    if kind == "w":
+        return View(f"💡 <b>Why {e(technique.title)}</b>\n{e(technique.why)}")
+    return View(f"⚠️ <b>Cautions · {e(technique.title)}</b>\n" + "\n".join(f"• {e(c)}" for c in technique.cautions))
 
 
 OUTCOME_LABEL = {
@@ -501,7 +538,9 @@ LENGTHS = {"short": "Short (up to 4 steps)", "normal": "Normal", "long": "Long (
 LEVELS = {"gentle": "Gentle", "beginner": "Beginner", "intermediate": "Intermediate"}
 
 
-def settings(library: Library, *, routine_id: str | None, length: str, level: str, note: str = "") -> View:
+def settings(
+    library: Library, *, routine_id: str | None, length: str, level: str, note: str = "", text_only: bool = False
+) -> View:
     focus = library.routines[routine_id].title if routine_id in library.routines else "none yet (Quick)"
     text = (
         (f"{note}\n\n" if note else "")
@@ -509,6 +548,7 @@ def settings(library: Library, *, routine_id: str | None, length: str, level: st
         + f"• Focus (what daily prompts offer): {e(focus)}\n"
         + f"• Session length: {e(LENGTHS.get(length, length))}\n"
         + f"• Level: {e(LEVELS.get(level, level))}\n"
+        + f"• Steps: {'text only' if text_only else 'with pictures'}\n"
         + "• Language: English (the only one so far)"
     )
 
@@ -525,6 +565,10 @@ def settings(library: Library, *, routine_id: str | None, length: str, level: st
             *focus_rows,
             [g(v.split(" (")[0], "l", k, length) for k, v in LENGTHS.items()],
             [g(v, "v", k, level) for k, v in LEVELS.items()],
+            [
+                g("🖼 With pictures", "p", "pics", "text" if text_only else "pics"),
+                g("📝 Text only", "p", "text", "text" if text_only else "pics"),
+            ],
             [Button("⏰ Daily prompts…", cb.encode(cb.NavPress("reminders")))],
         ],
     )

@@ -88,6 +88,8 @@ class BotProcess:
     def __init__(self, api_url: str, database_url: str, clock: Clock, *, poll: bool = True, **settings: Any) -> None:
         # The prompt job's own timer is set far out: tests run passes themselves, on the injected clock.
         settings.setdefault("prompt_poll_seconds", 3600)
+        # Steps as text unless a test is about pictures (test_pictures.py): the others read the step text.
+        settings.setdefault("step_pictures", False)
         self.settings = Settings(
             telegram_bot_token=TOKEN, telegram_api_url=api_url, database_url=database_url, _env_file=None, **settings
         )
@@ -175,7 +177,7 @@ class Person:
             if event["type"] != kind or event.get("chat_id") != self.user_id:
                 return False
             message = event.get("message") or {}
-            text = message.get("text") or event.get("text") or ""
+            text = message.get("text") or message.get("caption") or event.get("text") or ""
             return contains is None or contains in text
 
         return await self.client.wait_for(matches, timeout=timeout)

@@ -1,4 +1,4 @@
-"""/settings: focus routine, session length and level (reminders have their own screen)."""
+"""/settings: focus routine, session length, level, pictures or text only (reminders have their own screen)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,12 @@ async def _screen(svc: Services, user_id: int, note: str = "") -> views.View:
     async with svc.db.transaction() as db:
         prefs = await prompt_repo.preferences_of(db, user_id=user_id)
     return views.settings(
-        svc.library, routine_id=prefs.routine_id, length=prefs.session_length, level=prefs.level, note=note
+        svc.library,
+        routine_id=prefs.routine_id,
+        length=prefs.session_length,
+        level=prefs.level,
+        note=note,
+        text_only=prefs.text_only,
     )
 
 
@@ -47,6 +52,8 @@ async def setting_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             prefs.routine_id = press.value
         elif press.key == "l":
             prefs.session_length = press.value
+        elif press.key == "p":
+            prefs.text_only = press.value == "text"
         else:
             prefs.level = press.value
     if press.key == "d":

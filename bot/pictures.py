@@ -1,0 +1,57 @@
+"""Steps as pictures: a technique's figure or animation, uploaded once per bot, then sent again by file_id."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Bot, InputFile, Message
+from telegram.error import BadRequest
+
+from bot import ui
+from bot.services import Services
+from bot.views import View
+from figures.files import Picture
+from storage import repo
+
+log = logging.getLogger(__name__)
+# What Telegram answers when a file_id names no file it has (or one of another kind).
+FILE_REFUSALS = ("wrong file identifier", "file reference", "wrong remote file", "can't use file of type", "file_id")
+
+
+async def picture_for(svc: Services, technique_id: str) -> Picture | None:
+    """The step's picture, rendered on first use (off the event loop) and kept on disk after."""
+    if technique_id not in svc.library.poses:
+        return None
+    # One render at a time: each takes a core for a moment, and matplotlib's state is shared.
+    async with svc.figure_lock:
+        return await asyncio.to_thread(svc.figures.for_step, technique_id)
+
+
+def _file_id(message: Message, animated: bool) -> str | None:
+    if animated:
+        media = message.animation or message.document
+        return media.file_id if media else None
+    return message.photo[-1].file_id if message.photo else None
+
+
+async def send_step(bot: Bot, svc: Services, chat_id: int, view: View, picture: Picture) -> Message:
+    """Send a step as its picture: by the file_id this bot was given before, else uploaded and remembered."""
+    async with svc.db.transaction() as db:
+        known = await repo.figure_file_id(db, bot_id=bot.id, name=picture.name)
+    if known is not None:
+        try:
+            return await ui.send_picture(bot, chat_id, view, known, animated=picture.animated)
+        except BadRequest as exc:
+            if not any(word in exc.message.lower() for word in FILE_REFUSALS):
+                raise
+            log.info("file_id of %s refused (%s); uploading it again", picture.name, exc.message)
+            async with svc.db.transaction() as db:
+                await repo.forget_figure_file(db, bot_id=bot.id, name=picture.name, file_id=known)
+    upload = InputFile(picture.path.read_bytes(), filename=picture.path.name)
+    message = await ui.send_picture(bot, chat_id, view, upload, animated=picture.animated)
+    file_id = _file_id(message, picture.animated)
+    if file_id is not None:
+        async with svc.db.transaction() as db:
+            await repo.remember_figure_file(db, bot_id=bot.id, name=picture.name, file_id=file_id)
+    return message

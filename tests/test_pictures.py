@@ -1,0 +1,226 @@
+"""Steps as pictures end to end: a figure or animation per step, caption countdowns, cues that sound, file_ids."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from bot import views
+from bot.coaching.plan import PlannedStep
+from bot.coaching.timer import TimerView, timer_phases, timer_view
+from content import load_library
+from storage.models import FigureFile
+from tests.factories import BotProcess, FakeClock, Person, labels
+
+LIB = load_library()
+HIPS = LIB.routines["hips"].techniques
+SENDS = ("sendPhoto", "sendAnimation")
+
+
+@pytest.fixture(scope="session")
+def figures_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Shared by the tests here: each figure is rendered once per run.
+    return tmp_path_factory.mktemp("figures")
+
+
+@pytest.fixture
+async def bot(api_url: str, database_url: str, clock: FakeClock, figures_dir: Path) -> AsyncIterator[BotProcess]:
+    process = BotProcess(api_url, database_url, clock, step_pictures=True, figures_dir=figures_dir)
+    await process.start()
+    yield process
+    await process.stop()
+
+
+async def begin(person: Person, area: str = "hips") -> dict:
+    await person.send(f"/stretch {area}")
+    await person.expect("how is your pain right now")
+    await person.press("5")
+    return await person.expect("Step 1 of")
+
+
+async def picture_sends(person: Person) -> list[dict]:
+    calls = [c for m in SENDS for c in await person.client.calls(m) if c["params"]["chat_id"] == person.user_id]
+    return sorted(calls, key=lambda c: c["seq"])
+
+
+def media_of(message: dict) -> str:
+    return "animation" if "animation" in message else "photo" if "photo" in message else "text"
+
+
+async def run_through(person: Person) -> list[dict]:
+    """The hips routine, Done at every step; the step messages as they were sent."""
+    steps = [await begin(person)]
+    for index in range(len(HIPS)):
+        if index:
+            steps.append(await person.expect(f"Step {index + 1} of {len(HIPS)}"))
+        await person.press("✅ Done", steps[-1]["message"])
+    await person.expect("last step")
+    await person.press("4")
+    await person.expect("Summary")
+    return [s["message"] for s in steps]
+
+
+async def test_every_step_is_a_picture_with_its_buttons_and_a_second_run_uploads_nothing(
+    api_url: str, bot: BotProcess
+) -> None:
+    ana, ben = Person(api_url, first_name="Ana"), Person(api_url, first_name="Ben")
+    try:
+        first = await run_through(ana)
+        for message, technique_id in zip(first, HIPS, strict=True):
+            technique = LIB.techniques[technique_id]
+            assert media_of(message) == ("animation" if LIB.poses[technique_id].animate else "photo")
+            assert technique.title in message["caption"] and "text" not in message
+            assert {"✅ Done", "⏭ Skip", "😣 This hurts", "⏹ Stop", "ℹ️ Why", "⚠️ Cautions"} <= set(labels(message))
+            # The why and the cautions are behind their buttons, not in the caption.
+            assert technique.why not in message["caption"] and technique.cautions[0] not in message["caption"]
+        uploads = await picture_sends(ana)
+        assert len(uploads) == len(HIPS)
+        assert all(isinstance(c["params"].get("photo", c["params"].get("animation")), dict) for c in uploads)
+
+        second = await run_through(ben)
+        reused = await picture_sends(ben)
+        sent_ids = [c["params"].get("photo", c["params"].get("animation")) for c in reused]
+        assert all(isinstance(i, str) for i in sent_ids), "the second person's run uploads nothing"
+        given = [m["photo"][-1]["file_id"] if "photo" in m else m["animation"]["file_id"] for m in first]
+        assert sent_ids == given
+        assert [media_of(m) for m in second] == [media_of(m) for m in first]
+        async with bot.services.db.transaction() as db:
+            rows = (await db.execute(select(FigureFile))).scalars().all()
+        assert len(rows) == len(set(HIPS))
+    finally:
+        await ana.close()
+        await ben.close()
+
+
+async def test_a_file_id_telegram_rejects_is_uploaded_again(bot: BotProcess, person: Person) -> None:
+    await run_through(person)
+    async with bot.services.db.transaction() as db:
+        await db.execute(update(FigureFile).values(file_id="AgACnot-a-file-this-bot-has"))
+    before = len(await picture_sends(person))
+    step = await begin(person)
+    assert media_of(step["message"]) != "text"
+    attempts = (await picture_sends(person))[before:]
+    first_kind = "animation" if LIB.poses[HIPS[0]].animate else "photo"
+    # The stored id is refused (400), then the figure is uploaded once more and its new id kept.
+    assert [type(c["params"][first_kind]).__name__ for c in attempts] == ["str", "dict"]
+    assert [c["ok"] for c in attempts] == [False, True]
+    async with bot.services.db.transaction() as db:
+        row = (await db.execute(select(FigureFile).where(FigureFile.name.startswith(HIPS[0])))).scalars().one()
+    message = step["message"]
+    assert row.file_id == (message["photo"][-1]["file_id"] if "photo" in message else message["animation"]["file_id"])
+
+
+async def test_the_countdown_edits_the_caption_and_cues_sound_then_go(
+    bot: BotProcess, person: Person, clock: FakeClock
+) -> None:
+    # edge-of-bed-hip-flexor: 45 s a side with 10 s rest between.
+    target = HIPS.index("edge-of-bed-hip-flexor")
+    step = await begin(person)
+    for index in range(target):
+        await person.press("✅ Done", step["message"])
+        step = await person.expect(f"Step {index + 2} of")
+    timed = step["message"]["message_id"]
+    await person.press("▶ Start timer", step["message"])
+    await person.expect("Left side: 45 s left", kind="edit")
+    cues: list[dict] = []
+    deleted: list[int] = []
+    for _ in range(45 // 5):
+        await clock.wait_for_sleepers()
+        await clock.advance(5)
+        await person.expect(kind="edit")
+    cues.append(await person.expect("Switch sides"))
+    for _ in range(2):
+        await clock.wait_for_sleepers()
+        await clock.advance(5)
+    # The cue before goes first, then the new one sounds.
+    deleted.append((await person.expect(kind="delete"))["message_id"])
+    cues.append(await person.expect("Right side now"))
+    for _ in range(45 // 5):
+        await clock.wait_for_sleepers()
+        await clock.advance(5)
+    deleted.append((await person.expect(kind="delete"))["message_id"])
+    cues.append(await person.expect("Time's up"))
+    assert deleted == [cues[0]["message"]["message_id"], cues[1]["message"]["message_id"]]
+    # Cues are new messages, so they notify; they carry no buttons, the countdown keeps them.
+    sent = {c["params"]["text"]: c["params"] for c in await person.client.calls("sendMessage")}
+    for cue in cues:
+        params = next(p for text, p in sent.items() if cue["message"]["text"].split()[1] in text)
+        assert not params.get("disable_notification")
+        assert not cue["message"].get("reply_markup")
+    captions = [c for c in await person.client.calls("editMessageCaption") if c["params"]["message_id"] == timed]
+    assert len(captions) >= 20
+    assert not [c for c in await person.client.calls("editMessageText") if c["params"]["message_id"] == timed]
+    done = await person.with_buttons()
+    assert done["message_id"] == timed and "Time's up" in done["caption"]
+    await person.press("✅ Done", done)
+    gone = await person.expect(kind="delete")
+    await person.expect(f"Step {target + 2} of")
+    assert gone["message_id"] == cues[2]["message"]["message_id"]
+    assert [
+        m["message_id"]
+        for m in await person.messages()
+        if m["message_id"] in {c["message"]["message_id"] for c in cues}
+    ] == []
+
+
+async def test_why_and_cautions_are_a_button_away(person: Person, bot: BotProcess) -> None:
+    step = await begin(person)
+    technique = LIB.techniques[HIPS[0]]
+    await person.press("ℹ️ Why", step["message"])
+    assert technique.why in (await person.expect("Why"))["message"]["text"]
+    await person.press("⚠️ Cautions", step["message"])
+    text = (await person.expect("Cautions"))["message"]["text"]
+    assert all(c in text for c in technique.cautions)
+    # The step is still the live message: its buttons still count.
+    await person.press("✅ Done", step["message"])
+    await person.expect("Step 2 of")
+
+
+async def test_text_only_in_settings_gives_text_steps(person: Person, bot: BotProcess) -> None:
+    await person.send("/settings")
+    screen = await person.expect("Your settings")
+    assert "with pictures" in screen["message"]["text"]
+    await person.press("📝 Text only", screen["message"])
+    assert "text only" in (await person.expect("Saved", kind="edit"))["message"]["text"]
+    step = await begin(person)
+    technique = LIB.techniques[HIPS[0]]
+    assert media_of(step["message"]) == "text"
+    # Text steps carry everything, as before pictures.
+    assert technique.why in step["message"]["text"] and "ℹ️ Why" not in labels(step["message"])
+    assert await picture_sends(person) == []
+    await person.send("/settings")
+    await person.press("🖼 With pictures", (await person.expect("Your settings"))["message"])
+    await person.expect("Saved", kind="edit")
+    await person.press("✅ Done", step["message"])
+    assert media_of((await person.expect("Step 2 of"))["message"]) != "text"
+
+
+def _longest_timer() -> TimerView:
+    return timer_view(timer_phases(hold_seconds=120, sides="both", rest_seconds=60), 1)
+
+
+@pytest.mark.parametrize("technique_id", sorted(LIB.techniques))
+def test_every_caption_fits_telegrams_limit(technique_id: str) -> None:
+    technique = LIB.techniques[technique_id]
+    planned = PlannedStep(
+        technique_id=technique_id,
+        title=technique.title,
+        hold_seconds=technique.max_hold_seconds or technique.hold_seconds,
+        reps=technique.reps,
+        sides=technique.sides.value,
+        rest_seconds=technique.rest_between_sides_seconds,
+    )
+    view = views.step(
+        session_id=10**9,
+        index=11,
+        planned=planned,
+        step_count=12,
+        technique=technique,
+        timer=_longest_timer(),
+        note=views.HURT_NOTE,
+        pictured=True,
+    )
+    assert views.plain_length(view.text) <= views.CAPTION_LIMIT
