@@ -55,8 +55,15 @@ def current_view(svc: Services, session: RoutineSession, note: str = "", *, pict
     plan = plan_of(session)
     match Status(session.status):
         case Status.rating_before:
+            # The routine's preview is in the text, unless it came just before as a picture.
+            preview = "" if pictured else views.routine_preview(plan, svc.library)
             return views.rating_before(
-                session.id, title_of(svc, session.routine_id), len(plan), estimate_minutes(plan), note=note
+                session.id,
+                title_of(svc, session.routine_id),
+                len(plan),
+                estimate_minutes(plan),
+                note=note,
+                preview=preview,
             )
         case Status.rating_after:
             return views.rating_after(session.id, session.stopped)
@@ -99,18 +106,43 @@ async def show_current(bot: Bot, svc: Services, chat_id: int, session: RoutineSe
     session.message_id = message.message_id
 
 
+async def pictures_on(svc: Services, user_id: int) -> bool:
+    """Pictures for this person: on for the bot and not switched to text only in /settings."""
+    if not svc.settings.step_pictures:
+        return False
+    async with svc.db.transaction() as db:
+        return not await repo.text_only(db, user_id=user_id)
+
+
 async def pictured(svc: Services, session: RoutineSession) -> bool:
     """Whether the session's current message is a picture: a step, with pictures on for this person."""
-    if not svc.settings.step_pictures or session.status != Status.in_progress:
+    if session.status != Status.in_progress:
         return False
     if plan_of(session)[session.current_step].technique_id not in svc.library.poses:
         return False
-    async with svc.db.transaction() as db:
-        return not await repo.text_only(db, user_id=session.user_id)
+    return await pictures_on(svc, session.user_id)
+
+
+async def _send_preview(bot: Bot, svc: Services, chat_id: int, session: RoutineSession) -> bool:
+    """The routine as one picture of all its steps, captioned with times, equipment and positions."""
+    plan = plan_of(session)
+    caption = views.preview_caption(title_of(svc, session.routine_id), plan, estimate_minutes(plan), svc.library)
+    picture = await pictures.preview_for(svc, title_of(svc, session.routine_id), plan)
+    if picture is None or views.plain_length(caption) > views.CAPTION_LIMIT:
+        return False
+    try:
+        await pictures.send_step(bot, svc, chat_id, views.View(caption), picture)
+    except BadRequest as exc:
+        log.warning("routine preview %s refused: %s", picture.name, exc.message)
+        return False
+    return True
 
 
 async def _send_current(bot: Bot, svc: Services, chat_id: int, session: RoutineSession, note: str) -> Message:
     """A step as its picture with the step as the caption, or the message as text (text only, no figure)."""
+    if session.status == Status.rating_before and await pictures_on(svc, session.user_id):
+        shown = await _send_preview(bot, svc, chat_id, session)
+        return await ui.send(bot, chat_id, current_view(svc, session, note, pictured=shown))
     if await pictured(svc, session):
         view = current_view(svc, session, note, pictured=True)
         picture = await pictures.picture_for(svc, plan_of(session)[session.current_step].technique_id)

@@ -8,9 +8,9 @@ import logging
 from telegram import Bot, InputFile, Message
 from telegram.error import BadRequest
 
-from bot import ui
+from bot import ui, views
+from bot.coaching.plan import PlannedStep
 from bot.services import Services
-from bot.views import View
 from figures.files import Picture
 from storage import repo
 
@@ -28,6 +28,16 @@ async def picture_for(svc: Services, technique_id: str) -> Picture | None:
         return await asyncio.to_thread(svc.figures.for_step, technique_id)
 
 
+async def preview_for(svc: Services, title: str, steps: list[PlannedStep]) -> Picture | None:
+    """One picture of a routine's steps as planned, each figure labelled with its number, name and time."""
+    cells = [(f"{n}. {s.title} · {views.short_dose(s)}", s.technique_id) for n, s in enumerate(steps, 1)]
+    cells = [(label, tid) for label, tid in cells if tid in svc.library.poses]
+    if not cells:
+        return None
+    async with svc.figure_lock:
+        return await asyncio.to_thread(svc.figures.preview, title, cells)
+
+
 def _file_id(message: Message, animated: bool) -> str | None:
     if animated:
         media = message.animation or message.document
@@ -35,7 +45,7 @@ def _file_id(message: Message, animated: bool) -> str | None:
     return message.photo[-1].file_id if message.photo else None
 
 
-async def send_step(bot: Bot, svc: Services, chat_id: int, view: View, picture: Picture) -> Message:
+async def send_step(bot: Bot, svc: Services, chat_id: int, view: views.View, picture: Picture) -> Message:
     """Send a step as its picture: by the file_id this bot was given before, else uploaded and remembered."""
     async with svc.db.transaction() as db:
         known = await repo.figure_file_id(db, bot_id=bot.id, name=picture.name)

@@ -174,10 +174,13 @@ def rating_buttons(session_id: int, when: str) -> list[list[Button]]:
     ]
 
 
-def rating_before(session_id: int, title: str, step_count: int, minutes: int, *, note: str = "") -> View:
+def rating_before(
+    session_id: int, title: str, step_count: int, minutes: int, *, note: str = "", preview: str = ""
+) -> View:
     changed = f"<i>Made for you today:</i>\n{note}\n\n" if note else ""
+    shown = f"{preview}\n\n" if preview else ""
     return View(
-        f"<b>{e(title)}</b>: {step_count} steps, about {minutes} min.\n\n{changed}"
+        f"<b>{e(title)}</b>: {step_count} steps, about {minutes} min.\n\n{shown}{changed}"
         "Before we start: how is your pain right now, from 0 (none) to 10 (worst imaginable)? "
         "Tap a number or type it.",
         rating_buttons(session_id, "b"),
@@ -206,6 +209,34 @@ def _dose(step: PlannedStep) -> str:
     rest = f", resting {step.rest_seconds} s between sides" if step.sides == "both" and step.rest_seconds else ""
     first = " (left side first)" if step.sides == "both" else ""
     return f"⏱ Hold {step.hold_seconds} s{each}{first}{rest}"
+
+
+def short_dose(step: PlannedStep) -> str:
+    each = " each side" if step.sides == "both" else ""
+    if step.reps:
+        held = f", {step.hold_seconds} s holds" if step.hold_seconds else ""
+        return f"{step.reps} reps{each}{held}"
+    return f"{step.hold_seconds} s{each}"
+
+
+def routine_preview(steps: list[PlannedStep], library: Library) -> str:
+    """What a routine holds, as it will run for this person: steps and times, equipment, positions in order."""
+    lines = [f"{n}. {e(s.title)} · {short_dose(s)}" for n, s in enumerate(steps, 1)]
+    techniques = [library.techniques[s.technique_id] for s in steps if s.technique_id in library.techniques]
+    kit = sorted({item for t in techniques for item in t.equipment})
+    positions: list[str] = []
+    for t in techniques:
+        where = t.position.value.replace("_", " ")
+        if not positions or positions[-1] != where:
+            positions.append(where)
+    lines.append("")
+    lines.append(f"🧰 You need: {e(', '.join(kit))}" if kit else "🧰 You need: nothing but some floor space")
+    lines.append(f"🧍 Positions: {e(' → '.join(positions))}")
+    return "\n".join(lines)
+
+
+def preview_caption(title: str, steps: list[PlannedStep], minutes: int, library: Library) -> str:
+    return f"👀 <b>{e(title)}</b> · {len(steps)} steps, about {minutes} min\n\n" + routine_preview(steps, library)
 
 
 def has_timer(step: PlannedStep) -> bool:

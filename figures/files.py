@@ -74,6 +74,21 @@ class FigureStore:
             _write(path, render.animation_gif(pose, technique))
         return Picture(name=name, path=path, animated=True)
 
+    def preview(self, title: str, cells: list[tuple[str, str]]) -> Picture:
+        """A routine's steps in one picture: (label, technique id) per cell, each its figure."""
+        prints = [fingerprint(self.library.poses[tid], self.library.techniques[tid]) for _, tid in cells]
+        key = json.dumps([RENDER_VERSION, title, [label for label, _ in cells], prints])
+        name = f"preview-{hashlib.sha256(key.encode()).hexdigest()[:16]}.png"
+        path = self.directory / name
+        if not path.exists():
+            from figures import render
+
+            _write(
+                path,
+                render.preview_sheet(title, [(label, self.library.poses[tid]) for label, tid in cells]),
+            )
+        return Picture(name=name, path=path, animated=False)
+
     def for_step(self, technique_id: str) -> Picture:
         """What a step shows: the animation of a moving technique, else its figure."""
         return self.animation(technique_id) or self.figure(technique_id)

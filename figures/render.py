@@ -533,3 +533,38 @@ def _wrap(lines: list[str], width: int) -> str:
     import textwrap
 
     return "\n".join(textwrap.fill(line, width, subsequent_indent="   ") for line in lines)
+
+
+def key_pose(pose: Pose) -> Image.Image:
+    """A technique's last keyframe alone: the position it is held in, with its highlighted region."""
+    frame = body.frames(pose)[-1]
+    xlim, ylim = _bounds(pose, body.frames(pose))
+    return _frame_rgb(pose, frame, xlim, ylim, "")
+
+
+def preview_sheet(title: str, cells: Sequence[tuple[str, Pose]], *, columns: int = 2) -> bytes:
+    """A routine before it starts: every step's key pose in order, each under its number, name and time."""
+    cell_w, img_h, label_h, title_h = 5.0, 1.9, 0.32, 0.5
+    rows = math.ceil(len(cells) / columns)
+    total_h = title_h + rows * (img_h + label_h)
+    fig = Figure(figsize=(cell_w * columns, total_h), facecolor="white")
+    fig.text(0.5, 1 - 0.12 / total_h, title, ha="center", va="top", fontsize=15, fontweight="bold", color=OUTLINE)
+    for index, (label, pose) in enumerate(cells):
+        row, col = divmod(index, columns)
+        top = total_h - title_h - row * (img_h + label_h)
+        fig.text(
+            (col + 0.03) / columns,
+            (top - 0.04) / total_h,
+            label,
+            fontsize=10.5,
+            fontweight="bold",
+            va="top",
+            ha="left",
+            color=OUTLINE,
+        )
+        ax = fig.add_axes(
+            (col / columns + 0.01, (top - label_h - img_h) / total_h, 1 / columns - 0.02, img_h / total_h)
+        )
+        ax.imshow(key_pose(pose), interpolation="antialiased")
+        ax.set_axis_off()
+    return _canvas(fig)

@@ -41,8 +41,11 @@ async def begin(person: Person, area: str = "hips") -> dict:
     return await person.expect("Step 1 of")
 
 
-async def picture_sends(person: Person) -> list[dict]:
+async def picture_sends(person: Person, *, previews: bool = False) -> list[dict]:
+    """The chat's photo and animation sends in order; the routine previews left out unless asked for."""
     calls = [c for m in SENDS for c in await person.client.calls(m) if c["params"]["chat_id"] == person.user_id]
+    if not previews:
+        calls = [c for c in calls if "👀" not in c["params"].get("caption", "")]
     return sorted(calls, key=lambda c: c["seq"])
 
 
@@ -89,7 +92,10 @@ async def test_every_step_is_a_picture_with_its_buttons_and_a_second_run_uploads
         assert [media_of(m) for m in second] == [media_of(m) for m in first]
         async with bot.services.db.transaction() as db:
             rows = (await db.execute(select(FigureFile))).scalars().all()
-        assert len(rows) == len(set(HIPS))
+        # Every step's picture and the routine's preview: one file each, shared by everyone.
+        assert len(rows) == len(set(HIPS)) + 1
+        previews = await picture_sends(ben, previews=True)
+        assert isinstance(previews[0]["params"]["photo"], str)
     finally:
         await ana.close()
         await ben.close()
@@ -224,3 +230,69 @@ def test_every_caption_fits_telegrams_limit(technique_id: str) -> None:
         pictured=True,
     )
     assert views.plain_length(view.text) <= views.CAPTION_LIMIT
+
+
+async def expect_preview(person: Person, title: str) -> dict:
+    preview = (await person.expect("👀"))["message"]
+    assert "photo" in preview and title in preview["caption"]
+    return preview
+
+
+async def test_a_preview_comes_before_the_routine_from_stretch_the_menu_and_the_prompt(
+    bot: BotProcess, person: Person, clock: FakeClock
+) -> None:
+    hips = LIB.routines["hips"]
+    await person.send("/stretch hips")
+    preview = await expect_preview(person, hips.title)
+    caption = preview["caption"]
+    # Every step in order with its time, the equipment, and the positions in the order they come.
+    for n, technique_id in enumerate(hips.techniques, 1):
+        assert f"{n}. {LIB.techniques[technique_id].title} · " in caption
+    assert "45 s each side" in caption and "8 reps" in caption
+    assert "You need: bed, cushion, mat, wall" in caption
+    assert "Positions: lying on back → kneeling → standing → side lying" in caption
+    assert preview.get("reply_markup") is None
+    rating = await person.expect("how is your pain right now")
+    assert "Positions:" not in rating["message"]["text"], "shown in the picture, not again in the text"
+    await person.send("/cancel")
+    await person.expect("cancelled")
+
+    await person.send("/stretch")
+    menu = await person.expect("Choose a routine")
+    glutes = LIB.routines["glutes"]
+    await person.press(next(label for label in labels(menu["message"]) if label.startswith(glutes.title)))
+    await expect_preview(person, glutes.title)
+    await person.expect("how is your pain right now")
+    await person.send("/cancel")
+    await person.expect("cancelled")
+
+    await bot.schedule(person.user_id, at="10:00", tz="UTC")
+    await clock.advance(3600)
+    await bot.prompt_pass()
+    prompt = await person.expect("Time for today's stretch")
+    await person.press("▶ Start now", prompt["message"])
+    await expect_preview(person, "")
+    await person.expect("how is your pain right now")
+
+
+async def test_the_preview_is_the_persons_own_plan(bot: BotProcess, person: Person) -> None:
+    await person.send("/settings")
+    screen = await person.expect("Your settings")
+    await person.press("Short", screen["message"])
+    await person.expect("Saved", kind="edit")
+    await person.send("/stretch hips")
+    caption = (await expect_preview(person, LIB.routines["hips"].title))["caption"]
+    rating = (await person.expect("how is your pain right now"))["message"]["text"]
+    shown = [line for line in caption.splitlines() if line[:2] in {f"{n}." for n in range(1, 13)}]
+    # A short session: the preview lists the steps it will run, as many as the rating message counts.
+    assert len(shown) == 4 and "4 steps" in rating and "4 steps" in caption
+
+
+async def test_text_only_shows_the_preview_in_the_text(bot: BotProcess, person: Person) -> None:
+    await person.send("/settings")
+    await person.press("📝 Text only", (await person.expect("Your settings"))["message"])
+    await person.expect("Saved", kind="edit")
+    await person.send("/stretch hips")
+    rating = (await person.expect("how is your pain right now"))["message"]["text"]
+    assert "1. Lying pelvic circles · 8 reps" in rating and "Positions: lying on back" in rating
+    assert await picture_sends(person, previews=True) == []
