@@ -395,6 +395,7 @@ async def stop(
     if live_message is not None:
         closing = "⏹ Stopped" if was is not Status.rating_after else "Rating skipped"
         await ui.edit(bot, chat_id, live_message, views.View(closing))
+    await clear_cue(bot, svc, chat_id, session)
     if quiet:
         return True
     if was is Status.rating_before:

@@ -28,6 +28,8 @@ from bot.settings import Settings
 PLAYGROUND_TOKEN = "100000:PLAYGROUND-local-only-token-0000"
 USER_ID = 4242
 FILES_DIR = Path("playground-files").absolute()
+# Every picture the bot draws (figures, animations, routine previews) is kept here between runs.
+FIGURES_DIR = FILES_DIR / "figures"
 JSON = dict[str, Any]
 
 
@@ -77,9 +79,10 @@ class ChatPrinter:
             self.texts[message_id] = text
             self._print(f"\n🤖 Limber (message {message_id}):\n{_indent(text)}")
             if event.get("file_path"):
-                self._print(f"   📎 file: {event['file_path']}")
+                kind = "🎞 animation" if "animation" in message else "🖼 picture" if "photo" in message else "📎 file"
+                self._print(f"   {kind}: {event['file_path']}")
         elif kind == "edit":
-            text = message.get("text") or ""
+            text = message.get("text") or message.get("caption") or ""
             before = self.texts.get(message_id, "").splitlines()
             new_lines = [line for line in text.splitlines() if line not in before] or ["(buttons changed)"]
             self.texts[message_id] = text
@@ -156,9 +159,12 @@ async def _interactive(client: EmulatorClient, printer: ChatPrinter) -> None:
 async def _demo(client: EmulatorClient, printer: ChatPrinter, out: TextIO) -> None:
     """A full `/stretch hips` session: rating, a skip, a timed step, a "this hurts", done, summary."""
 
+    def text_of(message: JSON) -> str:
+        return message.get("text") or message.get("caption") or ""
+
     def step_or(*needles: str) -> Callable[[JSON], bool]:
         def matches(event: JSON) -> bool:
-            text = (event.get("message") or {}).get("text") or ""
+            text = text_of(event.get("message") or {})
             return event["type"] == "message" and any(n in text for n in needles)
 
         return matches
@@ -182,12 +188,12 @@ async def _demo(client: EmulatorClient, printer: ChatPrinter, out: TextIO) -> No
     event = await press(event["message"], "6", step_or("Step 1 of"))
     plan = iter(["Skip", "timer", "This hurts"])
     action = next(plan)
-    while "Step" in (event["message"].get("text") or ""):
+    while "Step" in text_of(event["message"]):
         message = event["message"]
         labels = [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
         nxt = step_or("Step ", "last step")
         if action == "timer" and "▶ Start timer" in labels:
-            await press(message, "Start timer", lambda e: e["type"] == "edit" and "Time's up" in e["message"]["text"])
+            await press(message, "Start timer", lambda e: e["type"] == "edit" and "Time's up" in text_of(e["message"]))
             event = await press(message, "Done", nxt)
         elif action in ("Skip", "This hurts"):
             event = await press(message, action, nxt)
@@ -217,6 +223,7 @@ async def run(settings: Settings, *, interactive: bool, port: int = 0) -> int:
                 # The demo starts from a clean slate; the playground keeps your data between runs.
                 "database_url": settings.database_url if interactive else f"sqlite:///{tmp}/demo.db",
                 "timer_tick_seconds": settings.timer_tick_seconds,
+                "figures_dir": FIGURES_DIR,
             }
         )
         app = build_application(local, clock=clock)
@@ -225,6 +232,7 @@ async def run(settings: Settings, *, interactive: bool, port: int = 0) -> int:
         printer = ChatPrinter(sys.stdout)
         follower = asyncio.create_task(_follow(client, printer))
         print(f"Local Bot API emulator at {url}; database {local.database_url}", flush=True)
+        print(f"Pictures: drawn into {FIGURES_DIR}; each one sent is shown by its path below", flush=True)
         try:
             if interactive:
                 await _interactive(client, printer)
