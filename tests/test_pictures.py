@@ -200,7 +200,10 @@ async def test_text_only_in_settings_gives_text_steps(person: Person, bot: BotPr
     await person.send("/settings")
     await person.press("🖼 With pictures", (await person.expect("Your settings"))["message"])
     await person.expect("Saved", kind="edit")
+    # The text step sent before the change is still closed in place, as text.
     await person.press("✅ Done", step["message"])
+    closed = await person.expect("✅ Done", kind="edit")
+    assert closed["message"]["message_id"] == step["message"]["message_id"] and "text" in closed["message"]
     assert media_of((await person.expect("Step 2 of"))["message"]) != "text"
 
 
