@@ -20,6 +20,7 @@ from bot.coaching.plan import PlannedStep, estimate_minutes, fit_length, within_
 from bot.coaching.session import OUTCOMES, Position, Status, StepAction, after_rating, after_step, summarize
 from bot.coaching.timer import Phase, cue_for, phase_index, seconds_to_phase_end, timer_phases, timer_view
 from bot.services import Services
+from figures.files import Picture
 from storage import prompts as prompt_repo
 from storage import repo
 from storage.models import RoutineSession
@@ -87,8 +88,15 @@ def current_view(svc: Services, session: RoutineSession, note: str = "", *, pict
 
 async def show_current(bot: Bot, svc: Services, chat_id: int, session: RoutineSession, note: str = "") -> None:
     """Send the session's current message and make it the one whose buttons count."""
-    await clear_cue(bot, svc, chat_id, session)
-    message = await _send_current(bot, svc, chat_id, session, note)
+    # Drawn (on first use) before the transaction, which then reads all a picture needs at once.
+    picture = await _picture_of(svc, session)
+    async with svc.db.transaction() as db:
+        cue = await repo.take_cue(db, session_id=session.id) if session.id is not None else None
+        shown = picture if picture is not None and not await repo.text_only(db, user_id=session.user_id) else None
+        known = await repo.figure_file_id(db, bot_id=bot.id, name=shown.name) if shown is not None else None
+    if cue is not None:
+        await ui.delete(bot, chat_id, cue)  # the step or rating that follows a cue replaces it
+    message = await _send_current(bot, svc, chat_id, session, note, shown, known)
 
     async def remember() -> None:
         async with svc.db.transaction() as db:
@@ -106,53 +114,64 @@ async def show_current(bot: Bot, svc: Services, chat_id: int, session: RoutineSe
     session.message_id = message.message_id
 
 
-async def pictures_on(svc: Services, user_id: int) -> bool:
-    """Pictures for this person: on for the bot and not switched to text only in /settings."""
+async def _picture_of(svc: Services, session: RoutineSession) -> Picture | None:
+    """The picture the current message would have: a step's figure or animation, or the routine's preview."""
     if not svc.settings.step_pictures:
-        return False
-    async with svc.db.transaction() as db:
-        return not await repo.text_only(db, user_id=user_id)
+        return None
+    plan = plan_of(session)
+    if session.status == Status.rating_before:
+        return await pictures.preview_for(svc, title_of(svc, session.routine_id), plan)
+    if session.status == Status.in_progress:
+        return await pictures.picture_for(svc, plan[session.current_step].technique_id)
+    return None
 
 
 async def pictured(svc: Services, session: RoutineSession) -> bool:
     """Whether the session's current message is a picture: a step, with pictures on for this person."""
-    if session.status != Status.in_progress:
+    if not svc.settings.step_pictures or session.status != Status.in_progress:
         return False
     if plan_of(session)[session.current_step].technique_id not in svc.library.poses:
         return False
-    return await pictures_on(svc, session.user_id)
+    async with svc.db.transaction() as db:
+        return not await repo.text_only(db, user_id=session.user_id)
 
 
-async def _send_preview(bot: Bot, svc: Services, chat_id: int, session: RoutineSession) -> bool:
-    """The routine as one picture of all its steps, captioned with times, equipment and positions."""
-    plan = plan_of(session)
-    caption = views.preview_caption(title_of(svc, session.routine_id), plan, estimate_minutes(plan), svc.library)
-    picture = await pictures.preview_for(svc, title_of(svc, session.routine_id), plan)
-    if picture is None or views.plain_length(caption) > views.CAPTION_LIMIT:
-        return False
-    try:
-        await pictures.send_step(bot, svc, chat_id, views.View(caption), picture)
-    except BadRequest as exc:
-        log.warning("routine preview %s refused: %s", picture.name, exc.message)
-        return False
-    return True
-
-
-async def _send_current(bot: Bot, svc: Services, chat_id: int, session: RoutineSession, note: str) -> Message:
-    """A step as its picture with the step as the caption, or the message as text (text only, no figure)."""
-    if session.status == Status.rating_before and await pictures_on(svc, session.user_id):
-        shown = await _send_preview(bot, svc, chat_id, session)
+async def _send_current(
+    bot: Bot,
+    svc: Services,
+    chat_id: int,
+    session: RoutineSession,
+    note: str,
+    picture: Picture | None,
+    known: str | None,
+) -> Message:
+    """The current message, with its picture when it has one: a step as its figure or animation with the step
+    as the caption, the rating before the routine after its preview. Text when there is no picture (text only),
+    the caption would be too long, or Telegram refuses the picture."""
+    if picture is None:
+        return await ui.send(bot, chat_id, current_view(svc, session, note))
+    if session.status == Status.rating_before:
+        plan = plan_of(session)
+        caption = views.View(
+            views.preview_caption(title_of(svc, session.routine_id), plan, estimate_minutes(plan), svc.library)
+        )
+        shown = await _send_picture(bot, svc, chat_id, caption, picture, known) is not None
         return await ui.send(bot, chat_id, current_view(svc, session, note, pictured=shown))
-    if await pictured(svc, session):
-        view = current_view(svc, session, note, pictured=True)
-        picture = await pictures.picture_for(svc, plan_of(session)[session.current_step].technique_id)
-        if picture is not None and views.plain_length(view.text) <= views.CAPTION_LIMIT:
-            try:
-                return await pictures.send_step(bot, svc, chat_id, view, picture)
-            except BadRequest as exc:
-                # Whatever Telegram refuses in a picture, the step still comes, as text.
-                log.warning("step picture %s refused: %s", picture.name, exc.message)
-    return await ui.send(bot, chat_id, current_view(svc, session, note))
+    step = await _send_picture(bot, svc, chat_id, current_view(svc, session, note, pictured=True), picture, known)
+    return step or await ui.send(bot, chat_id, current_view(svc, session, note))
+
+
+async def _send_picture(
+    bot: Bot, svc: Services, chat_id: int, view: views.View, picture: Picture, known: str | None
+) -> Message | None:
+    if views.plain_length(view.text) > views.CAPTION_LIMIT:
+        return None
+    try:
+        return await pictures.send_step(bot, svc, chat_id, view, picture, known)
+    except BadRequest as exc:
+        # Whatever Telegram refuses in a picture, the message still comes, as text.
+        log.warning("picture %s refused: %s", picture.name, exc.message)
+        return None
 
 
 async def clear_cue(bot: Bot, svc: Services, chat_id: int, session: RoutineSession) -> None:

@@ -45,10 +45,11 @@ def _file_id(message: Message, animated: bool) -> str | None:
     return message.photo[-1].file_id if message.photo else None
 
 
-async def send_step(bot: Bot, svc: Services, chat_id: int, view: views.View, picture: Picture) -> Message:
-    """Send a step as its picture: by the file_id this bot was given before, else uploaded and remembered."""
-    async with svc.db.transaction() as db:
-        known = await repo.figure_file_id(db, bot_id=bot.id, name=picture.name)
+async def send_step(
+    bot: Bot, svc: Services, chat_id: int, view: views.View, picture: Picture, known: str | None
+) -> Message:
+    """Send a picture with a caption: by `known`, the file_id this bot was given before, else uploaded and
+    its file_id remembered (also when Telegram refuses the known one)."""
     if known is not None:
         try:
             return await ui.send_picture(bot, chat_id, view, known, animated=picture.animated)
