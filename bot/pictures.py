@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from telegram import Bot, InputFile, Message
 from telegram.error import BadRequest
@@ -23,9 +25,7 @@ async def picture_for(svc: Services, technique_id: str) -> Picture | None:
     """The step's picture, rendered on first use (off the event loop) and kept on disk after."""
     if technique_id not in svc.library.poses:
         return None
-    # One render at a time: each takes a core for a moment, and matplotlib's state is shared.
-    async with svc.figure_lock:
-        return await asyncio.to_thread(svc.figures.for_step, technique_id)
+    return await _drawn(svc, svc.figures.for_step, technique_id)
 
 
 async def preview_for(svc: Services, title: str, steps: list[PlannedStep]) -> Picture | None:
@@ -34,8 +34,18 @@ async def preview_for(svc: Services, title: str, steps: list[PlannedStep]) -> Pi
     cells = [(label, tid) for label, tid in cells if tid in svc.library.poses]
     if not cells:
         return None
+    return await _drawn(svc, svc.figures.preview, title, cells)
+
+
+async def _drawn(svc: Services, draw: Callable[..., Picture | None], *args: Any) -> Picture | None:
+    """Draw (or find on disk) off the event loop; a picture that cannot be made leaves the step as text."""
+    # One render at a time: each takes a core for a moment, and matplotlib's state is shared.
     async with svc.figure_lock:
-        return await asyncio.to_thread(svc.figures.preview, title, cells)
+        try:
+            return await asyncio.to_thread(draw, *args)
+        except (OSError, ValueError, RuntimeError):
+            log.exception("could not draw a picture into %s", svc.settings.figures_dir)
+            return None
 
 
 def _file_id(message: Message, animated: bool) -> str | None:

@@ -299,3 +299,24 @@ async def test_text_only_shows_the_preview_in_the_text(bot: BotProcess, person: 
     rating = (await person.expect("how is your pain right now"))["message"]["text"]
     assert "1. Lying pelvic circles · 8 reps" in rating and "Positions: lying on back" in rating
     assert await picture_sends(person, previews=True) == []
+
+
+async def test_a_picture_that_cannot_be_drawn_leaves_the_step_as_text(
+    api_url: str, database_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the figures folder should be")
+    process = BotProcess(api_url, database_url, clock, step_pictures=True, figures_dir=blocked)
+    await process.start()
+    person = Person(api_url)
+    try:
+        await person.send("/stretch hips")
+        rating = await person.expect("how is your pain right now")
+        assert "Positions:" in rating["message"]["text"]
+        await person.press("5", rating["message"])
+        step = await person.expect("Step 1 of")
+        assert media_of(step["message"]) == "text" and "ℹ️ Why" not in labels(step["message"])
+        assert await picture_sends(person, previews=True) == []
+    finally:
+        await person.close()
+        await process.stop()
