@@ -213,8 +213,36 @@ def solids(support: Support) -> list[Solid]:
             return []
 
 
+WIDTH = {
+    SupportKind.mat: 1.9,
+    SupportKind.chair: CHAIR_DEPTH,
+    SupportKind.bed: 2.0,
+    SupportKind.step: 0.35,
+    SupportKind.cushion: 0.32,
+    SupportKind.pillow: 0.35,
+}
+
+
+def mirrored(pose: Pose) -> bool:
+    """A side view facing left is drawn as the facing-right one turned round: the scene mirrored."""
+    return pose.view is View.side and pose.facing == "left"
+
+
+def scene_supports(pose: Pose) -> list[Support]:
+    """The supports where they are in the picture (pose data places them for a figure facing right)."""
+    if not mirrored(pose):
+        return list(pose.supports)
+    out = []
+    for s in pose.supports:
+        width = s.width or WIDTH.get(s.kind, 0.0)
+        x = -s.x if s.kind in (SupportKind.ball, SupportKind.roll, SupportKind.wall) else -s.x - width
+        side = "right" if s.side == "left" else "left"
+        out.append(s.model_copy(update={"x": x, "side": side}))
+    return out
+
+
 def pose_solids(pose: Pose) -> list[Solid]:
-    return [s for support in pose.supports for s in solids(support)] if pose.view is not View.top else []
+    return [s for support in scene_supports(pose) for s in solids(support)] if pose.view is not View.top else []
 
 
 LIMB = {"ankle": ("thigh", "shin"), "hand": ("arm", "forearm")}
@@ -343,8 +371,8 @@ def _canonical_parts(pose: Pose, angles: dict[str, float], tilts: dict[str, floa
 def build(pose: Pose, angles: dict[str, float], tilts: dict[str, float], x: float, y: float | None) -> Frame:
     """Place the body: joints by forward kinematics from the hip centre, then lowered onto its support."""
     frame = _canonical(pose, angles, tilts)
-    mirror = pose.view is View.side and pose.facing == "left"
-    frame = _moved(frame, x, y if y is not None else 0.0, mirror)
+    mirror = mirrored(pose)
+    frame = _moved(frame, -x if mirror else x, y if y is not None else 0.0, mirror)
     if y is None and pose.view is not View.top:
         frame = _moved(frame, 0.0, -_clearance(frame, pose_solids(pose)), False)
     return frame

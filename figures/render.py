@@ -207,7 +207,7 @@ def draw_supports(ax: object, pose: Pose, frame: Frame, xlim: tuple[float, float
     if pose.view is not View.top:
         ax.add_patch(Rectangle((xlim[0], -0.06), xlim[1] - xlim[0], 0.06, fc="#EDEDED", ec="none", zorder=0))
         ax.plot(list(xlim), [0, 0], color=FLOOR, lw=1.5, zorder=1)
-    for support in pose.supports:
+    for support in body.scene_supports(pose):
         colour = COLOURS[support.kind]
         x, y = support.x, support.y
         match support.kind:
@@ -274,7 +274,7 @@ def _bounds(pose: Pose, frame_list: Sequence[Frame]) -> tuple[tuple[float, float
         for p, r in frame.samples():
             xs += [p[0] - r, p[0] + r]
             ys += [p[1] - r, p[1] + r]
-    for support in pose.supports:
+    for support in body.scene_supports(pose):
         for solid in body.solids(support):
             if solid.box is not None and support.kind is not SupportKind.wall:
                 xs += [solid.box[0], solid.box[1]]
@@ -333,6 +333,11 @@ def _style(ax: object, xlim: tuple[float, float], ylim: tuple[float, float]) -> 
     ax.set_axis_off()
 
 
+def _fitting(text: str, width_in: float, size: float) -> float:
+    """A font size at most `size` at which bold text of this length fits in `width_in` inches."""
+    return min(size, width_in * 72 / (0.68 * max(len(text), 1)))
+
+
 def side_note(pose: Pose, technique: Technique) -> str:
     """The line under a figure naming the side shown (the words live with the pictures, not in views)."""
     if pose.working_side is None:
@@ -374,7 +379,7 @@ def figure_png(pose: Pose, technique: Technique) -> bytes:
             transform=ax.transAxes,
             ha="left",
             va="top",
-            fontsize=11,
+            fontsize=_fitting(f"{i + 1}  {pose.keyframes[i].label}", panel_w - 0.1, 11),
             color=OUTLINE,
             fontweight="bold",
             zorder=60,
@@ -385,7 +390,7 @@ def figure_png(pose: Pose, technique: Technique) -> bytes:
         technique.title,
         ha="center",
         va="top",
-        fontsize=13,
+        fontsize=_fitting(technique.title, panel_w * n, 13),
         fontweight="bold",
         color=OUTLINE,
     )

@@ -62,9 +62,9 @@ def test_contact_checks_can_fail() -> None:
         bad = pose.model_copy(update={"keyframes": [key, *pose.keyframes[1:]]})
         assert any(words in f for f in body.contact_faults(bad, body.frame_at(bad, 0), "k"))
     knee = LIB.poses["knee-to-chest"]
-    bent = knee.keyframes[1].model_copy(update={"angles": {**knee.keyframes[1].angles, "shin_r": 150}})
+    bent = knee.keyframes[1].model_copy(update={"angles": {**knee.keyframes[1].angles, "shin_l": 150}})
     bad = knee.model_copy(update={"keyframes": [knee.keyframes[0], bent]})
-    assert any("knee_flexion_r" in f for f in body.out_of_range(bad))
+    assert any("knee_flexion_l" in f for f in body.out_of_range(bad))
 
 
 @pytest.mark.parametrize("tid", IDS)
@@ -161,14 +161,16 @@ def test_left_and_right_are_as_the_text_says(tid: str) -> None:
 
 def test_the_working_side_follows_facing() -> None:
     pose = LIB.poses["knee-to-chest"]
-    flipped = pose.model_copy(update={"facing": "left", "working_side": "left"})
-    assert body.near_side(flipped) == "l"
-    right, left = body.frames(pose)[-1], body.frames(flipped)[-1]
-    # A mirror image: the same heights, the other way round.
-    assert _y(left, "knee_r") == pytest.approx(_y(right, "knee_r"))
-    assert left.joints["knee_r"][0] - left.joints["hip"][0] == pytest.approx(
-        -(right.joints["knee_r"][0] - right.joints["hip"][0])
+    assert pose.facing == "left" and body.near_side(pose) == "l"
+    turned = pose.model_copy(update={"facing": "right"})
+    assert body.near_side(turned) == "r"
+    left, right = body.frames(pose)[-1], body.frames(turned)[-1]
+    # A mirror image: the same heights, the other way round, the mat under both.
+    assert _y(left, "knee_l") == pytest.approx(_y(right, "knee_l"))
+    assert left.joints["knee_l"][0] - left.joints["hip"][0] == pytest.approx(
+        -(right.joints["knee_l"][0] - right.joints["hip"][0])
     )
+    assert body.contact_faults(pose, left, "left") == body.contact_faults(turned, right, "right") == []
 
 
 @pytest.mark.parametrize("tid", IDS)
@@ -258,8 +260,8 @@ def test_a_technique_without_a_pose_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (("  - label: Heels together\n    x: 0\n", "  - label: Heels together\n"), "needs x"),
-        (("pelvis: 0, trunk: 0,", "trunk: 0,"), "missing pelvis"),
+        (("- label: Heels together\n  x: 0\n", "- label: Heels together\n"), "needs x"),
+        (("pelvis: 180, trunk: 180,", "trunk: 180,"), "missing pelvis"),
         (("rests_on: [mat]", "rests_on: [bed]"), "not in the figure: bed"),
         (("highlight: [glutes, hip_side]", "highlight: [glutes, elbows]"), "highlight"),
     ],
