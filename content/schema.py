@@ -202,8 +202,9 @@ class Support(_Strict):
     x: float = Field(default=0.0, ge=-3, le=3)  # left edge (centre for ball and roll), metres
     y: float = Field(default=0.0, ge=-1.5, le=1.5)  # what it stands on: 0 is the floor (a top view: across)
     width: float | None = Field(default=None, gt=0, le=2.5)
-    # A chair's backrest or the side of a wall the person is on.
-    side: Literal["left", "right"] = "left"
+    # A chair's backrest or the side of a wall the person is on; "behind": a wall beside the person, seen
+    # behind them in a side view (it takes no room in the picture's plane).
+    side: Literal["left", "right", "behind"] = "left"
     # A strap runs between two body landmarks.
     between: tuple[Landmark, Landmark] | None = None
 

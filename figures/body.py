@@ -206,6 +206,8 @@ def solids(support: Support) -> list[Solid]:
             return [Solid(k, disc=(x, y + BALL_RADIUS, BALL_RADIUS))]
         case SupportKind.roll:
             return [Solid(k, disc=(x, y + ROLL_RADIUS, ROLL_RADIUS))]
+        case SupportKind.wall if support.side == "behind":
+            return []
         case SupportKind.wall:
             x0 = x - 0.15 if support.side == "left" else x
             return [Solid(k, box=(x0, x0 + 0.15, y, y + WALL_HEIGHT))]
@@ -235,8 +237,9 @@ def scene_supports(pose: Pose) -> list[Support]:
     out = []
     for s in pose.supports:
         width = s.width or WIDTH.get(s.kind, 0.0)
-        x = -s.x if s.kind in (SupportKind.ball, SupportKind.roll, SupportKind.wall) else -s.x - width
-        side = "right" if s.side == "left" else "left"
+        point = s.kind in (SupportKind.ball, SupportKind.roll) or (s.kind is SupportKind.wall and s.side != "behind")
+        x = -s.x if point else -s.x - width
+        side = {"left": "right", "right": "left"}.get(s.side, s.side)
         out.append(s.model_copy(update={"x": x, "side": side}))
     return out
 

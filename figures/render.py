@@ -224,6 +224,12 @@ def draw_supports(ax: object, pose: Pose, frame: Frame, xlim: tuple[float, float
                 w = support.width or 1.9
                 ax.add_patch(Rectangle((x, y - 0.4), w, 0.8, fc=colour, ec="#5E8F78", lw=1.0, zorder=1))
                 continue
+            case SupportKind.wall if support.side == "behind":
+                w = support.width or 1.2
+                ax.add_patch(
+                    Rectangle((x, y), w, 1.9, fc=colour, ec="#B5B5B5", lw=1.0, hatch="..", alpha=0.6, zorder=0.5)
+                )
+                continue
             case SupportKind.chair:
                 seat0, _seat1 = body.CHAIR_SEAT
                 for leg in (x + 0.02, x + body.CHAIR_DEPTH - 0.05):
@@ -275,6 +281,8 @@ def _bounds(pose: Pose, frame_list: Sequence[Frame]) -> tuple[tuple[float, float
             xs += [p[0] - r, p[0] + r]
             ys += [p[1] - r, p[1] + r]
     for support in body.scene_supports(pose):
+        if support.kind is SupportKind.wall and support.side == "behind":
+            xs += [support.x, support.x + (support.width or 1.2)]
         for solid in body.solids(support):
             if solid.box is not None and support.kind is not SupportKind.wall:
                 xs += [solid.box[0], solid.box[1]]
