@@ -25,7 +25,7 @@ async def picture_for(svc: Services, technique_id: str) -> Picture | None:
     """The step's picture, rendered on first use (off the event loop) and kept on disk after."""
     if technique_id not in svc.library.poses:
         return None
-    return await _drawn(svc, svc.figures.for_step, technique_id)
+    return svc.figures.ready(technique_id) or await _drawn(svc, svc.figures.for_step, technique_id)
 
 
 async def preview_for(svc: Services, title: str, steps: list[PlannedStep]) -> Picture | None:

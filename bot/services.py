@@ -39,9 +39,13 @@ class Services:
     # Figures for the steps, rendered on first use into settings.figures_dir (bot.pictures).
     figure_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
+    _figures: FigureStore | None = None
+
     @property
     def figures(self) -> FigureStore:
-        return FigureStore(self.library, self.settings.figures_dir)
+        if self._figures is None:
+            self._figures = FigureStore(self.library, self.settings.figures_dir)
+        return self._figures
 
     def remember(self, cache: set[int], user_id: int) -> None:
         """Note a fact about a person in a cache. Only a lone updates process (long polling) does: it

@@ -51,6 +51,13 @@ class FigureStore:
     def __init__(self, library: Library, directory: Path) -> None:
         self.library = library
         self.directory = directory
+        # What this process has drawn or found, so a step does not hash its pose again.
+        self._ready: dict[str, Picture] = {}
+
+    def ready(self, technique_id: str) -> Picture | None:
+        """The step's picture if it is already on disk and known to this process (no drawing, no hashing)."""
+        picture = self._ready.get(technique_id)
+        return picture if picture is not None and picture.path.exists() else None
 
     def figure(self, technique_id: str) -> Picture:
         pose, technique = self.library.poses[technique_id], self.library.techniques[technique_id]
@@ -91,7 +98,9 @@ class FigureStore:
 
     def for_step(self, technique_id: str) -> Picture:
         """What a step shows: the animation of a moving technique, else its figure."""
-        return self.animation(technique_id) or self.figure(technique_id)
+        picture = self.animation(technique_id) or self.figure(technique_id)
+        self._ready[technique_id] = picture
+        return picture
 
 
 def render_all(library: Library, out: Path) -> list[Path]:
