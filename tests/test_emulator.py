@@ -481,6 +481,10 @@ async def test_animation_upload_and_reuse_by_file_id(bot: telegram.Bot, user: Em
     assert sent.document is not None and sent.document.file_id == sent.animation.file_id
     again = await bot.send_animation(USER, sent.animation.file_id, caption="Step 1 again")
     assert again.animation is not None and again.animation.file_unique_id == sent.animation.file_unique_id
+    # The call log names the file each send carried, uploaded or by id (a replaying bot needs it).
+    assert [c["file"] for c in await user.calls("sendAnimation")] == [
+        {"kind": "animation", "file_name": "move.gif"}
+    ] * 2
     # An id this bot was never given, or one of another kind, is a 400 as on Telegram.
     with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
         await bot.send_animation(USER, "CgACnot-a-file")

@@ -103,6 +103,16 @@ BOOL_TRUE = frozenset({"true", "1", "yes", "on"})
 DOCUMENT_KEYS = ("file_name", "mime_type", "file_id", "file_unique_id", "file_size")
 
 
+def _sent_file(bot: BotState, result: Any) -> JSON | None:
+    """The stored file a successful send returned in its message, as {"kind", "file_name"}."""
+    if not isinstance(result, dict):
+        return None
+    photos = result.get("photo")
+    media = result.get("animation") or result.get("document") or (photos[-1] if photos else None)
+    record = bot.files.get(media.get("file_id", "")) if isinstance(media, dict) else None
+    return None if record is None else {"kind": record.kind, "file_name": record.file_name}
+
+
 @dataclass(slots=True)
 class Upload:
     file_name: str
@@ -298,6 +308,10 @@ class BotApi:
             record["description"] = f"emulator error: {error!r}"
         else:
             status, body = 200, {"ok": True, "result": result}
+            sent = _sent_file(bot, result)
+            if sent is not None:
+                # Which file a send carried, uploaded or by file_id: a replaying bot needs the name.
+                record["file"] = sent
             if isinstance(result, WithDescription):
                 body = {"ok": True, "result": result.result, "description": result.description}
         record["status"] = status
