@@ -36,13 +36,13 @@ class Services:
     # Recent update times per person, and when each was last told to slow down (bot.handlers.flood).
     flood: dict[int, deque[float]] = field(default_factory=dict)
     flood_noticed: dict[int, float] = field(default_factory=dict)
-    # Figures for the steps, rendered on first use into settings.figures_dir (bot.pictures).
+    # Figures for the steps, drawn on first use into settings.figures_dir one at a time (bot.pictures).
     figure_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    _figures: FigureStore | None = None
+    _figures: FigureStore | None = field(default=None, repr=False)
 
     @property
     def figures(self) -> FigureStore:
+        """The process's figure store (it remembers what it has drawn)."""
         if self._figures is None:
             self._figures = FigureStore(self.library, self.settings.figures_dir)
         return self._figures
