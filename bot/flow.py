@@ -90,10 +90,16 @@ async def show_current(bot: Bot, svc: Services, chat_id: int, session: RoutineSe
     """Send the session's current message and make it the one whose buttons count."""
     # Drawn (on first use) before the transaction, which then reads all a picture needs at once.
     picture = await _picture_of(svc, session)
-    async with svc.db.transaction() as db:
-        cue = await repo.take_cue(db, session_id=session.id) if session.id is not None else None
-        shown = picture if picture is not None and not await repo.text_only(db, user_id=session.user_id) else None
-        known = await repo.figure_file_id(db, bot_id=bot.id, name=shown.name) if shown is not None else None
+
+    async def look_up() -> tuple[int | None, Picture | None, str | None]:
+        async with svc.db.transaction() as db:
+            cue = await repo.take_cue(db, session_id=session.id) if session.id is not None else None
+            shown = picture if picture is not None and not await repo.text_only(db, user_id=session.user_id) else None
+            known = await repo.figure_file_id(db, bot_id=bot.id, name=shown.name) if shown is not None else None
+        return cue, shown, known
+
+    # What the person did is committed by now: the message must follow it even if the database blinks.
+    cue, shown, known = await dbretry.with_retries(look_up, "show_current")
     if cue is not None:
         await ui.delete(bot, chat_id, cue)  # the step or rating that follows a cue replaces it
     message = await _send_current(bot, svc, chat_id, session, note, shown, known)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, InputFile, Message
 from telegram.error import BadRequest
 
-from bot import ui, views
+from bot import dbretry, ui, views
 from bot.coaching.plan import PlannedStep
 from bot.services import Services
 from figures.files import Picture
@@ -67,12 +68,28 @@ async def send_step(
             if not any(word in exc.message.lower() for word in FILE_REFUSALS):
                 raise
             log.info("file_id of %s refused (%s); uploading it again", picture.name, exc.message)
-            async with svc.db.transaction() as db:
-                await repo.forget_figure_file(db, bot_id=bot.id, name=picture.name, file_id=known)
+
+            async def forget() -> None:
+                async with svc.db.transaction() as db:
+                    await repo.forget_figure_file(db, bot_id=bot.id, name=picture.name, file_id=known)
+
+            await _best_effort(forget, picture)
     upload = InputFile(picture.path.read_bytes(), filename=picture.path.name)
     message = await ui.send_picture(bot, chat_id, view, upload, animated=picture.animated)
     file_id = _file_id(message, picture.animated)
     if file_id is not None:
-        async with svc.db.transaction() as db:
-            await repo.remember_figure_file(db, bot_id=bot.id, name=picture.name, file_id=file_id)
+
+        async def remember() -> None:
+            async with svc.db.transaction() as db:
+                await repo.remember_figure_file(db, bot_id=bot.id, name=picture.name, file_id=file_id)
+
+        await _best_effort(remember, picture)
     return message
+
+
+async def _best_effort(write: Callable[[], Awaitable[None]], picture: Picture) -> None:
+    """Keep a file_id through a brief outage; losing it costs one more upload later, never the message."""
+    try:
+        await dbretry.with_retries(write, "figure file_id")
+    except SQLAlchemyError:
+        log.warning("file_id of %s not kept: the database is unavailable", picture.name)
