@@ -107,10 +107,6 @@ def _rot90(v: Vec, sign: int) -> Vec:
     return (-sign * y / n, sign * x / n, 0.0)
 
 
-def _base(segment: str) -> str:
-    return segment.split("_")[0]
-
-
 @dataclass(frozen=True)
 class Part:
     """One filled segment: a tapered capsule from `start` to `end`."""
@@ -561,7 +557,7 @@ def _mid(p: Vec, q: Vec) -> Vec:
     return ((p[0] + q[0]) / 2, (p[1] + q[1]) / 2, (p[2] + q[2]) / 2)
 
 
-def region_surface(region: Region, view: View, facing: str) -> int:
+def region_surface(region: Region) -> int:
     """Which face of the body a region is on, as a sign: +1 front (anterior), -1 back, 0 the whole part."""
     if region in (Region.core, Region.hip_front):
         return 1
@@ -591,7 +587,3 @@ def near_side(pose: Pose) -> str | None:
 def upper_side(frame: Frame) -> str:
     """In a front or top view, the side whose hip is higher in the picture."""
     return "r" if frame.joints["hip_r"][1] > frame.joints["hip_l"][1] else "l"
-
-
-def _base_of(name: str) -> str:
-    return _base(name)

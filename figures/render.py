@@ -179,7 +179,7 @@ def draw_highlight(ax: object, pose: Pose, frame: Frame) -> None:
         }[region]
         part = next(p for p in frame.parts if p.name == host)
         radius = (part.r0 + part.r1) / 2
-        surface = body.region_surface(region, pose.view, pose.facing)
+        surface = body.region_surface(region)
         if pose.view is View.side and surface:
             ox, oy = _anterior(pose, host, frame)
             cx, cy = cx + surface * ox * radius * 0.6, cy + surface * oy * radius * 0.6
