@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, MessageEntity, Update
+from telegram import Bot, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Message, MessageEntity, Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 JSON = dict[str, Any]
@@ -72,6 +72,10 @@ class Replayer:
         self.slots: dict[int, list[list[Call]]] = {int(slot): calls for slot, calls in script["slots"].items()}
         self.chats: dict[int, ChatReplay] = {}
         self._accepted: dict[str, frozenset[str]] = {}
+        # Pictures as Limber sends them: uploaded once from the folder Limber draws into, then by this bot's
+        # own file_id (another bot's ids are not valid here, as on Telegram).
+        self.figures = Path(os.environ.get("FIGURES_DIR", "figures-cache"))
+        self.file_ids: dict[str, str] = {}
 
     async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat
@@ -87,10 +91,22 @@ class Replayer:
         query_id = update.callback_query.id if update.callback_query is not None else None
         for call in updates[index]:
             params = self._translate(call["params"], chat.id, state, query_id)
+            sent = call.get("file")
+            if sent is not None and not (self.figures / str(sent["file_name"])).is_file():
+                sent = None  # not one of Limber's pictures: replayed as recorded
+            if sent is not None:
+                name = str(sent["file_name"])
+                params[sent["kind"]] = self.file_ids.get(name) or InputFile(
+                    (self.figures / name).read_bytes(), filename=name
+                )
             result = await self._invoke(context.bot, call["method"], params)
             recorded_id = call.get("message_id")
             if recorded_id is not None and isinstance(result, Message):
                 state.message_ids[int(recorded_id)] = result.message_id
+            if sent is not None and isinstance(result, Message):
+                media = result.animation or result.document or (result.photo[-1] if result.photo else None)
+                if media is not None:
+                    self.file_ids[str(sent["file_name"])] = media.file_id
 
     @staticmethod
     def _translate(params: JSON, chat_id: int, state: ChatReplay, query_id: str | None) -> JSON:

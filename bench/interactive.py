@@ -355,6 +355,10 @@ def _chat_calls(calls: list[JSON], actions: list[Action], chat_id: int) -> list[
     ]
 
 
+# Calls that send a message (whose id later edits of it use).
+SENDS = ("sendMessage", "sendPhoto", "sendAnimation", "sendDocument")
+
+
 def build_script(calls: list[JSON], events: list[JSON], users: dict[int, list[Action]]) -> JSON:
     """Per slot and update, the calls Limber made between that action and the user's next one."""
     messages: dict[int, list[JSON]] = {}
@@ -372,7 +376,9 @@ def build_script(calls: list[JSON], events: list[JSON], users: dict[int, list[Ac
             if index < 0:
                 raise RuntimeError(f"call {call['seq']} for chat {user_id} came before any action")
             entry: JSON = {"method": call["method"], "params": call["params"]}
-            if call["method"] == "sendMessage" and call.get("ok"):
+            if call.get("file"):
+                entry["file"] = call["file"]
+            if call["method"] in SENDS and call.get("ok"):
                 position = bisect.bisect_right(message_seqs, int(call["seq"]))
                 entry["message_id"] = chat_messages[position]["message"]["message_id"]
             recorded[index].append(entry)

@@ -26,6 +26,7 @@ from bot.handlers import (
     daily,
     errors,
     fallback,
+    figures,
     flood,
     language,
     membership,
@@ -100,6 +101,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(daily.prompt_pressed, pattern=cb.of_kind(cb.PromptPress)))
     app.add_handler(CallbackQueryHandler(settings.setting_pressed, pattern=cb.of_kind(cb.SettingPress)))
     app.add_handler(CallbackQueryHandler(privacy.delete_pressed, pattern=cb.of_kind(cb.DeletePress)))
+    app.add_handler(CallbackQueryHandler(figures.info_pressed, pattern=cb.of_kind(cb.InfoPress)))
     app.add_handler(CallbackQueryHandler(fallback.unknown_button))  # forged, stale versions, anything else
 
     # Free text, most urgent first: a warning sign, then a pain rating, then anything else.

@@ -119,14 +119,24 @@ class DeletePress:
 
 @dataclass(frozen=True)
 class SettingPress:
-    """A personal setting: focus routine ("f"), session length ("l"), level ("v"); or skip-reason ("d")."""
+    """A personal setting: focus routine ("f"), session length ("l"), level ("v"), pictures or text only ("p");
+    or skip-reason ("d")."""
 
     key: str
     value: str
 
 
+@dataclass(frozen=True)
+class InfoPress:
+    """Under a step's picture: why the technique helps ("w") or its cautions ("c"); content only, no state."""
+
+    technique_id: str
+    kind: str
+
+
 Press = (
-    StepPress
+    InfoPress
+    | StepPress
     | RatePress
     | RoutinePress
     | ContinuePress
@@ -144,8 +154,9 @@ SETTING_VALUES = {
     "l": ("short", "normal", "long"),
     "v": ("gentle", "beginner", "intermediate"),
     "d": ("rest", "flare"),
+    "p": ("pics", "text"),
 }
-NAV_TARGETS = ("menu", "help", "safety", "reminders", "settings")
+NAV_TARGETS = ("menu", "help", "safety", "reminders", "settings", "language")
 _REMINDER_ARGS = {
     "o": re.compile(r"^[01]$"),
     "h": re.compile(r"^(?:[01][0-9]|2[0-3])[0-5][0-9]$|^x$"),
@@ -186,6 +197,8 @@ def encode(press: Press) -> str:
             parts = ["x", str(stage)] + ([code] if stage == 2 else [])
         case SettingPress(key, value):
             parts = ["g", key, value]
+        case InfoPress(technique_id, kind):
+            parts = ["i", technique_id, kind]
     data = ":".join([VERSION, *parts])
     assert len(data.encode()) <= 64, data
     return data
@@ -298,7 +311,17 @@ def _setting(args: list[str]) -> Press | None:
     return SettingPress(key, value) if value in SETTING_VALUES.get(key, ()) else None
 
 
+def _info(args: list[str]) -> Press | None:
+    technique_id, kind = args
+    return (
+        InfoPress(technique_id, kind)
+        if _ID.match(technique_id) and len(technique_id) <= 40 and kind in ("w", "c")
+        else None
+    )
+
+
 _PARSERS: dict[str, Callable[[list[str]], Press | None]] = {
+    "i": _info,
     "s": _step,
     "r": _rate,
     "m": _routine,

@@ -12,14 +12,17 @@ from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot
+from telegram import Bot, Message
+from telegram.error import BadRequest
 
-from bot import dbretry, history, ui, views
+from bot import dbretry, history, pictures, ui, views
 from bot.coaching.adapt import adapt, flare_suggested, planned_steps, recent_values
 from bot.coaching.plan import PlannedStep, estimate_minutes, fit_length, within_level
 from bot.coaching.session import OUTCOMES, Position, Status, StepAction, after_rating, after_step, summarize
-from bot.coaching.timer import Phase, seconds_to_phase_end, timer_phases, timer_view
+from bot.coaching.timer import Phase, cue_for, phase_index, seconds_to_phase_end, timer_phases, timer_view
+from bot.i18n import _
 from bot.services import Services
+from figures.files import Picture
 from storage import prompts as prompt_repo
 from storage import repo
 from storage.models import RoutineSession
@@ -47,18 +50,26 @@ def position(session: RoutineSession) -> Position:
 
 
 def title_of(svc: Services, routine_id: str) -> str:
+    """A routine's title in the language being spoken."""
     routine = svc.library.routines.get(routine_id)
-    return routine.title if routine else routine_id
+    return views.routine_title(routine) if routine else routine_id
 
 
-def current_view(svc: Services, session: RoutineSession, note: str = "") -> views.View:
+def current_view(svc: Services, session: RoutineSession, note: str = "", *, pictured: bool = False) -> views.View:
     """The message that carries the live buttons for where the session is."""
     assert session.id is not None
     plan = plan_of(session)
     match Status(session.status):
         case Status.rating_before:
+            # The routine's preview is in the text, unless it came just before as a picture.
+            preview = "" if pictured else views.routine_preview(plan, svc.library)
             return views.rating_before(
-                session.id, title_of(svc, session.routine_id), len(plan), estimate_minutes(plan), note=note
+                session.id,
+                title_of(svc, session.routine_id),
+                len(plan),
+                estimate_minutes(plan),
+                note=note,
+                preview=preview,
             )
         case Status.rating_after:
             return views.rating_after(session.id, session.stopped)
@@ -81,12 +92,27 @@ def current_view(svc: Services, session: RoutineSession, note: str = "") -> view
                 technique=svc.library.techniques.get(step.technique_id),
                 timer=timer,
                 note=note,
+                pictured=pictured,
             )
 
 
 async def show_current(bot: Bot, svc: Services, chat_id: int, session: RoutineSession, note: str = "") -> None:
     """Send the session's current message and make it the one whose buttons count."""
-    message = await ui.send(bot, chat_id, current_view(svc, session, note))
+    # Drawn (on first use) before the transaction, which then reads all a picture needs at once.
+    picture = await _picture_of(svc, session)
+
+    async def look_up() -> tuple[int | None, Picture | None, str | None]:
+        async with svc.db.transaction() as db:
+            cue = await repo.take_cue(db, session_id=session.id) if session.id is not None else None
+            shown = picture if picture is not None and not await repo.text_only(db, user_id=session.user_id) else None
+            known = await repo.figure_file_id(db, bot_id=bot.id, name=shown.name) if shown is not None else None
+        return cue, shown, known
+
+    # What the person did is committed by now: the message must follow it even if the database blinks.
+    cue, shown, known = await dbretry.with_retries(look_up, "show_current")
+    if cue is not None:
+        await ui.delete(bot, chat_id, cue)  # the step or rating that follows a cue replaces it
+    message = await _send_current(bot, svc, chat_id, session, note, shown, known)
 
     async def remember() -> None:
         async with svc.db.transaction() as db:
@@ -102,6 +128,85 @@ async def show_current(bot: Bot, svc: Services, chat_id: int, session: RoutineSe
     # The message is out: its buttons must count even if the database blinks right now.
     await dbretry.with_retries(remember, "show_current")
     session.message_id = message.message_id
+
+
+async def _picture_of(svc: Services, session: RoutineSession) -> Picture | None:
+    """The picture the current message would have: a step's figure or animation, or the routine's preview."""
+    if not svc.settings.step_pictures:
+        return None
+    plan = plan_of(session)
+    if session.status == Status.rating_before:
+        return await pictures.preview_for(svc, title_of(svc, session.routine_id), plan)
+    if session.status == Status.in_progress:
+        return await pictures.picture_for(svc, plan[session.current_step].technique_id)
+    return None
+
+
+async def pictured(svc: Services, session: RoutineSession) -> bool:
+    """Whether the session's current message is a picture: a step, with pictures on for this person."""
+    if not svc.settings.step_pictures or session.status != Status.in_progress:
+        return False
+    if plan_of(session)[session.current_step].technique_id not in svc.library.poses:
+        return False
+    async with svc.db.transaction() as db:
+        return not await repo.text_only(db, user_id=session.user_id)
+
+
+async def _send_current(
+    bot: Bot,
+    svc: Services,
+    chat_id: int,
+    session: RoutineSession,
+    note: str,
+    picture: Picture | None,
+    known: str | None,
+) -> Message:
+    """The current message, with its picture when it has one: a step as its figure or animation with the step
+    as the caption, the rating before the routine after its preview. Text when there is no picture (text only),
+    the caption would be too long, or Telegram refuses the picture."""
+    if picture is None:
+        return await ui.send(bot, chat_id, current_view(svc, session, note))
+    if session.status == Status.rating_before:
+        plan = plan_of(session)
+        caption = views.View(
+            views.preview_caption(title_of(svc, session.routine_id), plan, estimate_minutes(plan), svc.library)
+        )
+        shown = await _send_picture(bot, svc, chat_id, caption, picture, known) is not None
+        return await ui.send(bot, chat_id, current_view(svc, session, note, pictured=shown))
+    step = await _send_picture(bot, svc, chat_id, current_view(svc, session, note, pictured=True), picture, known)
+    return step or await ui.send(bot, chat_id, current_view(svc, session, note))
+
+
+async def _send_picture(
+    bot: Bot, svc: Services, chat_id: int, view: views.View, picture: Picture, known: str | None
+) -> Message | None:
+    if views.plain_length(view.text) > views.CAPTION_LIMIT:
+        return None
+    try:
+        return await pictures.send_step(bot, svc, chat_id, view, picture, known)
+    except BadRequest as exc:
+        # Whatever Telegram refuses in a picture, the message still comes, as text.
+        log.warning("picture %s refused: %s", picture.name, exc.message)
+        return None
+
+
+async def clear_cue(bot: Bot, svc: Services, chat_id: int, session: RoutineSession) -> None:
+    """Delete the last "switch sides"/"time's up" cue: the next cue or step has come."""
+    if session.id is None:
+        return
+    async with svc.db.transaction() as db:
+        cue = await repo.take_cue(db, session_id=session.id)
+    if cue is not None:
+        await ui.delete(bot, chat_id, cue)
+
+
+async def _cue(bot: Bot, svc: Services, chat_id: int, session: RoutineSession, view: views.View) -> None:
+    """A short new message that notifies (an edit makes no sound), replacing the cue before it."""
+    assert session.id is not None
+    await clear_cue(bot, svc, chat_id, session)
+    message = await ui.send(bot, chat_id, view)
+    async with svc.db.transaction() as db:
+        await repo.set_cue(db, session_id=session.id, message_id=message.message_id)
 
 
 async def personal_plan(svc: Services, user_id: int, routine_id: str) -> tuple[list[PlannedStep], list[str]]:
@@ -226,6 +331,12 @@ async def press_step(
         if action is not StepAction.stop and await repo.coaching_paused(db, user_id=user_id):
             return await _refuse(ack, "Coaching is paused: please get checked first.")
         planned = plan_of(session)[step]
+        # The step's message is a picture unless pictures are off for this person (or the bot).
+        caption = (
+            svc.settings.step_pictures
+            and planned.technique_id in svc.library.poses
+            and not await repo.text_only(db, user_id=user_id)
+        )
         if action is StepAction.timer:
             if not views.has_timer(planned) or not await repo.start_timer(
                 db, session=session, step=step, at=svc.clock.now()
@@ -256,8 +367,10 @@ async def press_step(
         return True
     svc.timers.cancel(session_id)
     if message_id is not None:
-        closed = views.step_closed(step, len(session.plan), planned.title, action)
-        await ui.edit(bot, chat_id, message_id, views.View(closed))
+        technique = svc.library.techniques.get(planned.technique_id)
+        shown = views.technique_title(technique) if technique else planned.title
+        closed = views.step_closed(step, len(session.plan), shown, action)
+        await ui.edit(bot, chat_id, message_id, views.View(closed), caption=caption)
     await show_current(bot, svc, chat_id, session, note=views.HURT_NOTE if action is StepAction.hurt else "")
     return True
 
@@ -434,16 +547,17 @@ async def stop(
             finished_at=svc.clock.now() if nxt.status is Status.finished else None,
         ):
             return await _refuse(ack, views.STALE_BUTTON)
-    await ack("Stopped")
+    await ack(_("Stopped"))
     svc.timers.cancel(session.id or 0)
     if live_message is not None:
         closing = "⏹ Stopped" if was is not Status.rating_after else "Rating skipped"
         await ui.edit(bot, chat_id, live_message, views.View(closing))
+    await clear_cue(bot, svc, chat_id, session)
     if quiet:
         return True
     if was is Status.rating_before:
         await ui.send(
-            bot, chat_id, views.View("Routine cancelled before it began. Nothing was recorded.", [views.nav_row()])
+            bot, chat_id, views.View(_("Routine cancelled before it began. Nothing was recorded."), [views.nav_row()])
         )
     elif was is Status.pain_check:
         await ui.send(bot, chat_id, views.pain_check_stopped())
@@ -474,6 +588,9 @@ async def _countdown(bot: Bot, svc: Services, *, chat_id: int, session: RoutineS
     started, step, message_id = session.timer_started_at, session.current_step, session.message_id
     phases = _phases(plan_of(session)[step])
     tick = svc.settings.timer_tick_seconds
+    caption = await pictured(svc, session)
+    # Cues sound for phases entered from now on; a resumed countdown does not repeat old ones.
+    seen = phase_index(phases, (svc.clock.now() - started).total_seconds())
     while True:
         now = svc.clock.now()
         async with svc.db.transaction() as db:
@@ -483,8 +600,16 @@ async def _countdown(bot: Bot, svc: Services, *, chat_id: int, session: RoutineS
         if not mine:
             return  # the step ended elsewhere (another press, another process), or another worker edits it
         elapsed = (now - started).total_seconds()
-        view = current_view(svc, session)
-        if not await ui.edit(bot, chat_id, message_id, view) or timer_view(phases, elapsed).finished:
+        view = current_view(svc, session, pictured=caption)
+        if not await ui.edit(bot, chat_id, message_id, view, caption=caption):
+            return
+        index = phase_index(phases, elapsed)
+        if index != seen:
+            seen = index
+            cue = cue_for(phases, index)
+            if cue is not None:
+                await _cue(bot, svc, chat_id, session, views.cue(cue))
+        if timer_view(phases, elapsed).finished:
             return
         # Wake at the phase end when it comes first, so "switch sides" shows on time.
         await svc.clock.sleep(max(tick / 2, min(tick, seconds_to_phase_end(phases, elapsed))))

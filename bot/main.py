@@ -23,11 +23,11 @@ def main(argv: list[str] | None = None) -> int:
         "mode",
         nargs="?",
         default="auto",
-        choices=["auto", "run", "playground", "demo", "emulator"],
+        choices=["auto", "run", "playground", "demo", "emulator", "figures"],
         help="auto (default): run with a token, else the playground; run: Telegram long polling, or webhook "
         "mode when WEBHOOK_URL is set; "
         "playground: terminal chat with the local emulator; demo: a scripted playground session; "
-        "emulator: the local Bot API emulator alone",
+        "emulator: the local Bot API emulator alone; figures: draw every technique's figure into --out",
     )
     parser.add_argument("--port", type=int, default=0, help="emulator port for playground/emulator (0: any free)")
     parser.add_argument(
@@ -36,7 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         help="with run: answer updates and send daily prompts (all, the default), or only one of them "
         "(webhook workers with --role updates beside one or more clocks; see Procfile)",
     )
+    parser.add_argument("--out", default="figures-out", help="with figures: the folder to write them to")
     args = parser.parse_args(argv)
+    if args.mode == "figures":
+        return _figures(args.out)
     settings = Settings()
     if args.role:
         settings = settings.model_copy(update={"role": args.role})
@@ -62,6 +65,18 @@ def main(argv: list[str] | None = None) -> int:
     if mode == "emulator":
         return asyncio.run(playground.serve_emulator(args.port))
     return asyncio.run(playground.run(settings, interactive=mode == "playground", port=args.port))
+
+
+def _figures(out: str) -> int:
+    """`limber figures --out DIR`: every figure, animation and a contact sheet, one path a line."""
+    from pathlib import Path
+
+    from content import load_library
+    from figures.files import render_all
+
+    for path in render_all(load_library(), Path(out)):
+        print(path)
+    return 0
 
 
 async def _run_until_signal(app: Application, settings: Settings) -> int:  # type: ignore[type-arg]

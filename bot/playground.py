@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -45,6 +46,10 @@ SAMPLE_LOCATION = {"latitude": 52.52, "longitude": 13.405}  # Berlin, sent by a 
 SAMPLE_PLACE = "Berlin"
 MAX_TEXT = 4096  # Telegram's limit for one message; apps split longer texts
 PROMPT_NOW = "/promptnow"
+# The language the playground person's Telegram app is set to (LIMBER_LANG=es): what first contact takes.
+LANGUAGE = os.environ.get("LIMBER_LANG") or None
+# Every picture the bot draws (figures, animations, routine previews) is kept here between runs.
+FIGURES_DIR = PLAYGROUND_DIR / "figures"
 JSON = dict[str, Any]
 log = logging.getLogger(__name__)
 
@@ -116,9 +121,10 @@ class ChatPrinter:
             self.texts[message_id] = text
             self._print(f"\n🤖 Limber (message {message_id}):\n{_indent(text)}")
             if event.get("file_path"):
-                self._print(f"   📎 file: {event['file_path']}")
+                kind = "🎞 animation" if "animation" in message else "🖼 picture" if "photo" in message else "📎 file"
+                self._print(f"   {kind}: {event['file_path']}")
         elif kind == "edit":
-            text = message.get("text") or ""
+            text = message.get("text") or message.get("caption") or ""
             before = self.texts.get(message_id, "").splitlines()
             new_lines = [line for line in text.splitlines() if line not in before] or ["(buttons changed)"]
             self.texts[message_id] = text
@@ -190,7 +196,7 @@ async def _press(client: EmulatorClient, printer: ChatPrinter, line: str) -> str
             print(f"🧑 You share a location ({SAMPLE_PLACE}).", flush=True)
             await client.inject_update(location_update(SAMPLE_LOCATION))
         else:
-            await client.send(USER_ID, button["text"], first_name=PERSON_NAME)
+            await client.send(USER_ID, button["text"], first_name=PERSON_NAME, language_code=LANGUAGE)
         return None
     await client.press(USER_ID, message_id, button=int(spec) - 1)
     return None
@@ -276,22 +282,25 @@ async def _typed(
     if len(parts) > 1:
         print(f"(That is {len(line)} characters: sent as {len(parts)} messages, as Telegram apps do.)", flush=True)
     for part in parts:
-        await client.send(USER_ID, part, first_name=PERSON_NAME)
+        await client.send(USER_ID, part, first_name=PERSON_NAME, language_code=LANGUAGE)
 
 
 async def _demo(client: EmulatorClient, printer: ChatPrinter, out: TextIO) -> None:
     """A full `/stretch hips` session: rating, a skip, a timed step, a "this hurts", done, summary."""
 
+    def text_of(message: JSON) -> str:
+        return message.get("text") or message.get("caption") or ""
+
     def step_or(*needles: str) -> Callable[[JSON], bool]:
         def matches(event: JSON) -> bool:
-            text = (event.get("message") or {}).get("text") or ""
+            text = text_of(event.get("message") or {})
             return event["type"] == "message" and any(n in text for n in needles)
 
         return matches
 
     async def say(text: str, wait: Callable[[JSON], bool]) -> JSON:
         print(f"\n🧑 You: {text}", file=out, flush=True)
-        await client.send(USER_ID, text, first_name=PERSON_NAME)
+        await client.send(USER_ID, text, first_name=PERSON_NAME, language_code=LANGUAGE)
         event = await client.wait_for(wait, timeout=30)
         await printer.caught_up(int(event["seq"]))
         return event
@@ -308,12 +317,12 @@ async def _demo(client: EmulatorClient, printer: ChatPrinter, out: TextIO) -> No
     event = await press(event["message"], "6", step_or("Step 1 of"))
     plan = iter(["Skip", "timer", "This hurts"])
     action = next(plan)
-    while "Step" in (event["message"].get("text") or ""):
+    while "Step" in text_of(event["message"]):
         message = event["message"]
         labels = [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
         nxt = step_or("Step ", "last step")
         if action == "timer" and "▶ Start timer" in labels:
-            await press(message, "Start timer", lambda e: e["type"] == "edit" and "Time's up" in e["message"]["text"])
+            await press(message, "Start timer", lambda e: e["type"] == "edit" and "Time's up" in text_of(e["message"]))
             event = await press(message, "Done", nxt)
         elif action in ("Skip", "This hurts"):
             event = await press(message, action, nxt)
@@ -347,6 +356,7 @@ async def run(settings: Settings, *, interactive: bool, port: int = 0) -> int:
                 "telegram_api_url": url,
                 "database_url": own if interactive else f"sqlite:///{tmp}/demo.db",
                 "timer_tick_seconds": settings.timer_tick_seconds,
+                "figures_dir": FIGURES_DIR,
             }
         )
         app = build_application(local, clock=clock)
@@ -356,7 +366,8 @@ async def run(settings: Settings, *, interactive: bool, port: int = 0) -> int:
         follower = asyncio.create_task(_follow(client, printer))
         print(
             f"Local Bot API emulator at {url}; database {local.database_url}\n"
-            f"Files the bot sends are saved in {FILES_DIR}; its log is in {LOG_FILE}.",
+            f"Files the bot sends are saved in {FILES_DIR}; its log is in {LOG_FILE}.\n"
+            f"Pictures: drawn into {FIGURES_DIR}; each one sent is shown by its path below.",
             flush=True,
         )
         try:

@@ -22,7 +22,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ContextTypes
 
-from bot import ui, views
+from bot import i18n, ui, views
 from bot.coaching.plan import estimate_minutes
 from bot.coaching.schedule import EVERY_DAY, is_late, next_due, parse_time
 from bot.flow import personal_plan
@@ -30,6 +30,7 @@ from bot.ratelimit import FanoutLimiter
 from bot.services import Services
 from storage import prompts as repo
 from storage.models import Preferences, Prompt, User
+from storage.repo import language_of
 
 log = logging.getLogger(__name__)
 # Schedules, and prompts, claimed per transaction. SQLite runs on the event loop's thread
@@ -257,12 +258,20 @@ async def _finish(svc: Services, prompt: Prompt, status: str, report: PassReport
 
 
 async def prompt_view(svc: Services, prompt: Prompt, routine_id: str) -> views.View:
-    """The prompt with the routine as Start would make it for this person today (level, length, adaptations)."""
+    """The prompt with the routine as Start would make it for this person today (level, length, adaptations),
+    in their language: a prompt has no incoming update to say it."""
     routine = svc.library.routines.get(routine_id) or svc.library.routines[DEFAULT_ROUTINE]
     plan, _notes = await personal_plan(svc, prompt.user_id, routine.id)
-    return views.prompt(
-        prompt.id or 0, routine.title, len(plan), estimate_minutes(plan), snooze=prompt.kind == "snooze"
-    )
+    async with svc.db.transaction() as db:
+        language = await language_of(db, user_id=prompt.user_id)
+    with i18n.speaking(language):
+        return views.prompt(
+            prompt.id or 0,
+            views.routine_title(routine),
+            len(plan),
+            estimate_minutes(plan),
+            snooze=prompt.kind == "snooze",
+        )
 
 
 async def prompt_job(context: ContextTypes.DEFAULT_TYPE) -> None:

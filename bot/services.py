@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections import deque
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from bot.clock import Clock
 from bot.settings import Settings
 from bot.timers import Timers
 from content import Library
+from figures.files import FigureStore
 from storage.db import Database
 
 
@@ -36,6 +38,16 @@ class Services:
     # Recent update times per person, and when each was last told to slow down (bot.handlers.flood).
     flood: dict[int, deque[float]] = field(default_factory=dict)
     flood_noticed: dict[int, float] = field(default_factory=dict)
+    # Figures for the steps, drawn on first use into settings.figures_dir one at a time (bot.pictures).
+    figure_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _figures: FigureStore | None = field(default=None, repr=False)
+
+    @property
+    def figures(self) -> FigureStore:
+        """The process's figure store (it remembers what it has drawn)."""
+        if self._figures is None:
+            self._figures = FigureStore(self.library, self.settings.figures_dir)
+        return self._figures
 
     def remember(self, cache: set[int], user_id: int) -> None:
         """Note a fact about a person in a cache. Only a lone updates process (long polling) does: it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
@@ -28,6 +29,10 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     # Seconds between countdown edits: Telegram frowns on editing one chat more than every few seconds.
     timer_tick_seconds: float = Field(default=5.0, ge=1.0, le=60.0)
+    # Steps as pictures (a figure or an animation with the step as its caption), unless a person chose text only.
+    step_pictures: bool = True
+    # Where rendered figures are kept between runs.
+    figures_dir: Path = Path("figures-cache")
     # Daily prompts: how often the clock looks for due prompts, and how late one may still be sent.
     prompt_poll_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
     prompt_grace_minutes: int = Field(default=120, ge=0, le=24 * 60)

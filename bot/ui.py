@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
@@ -53,17 +53,29 @@ async def send(bot: Bot, chat_id: int, view: View) -> Message:
     raise AssertionError("unreachable")
 
 
-async def edit(bot: Bot, chat_id: int, message_id: int, view: View) -> bool:
-    """Edit a message in place; False when it can no longer be edited (deleted, too old, bot blocked)."""
+async def edit(bot: Bot, chat_id: int, message_id: int, view: View, *, caption: bool = False) -> bool:
+    """Edit a message in place; False when it can no longer be edited (deleted, too old, bot blocked).
+
+    `caption`: the message is a picture, whose caption is edited; a wrong guess is corrected once.
+    """
     for attempt in range(RETRIES):
         try:
-            await bot.edit_message_text(
-                _(view.text),
-                chat_id=chat_id,
-                message_id=message_id,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup(view.buttons),
-            )
+            if caption:
+                await bot.edit_message_caption(
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    caption=_(view.text),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup(view.buttons),
+                )
+            else:
+                await bot.edit_message_text(
+                    _(view.text),
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup(view.buttons),
+                )
             return True
         except RetryAfter as exc:
             if attempt == RETRIES - 1:
@@ -72,6 +84,9 @@ async def edit(bot: Bot, chat_id: int, message_id: int, view: View) -> bool:
         except BadRequest as exc:
             if "not modified" in exc.message.lower():
                 return True
+            if attempt < RETRIES - 1 and ("no text in the message" in exc.message or "no caption in" in exc.message):
+                caption = not caption  # a picture where text was expected, or the other way round
+                continue
             log.info("edit of message %s in chat %s refused: %s", message_id, chat_id, exc.message)
             return False
         except Forbidden:
@@ -107,3 +122,49 @@ def acker(query: CallbackQuery) -> Callable[[str | None], Awaitable[None]]:
             await answer(query, text)
 
     return ack
+
+
+async def send_picture(bot: Bot, chat_id: int, view: View, media: InputFile | str, *, animated: bool) -> Message:
+    """A photo or an animation (an upload, or a file_id) with the view as its caption and buttons.
+
+    Retried like `send`; a 400 (a file_id Telegram does not know, say) is the caller's to handle.
+    """
+    for attempt in range(RETRIES):
+        try:
+            if animated:
+                return await bot.send_animation(
+                    chat_id, media, caption=view.text, parse_mode=ParseMode.HTML, reply_markup=markup(view.buttons)
+                )
+            return await bot.send_photo(
+                chat_id, media, caption=view.text, parse_mode=ParseMode.HTML, reply_markup=markup(view.buttons)
+            )
+        except RetryAfter as exc:
+            if attempt == RETRIES - 1:
+                raise
+            await asyncio.sleep(retry_seconds(exc))
+        except (BadRequest, TimedOut):
+            raise
+        except NetworkError:
+            if attempt == RETRIES - 1:
+                raise
+            await asyncio.sleep(BACKOFF * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+async def delete(bot: Bot, chat_id: int, message_id: int) -> bool:
+    """Delete a message; one already gone (or too old to delete) is no error."""
+    for attempt in range(RETRIES):
+        try:
+            return await bot.delete_message(chat_id, message_id)
+        except RetryAfter as exc:
+            if attempt == RETRIES - 1:
+                return False
+            await asyncio.sleep(retry_seconds(exc))
+        except (BadRequest, Forbidden) as exc:
+            log.info("delete of message %s in chat %s refused: %s", message_id, chat_id, exc)
+            return False
+        except NetworkError:
+            if attempt == RETRIES - 1:
+                return False
+            await asyncio.sleep(BACKOFF * 2**attempt)
+    return False

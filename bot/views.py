@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from html import escape
@@ -17,7 +19,7 @@ from bot.coaching.ratings import Verdict
 from bot.coaching.redflags import Finding
 from bot.coaching.schedule import EVERY_DAY, PRESET_TIMES, WEEKDAYS, WEEKEND
 from bot.coaching.session import StepAction, Summary
-from bot.coaching.timer import TimerView
+from bot.coaching.timer import Cue, TimerView
 from bot.i18n import N_, _, ngettext
 from bot.i18n import current as current_language
 from content import Library
@@ -286,12 +288,14 @@ def unknown_area(typed: str, library: Library, minutes_of: dict[str, int] | None
 
 
 def did_you_mean(typed: str, routine_id: str, library: Library) -> View:
-    routine = library.routines[routine_id]
+    title = routine_title(library.routines[routine_id])
     return View(
-        f"I don't have a routine called “{e(clip(typed))}”. Did you mean <b>{e(routine.title)}</b>?",
+        _("I don't have a routine called “{typed}”. Did you mean <b>{title}</b>?").format(
+            typed=e(clip(typed)), title=e(title)
+        ),
         [
-            [Button(f"▶ Start {routine.title}", cb.encode(cb.RoutinePress(routine_id)))],
-            [Button("🧘 All routines", cb.encode(cb.NavPress("menu")))],
+            [Button(_("▶ Start {title}").format(title=title), cb.encode(cb.RoutinePress(routine_id)))],
+            [Button(_("🧘 All routines"), cb.encode(cb.NavPress("menu")))],
         ],
     )
 
@@ -300,15 +304,16 @@ def open_session(
     session_id: int, title: str, step: int, step_count: int, status: str, wanted: str | None, wanted_title: str | None
 ) -> View:
     where = {
-        "rating_before": "about to begin",
-        "pain_check": "waiting for your choice after a high pain rating",
-        "rating_after": "finished, waiting for your pain rating",
-    }.get(status, f"at step {step + 1} of {step_count}")
-    buttons = [[Button("▶ Continue", cb.encode(cb.ContinuePress(session_id, stop=False)))]]
+        "rating_before": _("about to begin"),
+        "pain_check": _("waiting for your choice after a high pain rating"),
+        "rating_after": _("finished, waiting for your pain rating"),
+    }.get(status) or _("at step {n} of {count}").format(n=step + 1, count=step_count)
+    buttons = [[Button(_("▶ Continue"), cb.encode(cb.ContinuePress(session_id, stop=False)))]]
     if wanted and wanted_title:
-        buttons.append([Button(f"🔄 Start {wanted_title} instead", cb.encode(cb.RoutinePress(wanted, session_id)))])
-    buttons.append([Button("⏹ Stop it", cb.encode(cb.ContinuePress(session_id, stop=True)))])
-    return View(f"You have a routine open: <b>{e(title)}</b>, {where}.", buttons)
+        label = _("🔄 Start {title} instead").format(title=wanted_title)
+        buttons.append([Button(label, cb.encode(cb.RoutinePress(wanted, session_id)))])
+    buttons.append([Button(_("⏹ Stop it"), cb.encode(cb.ContinuePress(session_id, stop=True)))])
+    return View(_("You have a routine open: <b>{title}</b>, {where}.").format(title=e(title), where=where), buttons)
 
 
 def rating_buttons(session_id: int, when: str) -> list[list[Button]]:
@@ -322,13 +327,16 @@ def rating_buttons(session_id: int, when: str) -> list[list[Button]]:
     ]
 
 
-def rating_before(session_id: int, title: str, step_count: int, minutes: int, *, note: str = "") -> View:
+def rating_before(
+    session_id: int, title: str, step_count: int, minutes: int, *, note: str = "", preview: str = ""
+) -> View:
     changed = _("<i>Made for you today:</i>") + f"\n{note}\n\n" if note else ""
+    shown = f"{preview}\n\n" if preview else ""
     return View(
         _("<b>{title}</b>: {steps}, about {minutes}.").format(
             title=e(title), steps=steps_text(step_count), minutes=minutes_text(minutes)
         )
-        + f"\n\n{changed}"
+        + f"\n\n{shown}{changed}"
         + _(
             "Before we start: how is your pain right now, from 0 (none) to 10 (worst imaginable)? "
             "Tap a number or type it."
@@ -362,18 +370,66 @@ def rating_after(session_id: int, stopped: bool) -> View:
 
 
 def _dose(step: PlannedStep) -> str:
-    each = (
-        " on each side"
-        if step.sides == "both"
-        else (f" on the {step.sides} side" if step.sides in ("left", "right") else "")
+    each = {"both": _(" on each side"), "left": _(" on the left side"), "right": _(" on the right side")}.get(
+        step.sides, ""
     )
     if step.hold_seconds and step.reps:
-        return f"🔁 {step.reps} times{each}, holding {step.hold_seconds} s each time"
+        return ngettext(
+            "🔁 {reps} time{each}, holding {hold} s each time",
+            "🔁 {reps} times{each}, holding {hold} s each time",
+            step.reps,
+        ).format(reps=step.reps, each=each, hold=step.hold_seconds)
     if step.reps:
-        return f"🔁 {step.reps} times{each}"
-    rest = f", resting {step.rest_seconds} s between sides" if step.sides == "both" and step.rest_seconds else ""
-    first = " (left side first)" if step.sides == "both" else ""
-    return f"⏱ Hold {step.hold_seconds} s{each}{first}{rest}"
+        return ngettext("🔁 {reps} time{each}", "🔁 {reps} times{each}", step.reps).format(reps=step.reps, each=each)
+    rest = (
+        _(", resting {rest} s between sides").format(rest=step.rest_seconds)
+        if step.sides == "both" and step.rest_seconds
+        else ""
+    )
+    first = _(" (left side first)") if step.sides == "both" else ""
+    return _("⏱ Hold {hold} s{each}{first}{rest}").format(hold=step.hold_seconds, each=each, first=first, rest=rest)
+
+
+def short_dose(step: PlannedStep) -> str:
+    each = _(" each side") if step.sides == "both" else ""
+    if step.reps:
+        held = _(", {hold} s holds").format(hold=step.hold_seconds) if step.hold_seconds else ""
+        return ngettext("{reps} rep{each}{held}", "{reps} reps{each}{held}", step.reps).format(
+            reps=step.reps, each=each, held=held
+        )
+    return _("{hold} s{each}").format(hold=step.hold_seconds, each=each)
+
+
+def routine_preview(steps: list[PlannedStep], library: Library) -> str:
+    """What a routine holds, as it will run for this person: steps and times, equipment, positions in order."""
+    techniques = {
+        s.technique_id: library.techniques[s.technique_id] for s in steps if s.technique_id in library.techniques
+    }
+    lines = [
+        f"{n}. {e(technique_title(techniques[s.technique_id]) if s.technique_id in techniques else s.title)}"
+        f" · {short_dose(s)}"
+        for n, s in enumerate(steps, 1)
+    ]
+    kit = sorted({item for t in techniques.values() for item in localized_technique(t).equipment})
+    positions: list[str] = []
+    for s in steps:
+        if s.technique_id in techniques:
+            where = _(POSITIONS.get(techniques[s.technique_id].position.value, ""))
+            if where and (not positions or positions[-1] != where):
+                positions.append(where)
+    lines.append("")
+    lines.append(
+        _("🧰 You need: {kit}").format(kit=e(", ".join(kit))) if kit else _("🧰 You need: nothing but some floor space")
+    )
+    lines.append(_("🧍 Positions: {positions}").format(positions=e(" → ".join(positions))))
+    return "\n".join(lines)
+
+
+def preview_caption(title: str, steps: list[PlannedStep], minutes: int, library: Library) -> str:
+    head = _("👀 <b>{title}</b> · {steps}, about {minutes}").format(
+        title=e(title), steps=steps_text(len(steps)), minutes=minutes_text(minutes)
+    )
+    return f"{head}\n\n" + routine_preview(steps, library)
 
 
 def has_timer(step: PlannedStep) -> bool:
@@ -382,15 +438,30 @@ def has_timer(step: PlannedStep) -> bool:
 
 def timer_line(view: TimerView) -> str:
     if view.finished or view.phase is None:
-        return "✅ <b>Time's up.</b> Tap ✅ Done when you're ready."
+        return _("✅ <b>Time's up.</b> Tap ✅ Done when you're ready.")
     phase = view.phase
     if phase.kind == "rest":
-        return f"🔄 <b>Switch sides</b>: rest and get ready for the right side, {view.remaining} s"
-    side = f"{phase.side.capitalize()} side: " if phase.side else ""
+        return _("🔄 <b>Switch sides</b>: rest and get ready for the right side, {n} s").format(n=view.remaining)
+    side = {"left": _("Left side: "), "right": _("Right side: ")}.get(phase.side or "", "")
     after = ""
     if view.next_phase is not None:
-        after = " — then switch sides" if view.next_phase.kind == "rest" or view.next_phase.side else ""
-    return f"⏳ <b>{side}{view.remaining} s left</b>{after}"
+        after = _(" — then switch sides") if view.next_phase.kind == "rest" or view.next_phase.side else ""
+    return _("⏳ <b>{side}{n} s left</b>{after}").format(side=side, n=view.remaining, after=after)
+
+
+def cue(c: Cue) -> View:
+    """The short message that sounds at a change in the countdown; the countdown itself stays above."""
+    if c.kind == "rest":
+        seconds = c.phase.seconds if c.phase else 0
+        return View(_("🔄 <b>Switch sides</b>: rest {n} s, then the other side.").format(n=seconds))
+    if c.kind == "switch":
+        side = c.phase.side if c.phase and c.phase.side else ""
+        return View(
+            {"left": _("▶ <b>Left side now.</b>"), "right": _("▶ <b>Right side now.</b>")}.get(
+                side, _("▶ <b>Other side now.</b>")
+            )
+        )
+    return View(_("✅ <b>Time's up.</b> Tap ✅ Done when you're ready."))
 
 
 def step(
@@ -402,20 +473,25 @@ def step(
     technique: Technique | None,
     timer: TimerView | None = None,
     note: str = "",
+    pictured: bool = False,
 ) -> View:
-    head = f"{note}\n\n" if note else ""
-    lines = [f"<b>Step {index + 1} of {step_count} · {e(planned.title)}</b>"]
-    if technique is None:
-        lines.append("The instructions for this step are no longer available. Please skip it.")
+    """A step's message; `pictured` is a picture's caption, with the why and the cautions behind buttons."""
+    head = f"{_(note)}\n\n" if note else ""
+    text = localized_technique(technique) if technique is not None else None
+    title = text.title if text is not None else planned.title
+    lines = ["<b>" + _("Step {n} of {count} · {title}").format(n=index + 1, count=step_count, title=e(title)) + "</b>"]
+    if technique is None or text is None:
+        lines.append(_("The instructions for this step are no longer available. Please skip it."))
     else:
-        where = technique.position.value.replace("_", " ")
-        kit = f" · you need: {e(', '.join(technique.equipment))}" if technique.equipment else ""
-        lines.append(f"<i>Position: {e(where)}{kit}</i>\n")
-        lines += [f"{n}. {e(s)}" for n, s in enumerate(technique.steps, 1)]
+        where = _(POSITIONS.get(technique.position.value, technique.position.value))
+        kit = _(" · you need: {kit}").format(kit=e(", ".join(text.equipment))) if text.equipment else ""
+        lines.append("<i>" + _("Position: {where}").format(where=e(where)) + f"{kit}</i>\n")
+        lines += [f"{n}. {e(s)}" for n, s in enumerate(text.steps, 1)]
         lines.append("")
         lines.append(_dose(planned))
-        lines.append("⚠️ " + " ".join(e(c) for c in technique.cautions))
-        lines.append(f"💡 {e(technique.why)}")
+        if not pictured:
+            lines.append("⚠️ " + " ".join(e(c) for c in text.cautions))
+            lines.append(f"💡 {e(text.why)}")
     if timer is not None:
         lines.append("\n" + timer_line(timer))
 
@@ -424,9 +500,16 @@ def step(
 
     buttons = []
     if timer is None and has_timer(planned) and technique is not None:
-        buttons.append([b("▶ Start timer", StepAction.timer)])
-    buttons.append([b("✅ Done", StepAction.done), b("⏭ Skip", StepAction.skip)])
-    buttons.append([b("😣 This hurts", StepAction.hurt), b("⏹ Stop", StepAction.stop)])
+        buttons.append([b(_("▶ Start timer"), StepAction.timer)])
+    buttons.append([b(_("✅ Done"), StepAction.done), b(_("⏭ Skip"), StepAction.skip)])
+    buttons.append([b(_("😣 This hurts"), StepAction.hurt), b(_("⏹ Stop"), StepAction.stop)])
+    if pictured and technique is not None:
+        buttons.append(
+            [
+                Button(_("ℹ️ Why"), cb.encode(cb.InfoPress(technique.id, "w"))),
+                Button(_("⚠️ Cautions"), cb.encode(cb.InfoPress(technique.id, "c"))),
+            ]
+        )
     return View(head + "\n".join(lines), buttons)
 
 
@@ -470,6 +553,22 @@ def routine_description(routine: Routine) -> str:
     return text.description if text else routine.description
 
 
+CAPTION_LIMIT = 1024  # Telegram's, counted on the text without its HTML tags
+
+
+def plain_length(html_text: str) -> int:
+    return len(html.unescape(re.sub(r"<[^>]+>", "", html_text)))
+
+
+def technique_info(technique: Technique, kind: str) -> View:
+    """What a picture's caption leaves out: why the stretch helps (\"w\"), or its cautions (\"c\")."""
+    text = localized_technique(technique)
+    if kind == "w":
+        return View("💡 <b>" + _("Why {title}").format(title=e(text.title)) + f"</b>\n{e(text.why)}")
+    head = "⚠️ <b>" + _("Cautions · {title}").format(title=e(text.title)) + "</b>\n"
+    return View(head + "\n".join(f"• {e(c)}" for c in text.cautions))
+
+
 OUTCOME_LABEL = {
     StepAction.done: N_("✅ Done"),
     StepAction.skip: N_("⏭ Skipped"),
@@ -479,7 +578,8 @@ OUTCOME_LABEL = {
 
 
 def step_closed(index: int, step_count: int, title: str, action: StepAction) -> str:
-    return f"<s>Step {index + 1} of {step_count} · {e(title)}</s>\n{OUTCOME_LABEL[action]}"
+    head = _("Step {n} of {count} · {title}").format(n=index + 1, count=step_count, title=e(title))
+    return f"<s>{head}</s>\n{_(OUTCOME_LABEL[action])}"
 
 
 HURT_NOTE = N_(
@@ -699,10 +799,10 @@ SOMETHING_WRONG = N_("Sorry, something went wrong on my side. What you sent befo
 
 
 def did_you_mean_start(routine_id: str, library: Library) -> View:
-    routine = library.routines[routine_id]
+    title = routine_title(library.routines[routine_id])
     return View(
-        f"Would you like the <b>{e(routine.title)}</b> routine?",
-        [[Button(f"▶ Start {routine.title}", cb.encode(cb.RoutinePress(routine_id)))], nav_row()],
+        _("Would you like the <b>{title}</b> routine?").format(title=e(title)),
+        [[Button(_("▶ Start {title}").format(title=title), cb.encode(cb.RoutinePress(routine_id)))], nav_row()],
     )
 
 
@@ -881,33 +981,49 @@ LENGTHS = {"short": N_("Short (up to 4 steps)"), "normal": N_("Normal"), "long":
 LEVELS = {"gentle": N_("Gentle"), "beginner": N_("Beginner"), "intermediate": N_("Intermediate")}
 
 
-def settings(library: Library, *, routine_id: str | None, length: str, level: str, note: str = "") -> View:
-    focus = library.routines[routine_id].title if routine_id in library.routines else "none yet (Quick)"
+def settings(
+    library: Library, *, routine_id: str | None, length: str, level: str, note: str = "", text_only: bool = False
+) -> View:
+    focus = routine_title(library.routines[routine_id]) if routine_id in library.routines else _("none yet (Quick)")
     text = (
         (f"{note}\n\n" if note else "")
-        + "<b>Your settings</b>\n"
-        + f"• Focus (what daily prompts offer): {e(focus)}\n"
-        + f"• Session length: {e(LENGTHS.get(length, length))}\n"
-        + f"• Level: {e(LEVELS.get(level, level))}\n"
-        + "• Language: English (the only one so far)"
+        + _("<b>Your settings</b>")
+        + "\n• "
+        + _("Focus (what daily prompts offer): {focus}").format(focus=e(focus))
+        + "\n• "
+        + _("Session length: {length}").format(length=e(_(LENGTHS.get(length, length))))
+        + "\n• "
+        + _("Level: {level}").format(level=e(_(LEVELS.get(level, level))))
+        + "\n• "
+        + (_("Steps: text only") if text_only else _("Steps: with pictures"))
+        + "\n• "
+        + _("Language: {language} (/language to change it)").format(language=e(language_name(current_language())))
     )
 
     def g(label: str, key: str, value: str, current: str | None) -> Button:
         return Button(("• " if value == current else "") + label, cb.encode(cb.SettingPress(key, value)))
 
     focus_rows = [
-        [g(r.title, "f", r.id, routine_id) for r in library.routines_in_order()[i : i + 2]]
+        [g(routine_title(r), "f", r.id, routine_id) for r in library.routines_in_order()[i : i + 2]]
         for i in range(0, len(library.routines), 2)
     ]
     return View(
         text,
         [
             *focus_rows,
-            [g(v.split(" (")[0], "l", k, length) for k, v in LENGTHS.items()],
-            [g(v, "v", k, level) for k, v in LEVELS.items()],
-            [Button("⏰ Daily prompts…", cb.encode(cb.NavPress("reminders")))],
+            [g(_(LENGTH_BUTTONS[k]), "l", k, length) for k in LENGTHS],
+            [g(_(v), "v", k, level) for k, v in LEVELS.items()],
+            [
+                g(_("🖼 With pictures"), "p", "pics", "text" if text_only else "pics"),
+                g(_("📝 Text only"), "p", "text", "text" if text_only else "pics"),
+            ],
+            [Button(_("🌍 Language…"), cb.encode(cb.NavPress("language")))],
+            [Button(_("⏰ Daily prompts…"), cb.encode(cb.NavPress("reminders")))],
         ],
     )
+
+
+LENGTH_BUTTONS = {"short": N_("Short"), "normal": N_("Normal"), "long": N_("Long")}
 
 
 def delete_ask() -> View:

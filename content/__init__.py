@@ -9,11 +9,11 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import ValidationError
 
-from content.schema import Routine, Technique
+from content.schema import Pose, Routine, Technique
 from content.translations import TRANSLATIONS_DIR, Translation, TranslationError, load_translations
 
 CONTENT_DIR = Path(__file__).resolve().parent
-M = TypeVar("M", Technique, Routine)
+M = TypeVar("M", Technique, Routine, Pose)
 
 
 class ContentError(ValueError):
@@ -26,6 +26,8 @@ class Library:
     routines: dict[str, Routine]
     # Other languages' texts, by language code (content/translations/).
     translations: dict[str, Translation] = field(default_factory=dict)
+    # Figure data per technique id (content/poses/); every technique has one.
+    poses: dict[str, Pose] = field(default_factory=dict)
 
     def routines_in_order(self) -> list[Routine]:
         return sorted(self.routines.values(), key=lambda r: (r.order, r.title))
@@ -48,8 +50,9 @@ def _validate(model: type[M], path: Path) -> M:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "(file)"
         raise ContentError(f"{path.name}: field '{field}': {first['msg']}") from exc
-    if item.id != path.stem:
-        raise ContentError(f"{path.name}: field 'id': '{item.id}' must match the file name")
+    key, name = ("technique", item.technique) if isinstance(item, Pose) else ("id", item.id)
+    if name != path.stem:
+        raise ContentError(f"{path.name}: field '{key}': '{name}' must match the file name")
     return item
 
 
@@ -86,6 +89,13 @@ def load_library(root: Path = CONTENT_DIR) -> Library:
         routines[routine.id] = routine
     if not techniques or not routines:
         raise ContentError(f"{root}: no techniques or no routines found")
+    poses = {p.technique: p for p in (_validate(Pose, path) for path in sorted((root / "poses").glob("*.yaml")))}
+    for tid in poses:
+        if tid not in techniques:
+            raise ContentError(f"poses/{tid}.yaml: field 'technique': unknown technique '{tid}'")
+    for tid in techniques:
+        if tid not in poses:
+            raise ContentError(f"techniques/{tid}.yaml: no figure data (content/poses/{tid}.yaml)")
     try:
         translations = load_translations(root / TRANSLATIONS_DIR.name)
     except TranslationError as exc:
@@ -101,4 +111,4 @@ def load_library(root: Path = CONTENT_DIR) -> Library:
                         f"translations/{language}/routines.yaml: alias '{name}' of '{rid}' is already used by "
                         f"'{aliases[name]}'"
                     )
-    return Library(techniques=techniques, routines=routines, translations=translations)
+    return Library(techniques=techniques, routines=routines, translations=translations, poses=poses)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -118,3 +118,182 @@ class Routine(_Strict):
     techniques: list[Id] = Field(min_length=2, max_length=12)
     # Menu order: lower first.
     order: int = 0
+
+
+# --- Poses: the data a technique's figure is drawn from (see figures/body.py for the body model) ---
+
+SEGMENTS = (
+    "pelvis",
+    "trunk",
+    "head",
+    "thigh_r",
+    "shin_r",
+    "foot_r",
+    "arm_r",
+    "forearm_r",
+    "thigh_l",
+    "shin_l",
+    "foot_l",
+    "arm_l",
+    "forearm_l",
+)
+Segment = Literal[
+    "pelvis",
+    "trunk",
+    "head",
+    "thigh_r",
+    "shin_r",
+    "foot_r",
+    "arm_r",
+    "forearm_r",
+    "thigh_l",
+    "shin_l",
+    "foot_l",
+    "arm_l",
+    "forearm_l",
+]
+Landmark = Literal[
+    "hip",
+    "hip_r",
+    "hip_l",
+    "lumbar",
+    "neck",
+    "head",
+    "knee_r",
+    "ankle_r",
+    "toe_r",
+    "elbow_r",
+    "wrist_r",
+    "hand_r",
+    "knee_l",
+    "ankle_l",
+    "toe_l",
+    "elbow_l",
+    "wrist_l",
+    "hand_l",
+    "shoulder_r",
+    "shoulder_l",
+]
+Angle = Annotated[float, Field(ge=-360, le=360)]
+
+
+class View(StrEnum):
+    side = "side"  # the sagittal plane: a side view, gravity down
+    front = "front"  # the frontal plane, seen from in front, gravity down (side-lying figures)
+    top = "top"  # seen from above, lying face up (movements in the frontal plane on the floor)
+
+
+class SupportKind(StrEnum):
+    mat = "mat"
+    chair = "chair"
+    bed = "bed"
+    wall = "wall"
+    cushion = "cushion"
+    step = "step"
+    ball = "ball"
+    roll = "roll"
+    pillow = "pillow"
+    strap = "strap"
+
+
+class Region(StrEnum):
+    """Where the stretch or the work is felt; each belongs to one content area."""
+
+    low_back = "low_back"
+    glutes = "glutes"
+    hip_front = "hip_front"
+    hip_side = "hip_side"
+    hamstrings = "hamstrings"
+    core = "core"
+    pelvis = "pelvis"
+
+
+REGION_AREA: dict[Region, Area] = {
+    Region.low_back: Area.low_back,
+    Region.glutes: Area.glutes,
+    Region.hip_front: Area.hips,
+    Region.hip_side: Area.hips,
+    Region.hamstrings: Area.hamstrings,
+    Region.core: Area.core,
+    Region.pelvis: Area.pelvis,
+}
+
+
+class Support(_Strict):
+    kind: SupportKind
+    x: float = Field(default=0.0, ge=-3, le=3)  # left edge (centre for ball and roll), metres
+    y: float = Field(default=0.0, ge=-1.5, le=1.5)  # what it stands on: 0 is the floor (a top view: across)
+    width: float | None = Field(default=None, gt=0, le=2.5)
+    # A chair's backrest or the side of a wall the person is on; "behind": a wall beside the person, seen
+    # behind them in a side view (it takes no room in the picture's plane).
+    side: Literal["left", "right", "behind"] = "left"
+    # A strap runs between two body landmarks.
+    between: tuple[Landmark, Landmark] | None = None
+
+    @model_validator(mode="after")
+    def _strap(self) -> Support:
+        if (self.kind is SupportKind.strap) != (self.between is not None):
+            raise ValueError("a strap, and only a strap, needs 'between'")
+        return self
+
+
+class Keyframe(_Strict):
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=24)]
+    # Each segment's direction in the picture, degrees anticlockwise from pointing right; a later keyframe
+    # lists only what changes.
+    angles: dict[Segment, Angle] = {}
+    # Out of the picture towards the viewer, degrees (a thigh pointing at the viewer is foreshortened).
+    tilt: dict[Segment, Annotated[float, Field(ge=-85, le=85)]] = {}
+    # Limbs placed by where a hand or ankle goes instead of by angles: a landmark, optionally '<segment>@<0..1>'
+    # (a point along a segment), or [dx, dy] metres from the hip centre.
+    reach: dict[
+        Literal["hand_r", "hand_l", "ankle_r", "ankle_l"],
+        Annotated[str, StringConstraints(pattern=r"^[a-z_]+(@(0(\.\d+)?|1(\.0+)?))?$")] | tuple[float, float],
+    ] = {}
+    # Supports touched in this keyframe besides the pose's `rests_on`.
+    also_rests_on: list[str] = []
+    # The hip centre; y may be left out to lower the body until it rests on what is under it.
+    x: float | None = Field(default=None, ge=-3, le=3)
+    y: float | None = Field(default=None, ge=-3, le=3)
+
+
+class Pose(_Strict):
+    """How a technique's figure is drawn: a view, the supports, keyframes of one body, what to highlight."""
+
+    technique: Id
+    view: View = View.side
+    # Side view only: which way the person faces (the near side is the one they face away from the viewer with).
+    facing: Literal["left", "right"] = "right"
+    # The limb that works or stretches in the figure; the text's "one leg" is drawn as this side.
+    working_side: Literal["left", "right"] | None = None
+    supports: list[Support] = []
+    highlight: list[Region] = Field(min_length=1, max_length=3)
+    # Which supports the body must touch in every keyframe.
+    rests_on: list[Literal["floor", "mat", "chair", "bed", "cushion", "step", "ball", "roll", "pillow", "wall"]] = (
+        Field(min_length=1)
+    )
+    keyframes: list[Keyframe] = Field(min_length=2, max_length=3)
+    # The landmark whose path the motion arrow follows.
+    arrow: Landmark
+    animate: bool = False
+
+    @model_validator(mode="after")
+    def _complete(self) -> Pose:
+        first = self.keyframes[0]
+        solved = {
+            f"{part}_{limb[-1]}"
+            for limb in first.reach
+            for part in (("thigh", "shin") if limb.startswith("ankle") else ("arm", "forearm"))
+        }
+        missing = [s for s in SEGMENTS if s not in first.angles and s not in solved]
+        if missing:
+            raise ValueError(f"the first keyframe needs every segment's angle; missing {', '.join(missing)}")
+        if self.keyframes[0].x is None:
+            raise ValueError("the first keyframe needs x")
+        if self.view is View.top and self.keyframes[0].y is None:
+            raise ValueError("a top view needs y in the first keyframe")
+        kinds = {s.kind.value for s in self.supports} | {"floor"}
+        unknown = [r for r in [*self.rests_on, *(n for k in self.keyframes for n in k.also_rests_on)] if r not in kinds]
+        if unknown:
+            raise ValueError(f"rests_on names supports not in the figure: {', '.join(unknown)}")
+        return self

@@ -80,6 +80,8 @@ class Preferences(SQLModel, table=True):
     next_prompt_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     next_prompt_date: date | None = Field(default=None)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # Steps as text only, without pictures (slow data, screen readers).
+    text_only: bool = Field(default=False)
 
 
 class RoutineSession(SQLModel, table=True):
@@ -211,3 +213,24 @@ class HandledUpdate(SQLModel, table=True):
     status: str = Field(max_length=8)  # working / done
     owner: str = Field(max_length=32)
     claimed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+
+
+class FigureFile(SQLModel, table=True):
+    """The file_id Telegram gave a figure when this bot first uploaded it: later sends reuse it."""
+
+    __tablename__ = "figure_files"
+
+    bot_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    name: str = Field(primary_key=True, max_length=80)  # figures.files.Picture.name: changes with the drawing
+    file_id: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class CueMessage(SQLModel, table=True):
+    """The short notifying message of a running step ("switch sides", "time's up"), deleted by what comes next."""
+
+    __tablename__ = "cue_messages"
+
+    session_id: int = Field(foreign_key="routine_sessions.id", ondelete="CASCADE", primary_key=True)
+    message_id: int = Field(sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

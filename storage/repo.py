@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import (
+    CueMessage,
+    FigureFile,
     HandledUpdate,
     PainRating,
     Preferences,
@@ -439,3 +441,49 @@ async def usage_figures(db: AsyncSession, *, since: datetime) -> dict[str, int]:
         ),
         "reminders_on": await count(select(func.count()).select_from(Preferences).where(Preferences.reminders_on)),
     }
+
+
+# --- figures and cues -------------------------------------------------------------------------------
+
+
+async def text_only(db: AsyncSession, *, user_id: int) -> bool:
+    stmt = select(Preferences.text_only).where(Preferences.user_id == user_id)
+    return bool((await db.execute(stmt)).scalar())
+
+
+async def figure_file_id(db: AsyncSession, *, bot_id: int, name: str) -> str | None:
+    row = await db.get(FigureFile, (bot_id, name))
+    return row.file_id if row else None
+
+
+async def remember_figure_file(db: AsyncSession, *, bot_id: int, name: str, file_id: str) -> None:
+    """Keep the file_id Telegram returned; the newest wins (one that was rejected is replaced)."""
+    stmt = _insert(db)(FigureFile).values(bot_id=bot_id, name=name, file_id=file_id, created_at=utcnow())
+    await db.execute(
+        stmt.on_conflict_do_update(index_elements=["bot_id", "name"], set_={"file_id": file_id, "created_at": utcnow()})
+    )
+
+
+async def forget_figure_file(db: AsyncSession, *, bot_id: int, name: str, file_id: str) -> None:
+    await db.execute(
+        delete(FigureFile).where(FigureFile.bot_id == bot_id, FigureFile.name == name, FigureFile.file_id == file_id),
+        execution_options=NO_SYNC,
+    )
+
+
+async def take_cue(db: AsyncSession, *, session_id: int) -> int | None:
+    """The session's cue message, if any, removed from the table: the caller deletes it from the chat."""
+    row = await db.get(CueMessage, session_id)
+    if row is None:
+        return None
+    await db.delete(row)
+    return row.message_id
+
+
+async def set_cue(db: AsyncSession, *, session_id: int, message_id: int) -> None:
+    stmt = _insert(db)(CueMessage).values(session_id=session_id, message_id=message_id, created_at=utcnow())
+    await db.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["session_id"], set_={"message_id": message_id, "created_at": utcnow()}
+        )
+    )

@@ -88,6 +88,8 @@ class BotProcess:
     def __init__(self, api_url: str, database_url: str, clock: Clock, *, poll: bool = True, **settings: Any) -> None:
         # The prompt job's own timer is set far out: tests run passes themselves, on the injected clock.
         settings.setdefault("prompt_poll_seconds", 3600)
+        # Steps as text unless a test is about pictures (test_pictures.py): the others read the step text.
+        settings.setdefault("step_pictures", False)
         self.settings = Settings(
             telegram_bot_token=TOKEN, telegram_api_url=api_url, database_url=database_url, _env_file=None, **settings
         )
@@ -151,16 +153,20 @@ class Person:
 
     _ids = itertools.count(1001)
 
-    def __init__(self, api_url: str, user_id: int | None = None, first_name: str = "Ana") -> None:
+    def __init__(
+        self, api_url: str, user_id: int | None = None, first_name: str = "Ana", language_code: str | None = None
+    ) -> None:
         self.client = EmulatorClient(api_url, TOKEN)
         self.user_id = user_id if user_id is not None else next(self._ids)
         self.first_name = first_name
+        # What their Telegram app is set to: sent with every message, as Telegram does.
+        self.language_code = language_code
 
     async def close(self) -> None:
         await self.client.close()
 
     async def send(self, text: str) -> JSON:
-        return await self.client.send(self.user_id, text, first_name=self.first_name)
+        return await self.client.send(self.user_id, text, first_name=self.first_name, language_code=self.language_code)
 
     async def join(self) -> Person:
         """Say /start and wait for the welcome, as a new person would."""
@@ -175,7 +181,7 @@ class Person:
             if event["type"] != kind or event.get("chat_id") != self.user_id:
                 return False
             message = event.get("message") or {}
-            text = message.get("text") or event.get("text") or ""
+            text = message.get("text") or message.get("caption") or event.get("text") or ""
             return contains is None or contains in text
 
         return await self.client.wait_for(matches, timeout=timeout)

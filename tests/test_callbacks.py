@@ -30,6 +30,9 @@ PRESSES: list[cb.Press] = [
     cb.SettingPress("f", "low-back"),
     cb.SettingPress("l", "short"),
     cb.SettingPress("d", "flare"),
+    cb.SettingPress("p", "text"),
+    cb.InfoPress("a" * 40, "w"),
+    cb.InfoPress("clamshell", "c"),
 ]
 
 
@@ -77,6 +80,11 @@ def test_round_trip_within_telegram_limit(press: cb.Press) -> None:
         "x" * 65,
         b"1:n:menu",
         "1:q:1",
+        "1:i:clamshell:",
+        "1:i:clamshell:wc",
+        "1:i:Clamshell:w",
+        "1:i:../etc:c",
+        "1:g:p:photos",
     ],
 )
 def test_malformed_or_forged_payloads_parse_to_none(data: object) -> None:

@@ -11,7 +11,7 @@ from bot.coaching.plan import build_plan, estimate_minutes, step_seconds
 from bot.coaching.ratings import OutOfRange, Rating, Verdict, is_meaningful, pain_change, parse_pain
 from bot.coaching.redflags import detect_red_flags
 from bot.coaching.session import Position, Status, StepAction, after_rating, after_step, summarize
-from bot.coaching.timer import Phase, seconds_to_phase_end, timer_phases, timer_view
+from bot.coaching.timer import Cue, Phase, cue_for, phase_index, seconds_to_phase_end, timer_phases, timer_view
 from content import load_library
 
 LIB = load_library()
@@ -160,3 +160,16 @@ def test_timer_runs_left_rest_right() -> None:
     assert timer_view(phases, 70).finished
     assert seconds_to_phase_end(phases, 25) == 5
     assert timer_phases(hold_seconds=20, sides="none", rest_seconds=0) == [Phase("hold", None, 20)]
+
+
+def test_cues_sound_at_the_rest_the_other_side_and_the_end() -> None:
+    phases = timer_phases(hold_seconds=30, sides="both", rest_seconds=10)
+    assert [phase_index(phases, t) for t in (0, 29.9, 30, 39.9, 40, 69.9, 70, 500)] == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert cue_for(phases, 0) is None  # the first side starts with the button
+    assert cue_for(phases, 1) == Cue("rest", Phase("rest", None, 10))
+    assert cue_for(phases, 2) == Cue("switch", Phase("hold", "right", 30))
+    assert cue_for(phases, 3) == Cue("done", None)
+    no_rest = timer_phases(hold_seconds=20, sides="both", rest_seconds=0)
+    assert [cue_for(no_rest, i) for i in (1, 2)] == [Cue("switch", Phase("hold", "right", 20)), Cue("done", None)]
+    one = timer_phases(hold_seconds=20, sides="none", rest_seconds=0)
+    assert cue_for(one, phase_index(one, 20)) == Cue("done", None)

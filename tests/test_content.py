@@ -152,6 +152,7 @@ def test_a_swap_for_another_target_is_refused(broken_copy: Path) -> None:
 def broken_copy(tmp_path: Path) -> Path:
     shutil.copytree(CONTENT_DIR / "techniques", tmp_path / "techniques")
     shutil.copytree(CONTENT_DIR / "routines", tmp_path / "routines")
+    shutil.copytree(CONTENT_DIR / "poses", tmp_path / "poses")
     return tmp_path
 
 

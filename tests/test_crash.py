@@ -76,6 +76,8 @@ class LimberProcess:
             "LOG_LEVEL": "INFO",
             "PROMPT_POLL_SECONDS": "1",
             "PTB_TIMEDELTA": "true",
+            # Steps as text: these runs read the step text (pictures are tested in test_pictures.py).
+            "STEP_PICTURES": "false",
         }
         self.proc: asyncio.subprocess.Process | None = None
         self.lines: list[str] = []  # stderr of the current run

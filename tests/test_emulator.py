@@ -473,6 +473,30 @@ async def test_photo_upload_get_file_and_download(bot: telegram.Bot, user: Emula
         await bot.send_photo(USER, "no-such-file-id")
 
 
+async def test_animation_upload_and_reuse_by_file_id(bot: telegram.Bot, user: EmulatorClient) -> None:
+    await started_chat(bot, user)
+    gif = b"GIF89a" + (40).to_bytes(2, "little") + (30).to_bytes(2, "little") + b"\x00" * 20
+    sent = await bot.send_animation(USER, gif, filename="move.gif", caption="Step 1")
+    assert sent.animation is not None and (sent.animation.width, sent.animation.height) == (40, 30)
+    assert sent.document is not None and sent.document.file_id == sent.animation.file_id
+    again = await bot.send_animation(USER, sent.animation.file_id, caption="Step 1 again")
+    assert again.animation is not None and again.animation.file_unique_id == sent.animation.file_unique_id
+    # The call log names the file each send carried, uploaded or by id (a replaying bot needs it).
+    assert [c["file"] for c in await user.calls("sendAnimation")] == [
+        {"kind": "animation", "file_name": "move.gif"}
+    ] * 2
+    # An id this bot was never given, or one of another kind, is a 400 as on Telegram.
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
+        await bot.send_animation(USER, "CgACnot-a-file")
+    with pytest.raises(BadRequest, match=r"(?i)can't use file of type animation as photo"):
+        await bot.send_photo(USER, sent.animation.file_id)
+    # A caption is edited as a caption; text edits are refused on a picture, as on Telegram.
+    with pytest.raises(BadRequest, match=r"(?i)there is no text in the message to edit"):
+        await bot.edit_message_text("new", chat_id=USER, message_id=again.message_id)
+    edited = await bot.edit_message_caption(chat_id=USER, message_id=again.message_id, caption="⏳ 25 s left")
+    assert isinstance(edited, telegram.Message) and edited.caption == "⏳ 25 s left"
+
+
 async def test_document_upload_keeps_name_and_bytes(bot: telegram.Bot, user: EmulatorClient, tmp_path: Path) -> None:
     await started_chat(bot, user)
     content = b"Hip stretch plan\n" * 50

@@ -53,3 +53,32 @@ def seconds_to_phase_end(phases: list[Phase], elapsed: float) -> float:
 
 def total_seconds(phases: list[Phase]) -> int:
     return sum(p.seconds for p in phases)
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A moment worth a sound: a rest between sides begins ("rest"), the other side begins ("switch"), or the
+    hold is over ("done")."""
+
+    kind: str
+    phase: Phase | None
+
+
+def phase_index(phases: list[Phase], elapsed: float) -> int:
+    """Which phase `elapsed` falls in; len(phases) once finished."""
+    at = max(0.0, elapsed)
+    for index, phase in enumerate(phases):
+        if at < phase.seconds:
+            return index
+        at -= phase.seconds
+    return len(phases)
+
+
+def cue_for(phases: list[Phase], index: int) -> Cue | None:
+    """The cue for entering phase `index` (the first phase starts with the button, so it has none)."""
+    if index <= 0:
+        return None
+    if index >= len(phases):
+        return Cue("done", None)
+    phase = phases[index]
+    return Cue("rest" if phase.kind == "rest" else "switch", phase)

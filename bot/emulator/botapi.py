@@ -100,6 +100,17 @@ INT_PARAMS = frozenset(
     }
 )  # fmt: skip
 BOOL_TRUE = frozenset({"true", "1", "yes", "on"})
+DOCUMENT_KEYS = ("file_name", "mime_type", "file_id", "file_unique_id", "file_size")
+
+
+def _sent_file(bot: BotState, result: Any) -> JSON | None:
+    """The stored file a successful send returned in its message, as {"kind", "file_name"}."""
+    if not isinstance(result, dict):
+        return None
+    photos = result.get("photo")
+    media = result.get("animation") or result.get("document") or (photos[-1] if photos else None)
+    record = bot.files.get(media.get("file_id", "")) if isinstance(media, dict) else None
+    return None if record is None else {"kind": record.kind, "file_name": record.file_name}
 
 
 @dataclass(slots=True)
@@ -248,6 +259,7 @@ class BotApi:
             "deleteMessages": self.delete_messages,
             "answerCallbackQuery": self.answer_callback_query,
             "sendPhoto": self.send_photo,
+            "sendAnimation": self.send_animation,
             "sendDocument": self.send_document,
             "getFile": self.get_file,
             "setMyCommands": self.set_my_commands,
@@ -296,6 +308,10 @@ class BotApi:
             record["description"] = f"emulator error: {error!r}"
         else:
             status, body = 200, {"ok": True, "result": result}
+            sent = _sent_file(bot, result)
+            if sent is not None:
+                # Which file a send carried, uploaded or by file_id: a replaying bot needs the name.
+                record["file"] = sent
             if isinstance(result, WithDescription):
                 body = {"ok": True, "result": result.result, "description": result.description}
         record["status"] = status
@@ -729,6 +745,9 @@ class BotApi:
     def send_document(self, bot: BotState, p: Params) -> JSON:
         return self._send_file(bot, p, "document")
 
+    def send_animation(self, bot: BotState, p: Params) -> JSON:
+        return self._send_file(bot, p, "animation")
+
     def _send_file(self, bot: BotState, p: Params, kind: str) -> JSON:
         chat_id = parse_chat_id(p.raw("chat_id"))
         caption, html = self._caption(bot, p)
@@ -745,6 +764,19 @@ class BotApi:
                 "height": record.height,
             }
             body: JSON = {"photo": [size]}
+        elif kind == "animation":
+            animation = {
+                "file_name": record.file_name,
+                "mime_type": record.mime_type,
+                "file_id": record.file_id,
+                "file_unique_id": record.file_unique_id,
+                "file_size": record.size,
+                "width": record.width,
+                "height": record.height,
+                "duration": 0,
+            }
+            # As Telegram does: an animation also comes as a document, for clients that predate animations.
+            body = {"animation": animation, "document": {k: v for k, v in animation.items() if k in DOCUMENT_KEYS}}
         else:
             body = {
                 "document": {
@@ -793,6 +825,8 @@ class BotApi:
         if not data:
             raise bad("file must be non-empty")
         width = height = 0
+        if kind == "animation":
+            width, height = image_size(data) or (0, 0)
         if kind == "photo":
             size = image_size(data)
             if size is not None:
@@ -806,7 +840,8 @@ class BotApi:
         bot.file_counter += 1
         number = bot.file_counter
         ext = guess_extension(file_name, mime) or (".jpg" if kind == "photo" else "")
-        api_path = f"{'photos' if kind == 'photo' else 'documents'}/file_{number}{ext}"
+        folder = {"photo": "photos", "animation": "animations"}.get(kind, "documents")
+        api_path = f"{folder}/file_{number}{ext}"
         disk_name = file_name
         if file_name == upload.content_type.replace("/", "."):
             # python-telegram-bot's stand-in name for nameless bytes; give the file a usable one.
@@ -816,7 +851,7 @@ class BotApi:
         raw_id = struct.pack(">QI", bot.bot_id, number) + secrets.token_bytes(12)
         raw_unique = struct.pack(">I", number) + secrets.token_bytes(6)
         record = FileRecord(
-            file_id=("AgAC" if kind == "photo" else "BQAC") + _b64(raw_id),
+            file_id={"photo": "AgAC", "animation": "CgAC"}.get(kind, "BQAC") + _b64(raw_id),
             file_unique_id=("AQAD" if kind == "photo" else "AgAD") + _b64(raw_unique),
             kind=kind,
             local_path=local_path,

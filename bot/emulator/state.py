@@ -79,7 +79,7 @@ class ChatState:
 class FileRecord:
     file_id: str
     file_unique_id: str
-    kind: str  # "photo" or "document"
+    kind: str  # "photo", "animation" or "document"
     local_path: Path
     api_path: str
     size: int

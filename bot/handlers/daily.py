@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks as cb
 from bot import flow, ui, views
 from bot.handlers import ids, pressed
+from bot.i18n import _
 from bot.prompts import DEFAULT_ROUTINE
 from bot.services import services
 from storage import history, repo
@@ -39,26 +40,26 @@ async def prompt_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         today = now.astimezone(ZoneInfo(prefs.timezone)).date()
         if press.action.isdigit():
             if prompt.rating is not None:
-                await ui.answer(query, f"Already noted: {prompt.rating}/10.")
+                await ui.answer(query, _("Already noted: {value}/10.").format(value=prompt.rating))
                 return
             prompt.rating = int(press.action)
             await repo.add_rating(db, user_id=user_id, value=prompt.rating, context="prompt", now=now)
             note = f"Pain today: {press.action}/10 ✓"
         elif press.action in ("z", "h", "k") and prompt.local_date != today:
-            await ui.answer(query, "That prompt is from an earlier day.")
+            await ui.answer(query, _("That prompt is from an earlier day."))
             return
         elif press.action == "k":
             prompt.response = "skipped"
             await prompt_repo.cancel_snoozes(db, user_id=user_id, local_date=today)
             # A plain skip; the person may turn it into a rest or flare day just below.
             await history.mark_day(db, user_id=user_id, day=today, kind="skipped")
-            note = "Skipped for today."
+            note = _("Skipped for today.")
         elif press.action in SNOOZE:
             due = now + SNOOZE[press.action]
             if not await prompt_repo.add_prompt(
                 db, user_id=user_id, local_date=prompt.local_date, kind="snooze", due_at=due, status="pending"
             ):
-                await ui.answer(query, "You've already snoozed today's prompt once.")
+                await ui.answer(query, _("You've already snoozed today's prompt once."))
                 return
             prompt.response = "snoozed"
             note = f"⏰ Snoozed: I'll ask again around {due.astimezone(ZoneInfo(prefs.timezone)):%H:%M}."
@@ -69,9 +70,9 @@ async def prompt_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             routine_id = chosen if chosen in svc.library.routines else DEFAULT_ROUTINE
     await ui.answer(query, note)
     if press.action == "s":
-        await ui.edit(context.bot, chat_id, query.message.message_id, views.View("▶ Started."))
+        await ui.edit(context.bot, chat_id, query.message.message_id, views.View(_("▶ Started.")))
         if not await flow.begin(context.bot, svc, chat_id=chat_id, user_id=user_id, routine_id=routine_id):
-            await ui.send(context.bot, chat_id, views.View("You already have a routine open: /stretch shows it."))
+            await ui.send(context.bot, chat_id, views.View(_("You already have a routine open: /stretch shows it.")))
         return
     if press.action == "k":
         await ui.edit(context.bot, chat_id, query.message.message_id, views.skip_reason())

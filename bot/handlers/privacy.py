@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks as cb
 from bot import ui, views
 from bot.handlers import ids, pressed
+from bot.i18n import _
 from bot.services import services
 from storage import history, repo
 from storage.models import RoutineSession
@@ -48,5 +49,5 @@ async def delete_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         svc.timers.cancel(session.id)
     svc.known_users.discard(user_id)
     svc.languages.pop(user_id, None)
-    await ui.answer(query, "Erased")
+    await ui.answer(query, _("Erased"))
     await ui.edit(context.bot, chat_id, query.message.message_id, views.View(views.DELETED))

@@ -72,7 +72,7 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_document(
         chat_id,
         InputFile(pdf, filename=f"limber-summary-{today.isoformat()}.pdf"),
-        caption="Your Limber summary, ready to forward to your physiotherapist or doctor. Not medical advice.",
+        caption=_("Your Limber summary, ready to forward to your physiotherapist or doctor. Not medical advice."),
     )
 
 

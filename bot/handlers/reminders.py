@@ -128,7 +128,7 @@ async def reminder_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
                 user = await repo.get_user(db, user_id=user_id)
                 assert user is not None
                 reschedule(prefs, user, svc.clock.now())
-        await ui.answer(query, "Keep at least one day." if refused else None)
+        await ui.answer(query, _("Keep at least one day.") if refused else None)
         await ui.edit(context.bot, chat_id, message_id, views.day_picker(prefs.reminder_days))
         return
     view = await _apply(svc, user_id, _BUTTON_CHANGES[action](arg))
@@ -141,7 +141,7 @@ def _turn(arg: str) -> Change:
         prefs.reminders_on = arg == "1"
         if prefs.reminders_on and prefs.reminder_time is None:
             prefs.reminder_time = "08:00"
-        return "Daily prompts are on." if prefs.reminders_on else "Daily prompts are off."
+        return _("Daily prompts are on.") if prefs.reminders_on else _("Daily prompts are off.")
 
     return change
 
@@ -149,7 +149,7 @@ def _turn(arg: str) -> Change:
 def _time(arg: str) -> Change:
     def change(prefs: Preferences, _user: User) -> str:
         prefs.reminder_time, prefs.reminders_on = f"{arg[:2]}:{arg[2:]}", True
-        return f"Daily prompt at {prefs.reminder_time}."
+        return _("Daily prompt at {time}.").format(time=prefs.reminder_time)
 
     return change
 
@@ -162,10 +162,12 @@ def _days(arg: str) -> Change:
     return change
 
 
-def _zone(arg: str, how: str = "") -> Change:
+def _zone(arg: str, *, located: bool = False) -> Change:
     def change(prefs: Preferences, user: User) -> str:
         prefs.timezone, user.awaiting = arg, None
-        return f"Time zone set to {views.e(arg)}{how}."
+        if located:
+            return _("Time zone set to {zone} from your location.").format(zone=views.e(arg))
+        return _("Time zone set to {zone}.").format(zone=views.e(arg))
 
     return change
 
@@ -223,7 +225,7 @@ async def typed_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if user is not None and not awaiting:
         svc.remember(svc.no_question, user_id)
     if awaiting and message.text.startswith("/"):
-        await context.bot.send_message(chat_id, "OK, never mind.", reply_markup=ReplyKeyboardRemove())
+        await context.bot.send_message(chat_id, _("OK, never mind."), reply_markup=ReplyKeyboardRemove())
         raise ApplicationHandlerStop
     if not awaiting or message.text.startswith("/") or detect_red_flags(message.text):
         return
@@ -252,7 +254,7 @@ async def typed_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 def _typed_time(value: str) -> Change:
     def change(prefs: Preferences, user: User) -> str:
         prefs.reminder_time, prefs.reminders_on, user.awaiting = value, True, None
-        return f"Daily prompt at {value}."
+        return _("Daily prompt at {time}.").format(time=value)
 
     return change
 
@@ -278,8 +280,8 @@ async def location_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     key = zone_at(message.location.latitude, message.location.longitude)
     if key is None:
         await ui.send(
-            context.bot, chat_id, views.View("I couldn't find a time zone for that place. Type a city instead.")
+            context.bot, chat_id, views.View(_("I couldn't find a time zone for that place. Type a city instead."))
         )
         return
-    view = await _apply(services(context), user_id, _zone(key, " from your location"))
+    view = await _apply(services(context), user_id, _zone(key, located=True))
     await _done(context, chat_id, view)

@@ -12,6 +12,7 @@ from bot import i18n, ui, views
 from bot.coaching.ratings import Rating, parse_pain
 from bot.coaching.redflags import help_contacts, read_warning_signs
 from bot.handlers import ids, pressed
+from bot.i18n import _
 from bot.services import services
 from storage import repo
 
@@ -63,7 +64,7 @@ async def safety_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         else:
             view = None
     if view is None:
-        await ui.answer(query, "Coaching isn't paused." if event is None else views.STALE_BUTTON)
+        await ui.answer(query, _("Coaching isn't paused.") if event is None else views.STALE_BUTTON)
         return
     await ui.answer(query)
     await ui.edit(context.bot, chat_id, query.message.message_id, view)

@@ -1,4 +1,4 @@
-"""/settings: focus routine, session length and level (reminders have their own screen)."""
+"""/settings: focus routine, session length, level, pictures or text only (reminders have their own screen)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from bot import callbacks as cb
 from bot import ui, views
 from bot.flow import FLARE_ROUTINE
 from bot.handlers import ids, pressed
+from bot.i18n import _
 from bot.services import Services, services
 from storage import history
 from storage import prompts as prompt_repo
@@ -20,7 +21,12 @@ async def _screen(svc: Services, user_id: int, note: str = "") -> views.View:
     async with svc.db.transaction() as db:
         prefs = await prompt_repo.preferences_of(db, user_id=user_id)
     return views.settings(
-        svc.library, routine_id=prefs.routine_id, length=prefs.session_length, level=prefs.level, note=note
+        svc.library,
+        routine_id=prefs.routine_id,
+        length=prefs.session_length,
+        level=prefs.level,
+        note=note,
+        text_only=prefs.text_only,
     )
 
 
@@ -48,6 +54,8 @@ async def setting_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             prefs.routine_id = press.value
         elif press.key == "l":
             prefs.session_length = press.value
+        elif press.key == "p":
+            prefs.text_only = press.value == "text"
         else:
             prefs.level = press.value
     if press.key == "d":
@@ -55,5 +63,5 @@ async def setting_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await ui.answer(query)
         await ui.edit(context.bot, chat_id, query.message.message_id, views.day_marked(press.value, relax))
         return
-    await ui.answer(query, "Saved")
+    await ui.answer(query, _("Saved"))
     await ui.edit(context.bot, chat_id, query.message.message_id, await _screen(svc, user_id, "Saved."))

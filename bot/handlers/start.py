@@ -8,7 +8,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks as cb
 from bot import flow, ui, views
 from bot.coaching.redflags import help_contacts
-from bot.handlers import ids, pressed, reminders, settings, stretch
+from bot.handlers import ids, language, pressed, reminders, settings, stretch
 from bot.services import services
 from content.emergency import Contacts
 from storage import repo
@@ -73,5 +73,7 @@ async def nav_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await reminders.reminders(update, context)
     elif press.target == "settings":
         await settings.settings(update, context)
+    elif press.target == "language":
+        await language.language(update, context)
     else:
         await ui.send(context.bot, chat_id, views.safety(await _contacts(update, context)))

@@ -9,6 +9,7 @@ from bot import callbacks as cb
 from bot import flow, ui, views
 from bot.coaching.areas import resolve_area
 from bot.handlers import ids, pressed
+from bot.i18n import _
 from bot.services import Services, services
 from storage import repo
 
@@ -108,7 +109,7 @@ async def continue_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     await ui.answer(query)
     if session.message_id is not None:
-        await ui.edit(context.bot, chat_id, session.message_id, views.View("(continued below)"))
+        await ui.edit(context.bot, chat_id, session.message_id, views.View(_("(continued below)")))
     await flow.show_current(context.bot, svc, chat_id, session)
     if session.timer_started_at is not None:
         flow.start_countdown(context.bot, svc, chat_id=chat_id, session=session)

@@ -20,6 +20,7 @@ async def track_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     """
     user, chat = update.effective_user, update.effective_chat
     if user is None:
+        i18n.use(i18n.DEFAULT)  # updates are handled one after another in one task: forget the last person's
         return
     told = i18n.choose(user.language_code)
     i18n.use(told)

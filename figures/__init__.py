@@ -1,0 +1,1 @@
+"""Figures drawn from pose data: the body model (`figures.body`), drawing (`figures.render`), files on disk."""
