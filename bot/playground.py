@@ -49,7 +49,7 @@ PROMPT_NOW = "/promptnow"
 # The language the playground person's Telegram app is set to (LIMBER_LANG=es): what first contact takes.
 LANGUAGE = os.environ.get("LIMBER_LANG") or None
 # Every picture the bot draws (figures, animations, routine previews) is kept here between runs.
-FIGURES_DIR = PLAYGROUND_DIR / "figures"
+FIGURES_DIR = FILES_DIR / "figures"
 JSON = dict[str, Any]
 log = logging.getLogger(__name__)
 

@@ -252,8 +252,8 @@ async def test_a_preview_comes_before_the_routine_from_stretch_the_menu_and_the_
     for n, technique_id in enumerate(hips.techniques, 1):
         assert f"{n}. {LIB.techniques[technique_id].title} · " in caption
     assert "45 s each side" in caption and "8 reps" in caption
-    assert "You need: bed, cushion, mat, wall" in caption
-    assert "Positions: lying on back → kneeling → standing → side lying" in caption
+    assert "You need: bed, cushion, mat" in caption
+    assert "Positions: lying on your back → kneeling → lying on your side" in caption
     assert preview.get("reply_markup") is None
     rating = await person.expect("how is your pain right now")
     assert "Positions:" not in rating["message"]["text"], "shown in the picture, not again in the text"
@@ -297,7 +297,7 @@ async def test_text_only_shows_the_preview_in_the_text(bot: BotProcess, person: 
     await person.expect("Saved", kind="edit")
     await person.send("/stretch hips")
     rating = (await person.expect("how is your pain right now"))["message"]["text"]
-    assert "1. Lying pelvic circles · 8 reps" in rating and "Positions: lying on back" in rating
+    assert "1. Lying pelvic circles · 8 reps" in rating and "Positions: lying on your back" in rating
     assert await picture_sends(person, previews=True) == []
 
 

@@ -114,9 +114,9 @@ async def test_the_playground_takes_a_long_line_a_location_and_a_prompt_with_no_
 
     for _ in range(2):
         await terminal.type("/progress")
-        mark = await terminal.until("📎 file: ", after=mark)
+        mark = await terminal.until("🖼 picture: ", after=mark)
     await terminal.until("\n", after=mark)
-    files = re.findall(r"📎 file: (\S+)", terminal.out)
+    files = re.findall(r"🖼 picture: (\S+)", terminal.out)
     assert [Path(f).name for f in files] == ["limber-progress.png", "limber-progress-2.png"]
     assert all(Path(f).is_relative_to(tmp_path / "playground" / "files") for f in files)
 
