@@ -590,3 +590,4 @@ FLOOD = (
     "That's a lot of messages at once, so I'll skip the chatter for a few seconds. "
     "Pain ratings, buttons and /cancel still work, and nothing you rate is lost."
 )
+FLOOD_PRESS = "That's a lot of presses at once; give me a few seconds, then try again."

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from bot.handlers.flood import LIMIT
+import asyncio
+
+from bot import views
+from bot.handlers.flood import LIMIT, PRESS_LIMIT
 from storage import repo
 from tests.factories import BotProcess, Person
 
@@ -27,3 +30,23 @@ async def test_a_flood_is_slowed_without_losing_ratings(bot: BotProcess, person:
             assert [r.value for r in await repo.ratings_for(db, user_id=person.user_id)] == [7, 3]
     finally:
         await other.close()
+
+
+async def test_forged_and_endless_presses_count_towards_the_flood(bot: BotProcess, person: Person) -> None:
+    await person.send("/help")
+    message = (await person.expect("What I can do"))["message"]
+    # Forged presses past the limit are answered without running any handler.
+    for _ in range(LIMIT + 10):
+        await person.press_data("1:s:999:0:zz", message["message_id"])
+    answers: list[dict] = []
+    async with asyncio.timeout(10):
+        while len(answers) < LIMIT + 10:
+            await asyncio.sleep(0.02)
+            answers = [e for e in await person.client.events() if e["type"] == "callback_answer"]
+    refused = [a for a in answers if a.get("text") == views.UNKNOWN_BUTTON]
+    slowed = [a for a in answers if a.get("text") == views.FLOOD_PRESS]
+    assert len(refused) <= LIMIT + 1 and len(slowed) >= 9
+    # Even real buttons, pressed faster than any hand could, are dropped past PRESS_LIMIT.
+    for _ in range(PRESS_LIMIT):
+        await person.press("Routines", message)
+    await person.expect_answer(views.FLOOD_PRESS)
