@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import BotCommand, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -128,7 +129,10 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
     await db.migrate()
     svc = Services(settings=settings, db=db, library=library, clock=clock)
     app.bot_data["services"] = svc
-    await app.bot.set_my_commands([BotCommand(name, text) for name, text in views.COMMANDS])
+    try:
+        await app.bot.set_my_commands([BotCommand(name, text) for name, text in views.COMMANDS])
+    except TelegramError as exc:  # the menu is a convenience (set the same way at every start)
+        log.warning("could not set the command menu: %s", exc.message)
     resumed = 0
     if settings.role != "clock":
         # Countdowns belong to the processes that answer buttons. A lone poller just restarted, so

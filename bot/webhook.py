@@ -18,8 +18,10 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
+from telegram.error import NetworkError, RetryAfter
 from telegram.ext import Application
 
+from bot import ui
 from bot.services import Services
 from bot.settings import Settings
 from bot.updates import handle_once
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 1024 * 1024  # an update is a few kB; anything near this is not from Telegram
+REGISTER_TRIES = 5
 
 
 class WebhookServer:
@@ -56,14 +59,27 @@ class WebhookServer:
         await site.start()
         self.port = next(a[1] for a in self._runner.addresses if isinstance(a, tuple))
         if register:
-            await self.app.bot.set_webhook(
-                url=self.settings.webhook_url or "",
-                secret_token=self._secret.decode(),
-                allowed_updates=Update.ALL_TYPES,
-                max_connections=self.settings.webhook_max_connections,
-            )
+            await self._register()
         log.info("webhook worker listening on %s:%s", self.settings.webhook_listen, self.port)
         return self.port
+
+    async def _register(self) -> None:
+        """setWebhook, retried through a brief Telegram fault (5xx, a dropped connection, 429)."""
+        for attempt in range(REGISTER_TRIES):
+            try:
+                await self.app.bot.set_webhook(
+                    url=self.settings.webhook_url or "",
+                    secret_token=self._secret.decode(),
+                    allowed_updates=Update.ALL_TYPES,
+                    max_connections=self.settings.webhook_max_connections,
+                )
+                return
+            except (NetworkError, RetryAfter) as exc:
+                if attempt == REGISTER_TRIES - 1:
+                    raise
+                delay = ui.retry_seconds(exc) if isinstance(exc, RetryAfter) else ui.BACKOFF * 2**attempt
+                log.warning("setWebhook failed (%s); trying again in %.1f s", exc.message, delay)
+                await asyncio.sleep(delay)
 
     async def stop(self) -> None:
         """Stop taking posts and finish the ones in hand. The webhook stays set: other workers serve it."""
