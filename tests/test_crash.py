@@ -178,12 +178,19 @@ class Stretcher:
     """
 
     def __init__(
-        self, api_url: str, user_id: int, rng: random.Random, bot: LimberProcess, presses: dict[str, str]
+        self,
+        api_url: str,
+        user_id: int,
+        rng: random.Random,
+        bot: LimberProcess,
+        presses: dict[str, str],
+        typed: Counter[tuple[int, int]],
     ) -> None:
         self.person = Person(api_url, user_id, first_name=f"P{user_id}")
         self.rng = rng
         self.bot = bot
         self.presses = presses  # callback query id -> button data, for the ledger
+        self.typed = typed  # (user, value) -> pain ratings typed, for the ledger
         self.dead: set[int] = set()
         self.actions = 0
         self.unanswered = 0
@@ -210,6 +217,7 @@ class Stretcher:
         elif isinstance(presses[0], cb.RatePress):
             roll, value = self.rng.random(), self.rng.randint(0, 10)
             if roll < 0.25:
+                self.typed[(self.user_id, value)] += 1
                 await self.say(self.rng.choice(TYPED_RATINGS).format(value))
             elif roll < 0.33:
                 await self.press(message, lambda p: isinstance(p, cb.RatePress) and p.value is None)
@@ -220,7 +228,9 @@ class Stretcher:
             choices = [c for c in STEP_CHOICES if c == "typed" or c in offered]
             choice = self.rng.choices(choices, weights=[STEP_CHOICES[c] for c in choices])[0]
             if choice == "typed":
-                await self.say(f"pain {self.rng.randint(0, 10)}/10")
+                value = self.rng.randint(0, 10)
+                self.typed[(self.user_id, value)] += 1
+                await self.say(f"pain {value}/10")
             else:
                 await self.press(message, lambda p: isinstance(p, cb.StepPress) and p.action == choice)
 
@@ -271,6 +281,7 @@ class Ledger:
     """What people saw acknowledged, read from the emulator's event log: exactly what their screens showed."""
 
     presses: dict[str, str] = field(default_factory=dict)  # callback query id -> button data
+    typed: Counter[tuple[int, int]] = field(default_factory=Counter)  # (user, value) -> ratings typed
     outcomes: dict[tuple[int, int], str] = field(default_factory=dict)  # (session, step) -> outcome
     ratings: dict[tuple[int, str], int] = field(default_factory=dict)  # (session, before/after) -> value
     noted: Counter[tuple[int, str, int]] = field(default_factory=Counter)  # (user, during/free, value)
@@ -355,10 +366,12 @@ def losses(ledger: Ledger, db: Snapshot) -> list[str]:
     for (session_id, context), value in sorted(ledger.ratings.items()):
         if (session_id, context, value) not in rated:
             missing.append(f"rating {value} {context} session {session_id}: acknowledged, not in the database")
+    # A message's update may run twice (after a kill between its commit and its confirmation): then
+    # the same rating is noted again, so "noted" counts acknowledgements, not ratings.
     loose = Counter((r.user_id, r.context, r.value) for r in db.ratings)
     for key, times in sorted(ledger.noted.items()):
-        if loose[key] < times:
-            missing.append(f"rating {key}: noted {times} times, {loose[key]} in the database")
+        if not loose[key]:
+            missing.append(f"rating {key}: noted {times} times, not in the database")
     for session_id in sorted(ledger.stops):
         if session_id not in db.sessions or not db.sessions[session_id].stopped:
             missing.append(f"session {session_id}: stop acknowledged, not in the database")
@@ -388,6 +401,22 @@ def inconsistencies(db: Snapshot) -> list[str]:
     per_context = Counter((r.session_id, r.context) for r in db.ratings if r.context in ("before", "after"))
     problems += [f"session {key[0]} has {n} {key[1]} ratings" for key, n in per_context.items() if n > 1]
     return problems
+
+
+def doubled_ratings(ledger: Ledger, db: Snapshot) -> list[str]:
+    """No rating stored more often than it was given: each typed message and each rating press counts once
+    (a re-run of its update, after a kill, a takeover or a database retry, must find it stored)."""
+    given = Counter(ledger.typed)
+    for data in ledger.presses.values():
+        press = cb.parse(data)
+        if isinstance(press, cb.RatePress) and press.value is not None and press.session_id in db.sessions:
+            given[(db.sessions[press.session_id].user_id, press.value)] += 1
+    stored = Counter((r.user_id, r.value) for r in db.ratings)
+    return [
+        f"user {user}: pain {value}/10 stored {n} times, given {given[(user, value)]}"
+        for (user, value), n in sorted(stored.items())
+        if n > given[(user, value)]
+    ]
 
 
 def prompt_problems(db: Snapshot, chats: dict[int, list[JSON]]) -> list[str]:
@@ -534,7 +563,10 @@ async def run_crash_scenario(
     ledger = Ledger()
     async with emulator_process(workdir / "files") as api_url:
         bot = LimberProcess(api_url, database_url)
-        people = [Stretcher(api_url, 7001 + i, random.Random(rng.random()), bot, ledger.presses) for i in range(users)]
+        people = [
+            Stretcher(api_url, 7001 + i, random.Random(rng.random()), bot, ledger.presses, ledger.typed)
+            for i in range(users)
+        ]
         # People who only get daily prompts: more prompts, more kills that land in the middle of sending.
         passive = [Person(api_url, 8001 + i) for i in range(min(max(2 * kills, 8), 100))]
         observer = Person(api_url, 9999)
@@ -598,6 +630,7 @@ async def run_crash_scenario(
     for problem in inconsistencies(db):
         (report.duplicates if "two outcomes" in problem else report.broken).append(problem)
     report.duplicates += prompt_problems(db, chats)
+    report.duplicates += doubled_ratings(ledger, db)
     report.broken += [f"log: {line.strip()}" for line in bot.log if " ERROR " in line or " CRITICAL " in line]
     report.broken += ["log: Traceback"] if any("Traceback" in line for line in bot.log) else []
     report.kills, report.restarts = bot.kills, bot.starts - 1

@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
+from bot import history
 from bot.dbretry import wrap_handlers
 from storage import repo
 from storage.models import HandledUpdate, RoutineSession, StepOutcome
@@ -102,8 +104,8 @@ async def retries_logged(
 async def settled(bot: BotProcess, user_id: int, message_id: int, timeout: float = 10.0) -> None:
     """Wait until the bot has recorded `message_id` as the session's live message.
 
-    The step message is sent before its id is committed; cutting the database in between leaves
-    its buttons dead (see the report on bot.flow.show_current), which is not what this test is about.
+    The step message is sent before its id is committed; cutting the database in between is
+    another case (tests/test_stretch.py: the newest buttons work while their id is not stored).
     """
     async with asyncio.timeout(timeout):
         while True:
@@ -256,3 +258,32 @@ async def test_a_press_and_a_rating_during_a_postgres_outage_are_processed_once_
         await proxy.restore()  # so a failing test does not leave the bot retrying while it stops
         await person.close()
         await process.stop()
+
+
+async def test_a_retry_after_a_typed_rating_was_committed_does_not_store_it_again(
+    bot: BotProcess, person: Person, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database blinks after the "before" rating is committed: the re-run finds it, and stores no
+    "during" rating from the same message."""
+    caplog.set_level(logging.WARNING, logger="bot.dbretry")
+    await person.send("/stretch quick")
+    await person.expect("how is your pain right now")
+    load, blinks = history.load, [1]
+
+    async def blinking(*args: object, **kwargs: object) -> object:
+        if blinks:
+            blinks.pop()
+            raise OperationalError("SELECT", {}, ConnectionResetError("connection reset by peer"))
+        return await load(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(history, "load", blinking)
+    await person.send("it's a 6")
+    await person.expect("Step 1 of")
+    await retries_logged(caplog, 1, handler="typed_rating")
+    await person.send("/help")
+    await person.expect("What I can do")
+    async with bot.services.db.transaction() as db:
+        ratings = [(r.value, r.context) for r in await repo.ratings_for(db, user_id=person.user_id)]
+    assert ratings == [(6, "before")]
+    assert not [m for m in await person.messages() if "Noted" in (m.get("text") or "")]
+    assert len([m for m in await person.messages() if "Step 1 of" in (m.get("text") or "")]) == 1

@@ -321,3 +321,41 @@ async def open_session_id(worker: BotProcess, user_id: int) -> int:
         session = await repo.open_session(db, user_id=user_id)
     assert session is not None and session.id is not None
     return session.id
+
+
+@pytest.mark.parametrize("claim", ["taken over", "never made"])
+@pytest.mark.parametrize("during", [False, True])
+async def test_a_typed_rating_run_twice_is_stored_once_and_noted_the_same(
+    worker: BotProcess, api_url: str, clock: FakeClock, claim: str, during: bool
+) -> None:
+    """A worker died after committing the rating (its claim is taken over once stale), or handled it
+    without a claim while the database was down (Telegram's re-post reaches another worker)."""
+    person = Person(api_url, user_id=5353)
+    try:
+        await person.join()
+        if during:
+            step = await begin(person, "quick")
+            assert "Step 1 of" in step["message"]["text"]
+        body = update_json(900_000_004, person.user_id, "pain 4/10")
+        headers = {SECRET_HEADER: WEBHOOK_SECRET}
+        async with aiohttp.ClientSession() as http:
+            async with http.post(worker.webhook_target, json=body, headers=headers) as response:
+                assert response.status == 200
+            async with worker.services.db.transaction() as db:
+                row = await db.get(HandledUpdate, 900_000_004)
+                assert row is not None
+                if claim == "taken over":
+                    row.status, row.owner = "working", "dead"
+                else:
+                    await db.delete(row)
+            await clock.advance(200)
+            async with http.post(worker.webhook_target, json=body, headers=headers) as response:
+                assert response.status == 200
+        noted = [m["text"] for m in await person.messages() if "Noted: pain" in m["text"]]
+    finally:
+        await person.close()
+    where = " during your routine" if during else ""
+    assert noted == [f"Noted: pain 4/10{where}. Thank you."] * 2
+    async with worker.services.db.transaction() as db:
+        ratings = [(r.value, r.context) for r in await repo.ratings_for(db, user_id=5353) if r.context != "before"]
+    assert ratings == [(4, "during" if during else "free")]
