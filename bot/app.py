@@ -125,7 +125,7 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
     settings: Settings = app.bot_data["settings"]
     clock: Clock = app.bot_data.get("clock") or SystemClock()
     library = load_library()
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, timeouts=settings.database_timeouts())
     await db.migrate()
     svc = Services(settings=settings, db=db, library=library, clock=clock)
     app.bot_data["services"] = svc

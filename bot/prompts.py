@@ -22,11 +22,12 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ContextTypes
 
-from bot import ui, views
+from bot import dbretry, ui, views
 from bot.coaching.plan import build_plan, estimate_minutes
 from bot.coaching.schedule import EVERY_DAY, is_late, next_due, parse_time
 from bot.ratelimit import FanoutLimiter
 from bot.services import Services
+from bot.updates import until_stopped
 from storage import prompts as repo
 from storage.models import Preferences, Prompt, User
 
@@ -262,9 +263,14 @@ async def prompt_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc: Services = context.application.bot_data["services"]
     limiter: FanoutLimiter = context.application.bot_data["limiter"]
     try:
-        report = await run_pass(context.bot, svc, limiter)
-    except Exception:
-        log.exception("prompt pass failed")
+        report = await until_stopped(context.application, run_pass(context.bot, svc, limiter))
+    except Exception as exc:
+        if dbretry.is_transient(exc):  # the database is down: the next tick tries again
+            log.warning("prompt pass failed: database unavailable (%s)", type(exc).__name__)
+        else:
+            log.exception("prompt pass failed")
         return
+    if report is None:
+        return  # cut short by a shutdown; what it claimed is taken back at the next start
     if report.scheduled or report.sent or report.missed:
         log.info("prompt pass: %s", report)

@@ -9,14 +9,17 @@ again, and the handlers' state checks (bot.flow) keep what it already committed 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from telegram import Update
 from telegram.ext import Application
 
-from bot import dbretry
+from bot import dbretry, ui, views
 from bot.services import Services
 from storage import repo
 
@@ -28,6 +31,7 @@ STALE = timedelta(seconds=dbretry.BUDGET + 30)
 KEEP = timedelta(days=2)
 
 Outcome = Literal["handled", "duplicate", "busy"]
+R = TypeVar("R")
 
 
 async def handle_once(app: Application[Any, Any, Any, Any, Any, Any], update: object) -> Outcome:
@@ -68,10 +72,64 @@ async def handle_once(app: Application[Any, Any, Any, Any, Any, Any], update: ob
 
 
 class LimberApplication(Application):  # type: ignore[type-arg]
-    """PTB's Application, with every update (polled or posted to the webhook) going through `handle_once`."""
+    """PTB's Application, with every update (polled or posted to the webhook) going through `handle_once`.
+
+    Stopping lets the updates and jobs in hand finish for `STOP_GRACE` seconds, then cancels those
+    still running (see `until_stopped`): in a database outage they would wait out dbretry's whole
+    budget, and a deploy's SIGTERM must not wait a minute. What they committed stays.
+    """
+
+    STOP_GRACE = 5.0
 
     async def process_update(self, update: object) -> None:
-        await handle_once(self, update)
+        if await until_stopped(self, handle_once(self, update)) is None:
+            log.warning("update %s cut short by the shutdown", getattr(update, "update_id", "?"))
+            await _sorry(self, update)
+
+    async def stop(self) -> None:
+        tasks: set[asyncio.Future[Any]] = self.__dict__.setdefault("_cancellable", set())
+
+        async def cut_short() -> None:
+            await asyncio.sleep(self.STOP_GRACE)
+            self.__dict__["_cut_short"] = True
+            for task in list(tasks):
+                task.cancel()
+
+        watchdog = asyncio.ensure_future(cut_short())
+        try:
+            await super().stop()
+        finally:
+            watchdog.cancel()
+
+
+async def until_stopped(app: Application[Any, Any, Any, Any, Any, Any], work: Awaitable[R]) -> R | None:
+    """`work` in a task of its own that stopping the application may cancel after its grace (None then).
+
+    A task of its own, so that cancelling it leaves the caller (PTB's update fetcher, APScheduler's
+    job) running to its end.
+    """
+    task = asyncio.ensure_future(work)
+    if not isinstance(app, LimberApplication):
+        return await task
+    tasks: set[asyncio.Future[Any]] = app.__dict__.setdefault("_cancellable", set())
+    tasks.add(task)
+    if app.__dict__.get("_cut_short"):
+        task.cancel()
+    try:
+        await asyncio.wait({task})
+    finally:
+        tasks.discard(task)
+    return None if task.cancelled() else task.result()
+
+
+async def _sorry(app: Application[Any, Any, Any, Any, Any, Any], update: object) -> None:
+    """Tell the person an update cut short by a shutdown may not be done."""
+    chat = update.effective_chat if isinstance(update, Update) else None
+    if chat is None or chat.type != "private":
+        return
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(2.0):
+            await ui.send(app.bot, chat.id, views.View(views.SOMETHING_WRONG))
 
 
 async def housekeeping(svc: Services) -> None:
