@@ -39,7 +39,7 @@ from bot.handlers import (
     stretch,
     users,
 )
-from bot.prompts import prompt_job
+from bot.prompts import prompt_job, take_back_own
 from bot.ratelimit import FanoutLimiter
 from bot.services import Services, services
 from bot.settings import Settings
@@ -152,6 +152,7 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         # The database says what is due; the job only looks. Late runs are never dropped (no misfire
         # grace) and never pile up (coalesce, one at a time).
         app.bot_data["limiter"] = FanoutLimiter(clock, rate=settings.fanout_rate)
+        await take_back_own(svc)
         app.job_queue.run_repeating(
             prompt_job,
             interval=settings.prompt_poll_seconds,

@@ -40,6 +40,10 @@ SEND_RETRIES = 4
 MAX_REQUEUES = 20  # slots given back at the rate limiter's gate before a later pass takes the prompt
 DEFAULT_ROUTINE = "quick"
 WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+# A clock at work beats in its claims this often; one silent for STALE_CLAIM is dead, and its claims
+# are taken over by the next pass of any clock (with the poll interval, within a minute).
+BEAT_SECONDS = 10.0
+STALE_CLAIM = timedelta(seconds=30)
 
 
 _zone = functools.lru_cache(maxsize=None)(ZoneInfo)  # ZoneInfo's own cache keeps only 8 zones for sure
@@ -78,6 +82,7 @@ class PassReport:
     blocked: int = 0
     failed: int = 0
     retried_429: int = 0
+    taken_back: int = 0  # dead clocks' claims: pending again, or "unknown" if mid-request
 
 
 async def run_pass(bot: Bot, svc: Services, limiter: FanoutLimiter) -> PassReport:
@@ -139,14 +144,58 @@ async def _materialize(svc: Services, report: PassReport) -> None:
         await asyncio.sleep(0)  # the next batch after whatever else waits for the loop
 
 
+async def take_back_own(svc: Services) -> int:
+    """At start-up: the claims of this clock's earlier runs (this host, a process no longer alive) are
+    resolved at once, not after the stale window."""
+    host = f"{socket.gethostname()}:"
+    async with svc.db.transaction() as db:
+        gone = [w for w in await repo.claimants(db) if w.startswith(host) and w != WORKER and not _alive(w)]
+        moved = await repo.take_back(db, workers=gone) if gone else 0
+    if moved:
+        log.info("took back %d prompts claimed by this clock before it restarted", moved)
+    return moved
+
+
+def _alive(worker: str) -> bool:
+    try:
+        os.kill(int(worker.split(":")[1]), 0)
+    except (IndexError, ValueError, ProcessLookupError):
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+async def _beat(svc: Services) -> None:
+    """Keep this clock's claims fresh while a pass sends (wall time: the stale window is real time)."""
+    while True:
+        await asyncio.sleep(BEAT_SECONDS)
+        try:
+            async with svc.db.transaction() as db:
+                await repo.beat_claims(db, worker=WORKER, now=svc.clock.now())
+        except Exception as exc:
+            if not dbretry.is_transient(exc):
+                raise
+            log.warning("could not beat prompt claims: database unavailable")
+
+
 async def _deliver(bot: Bot, svc: Services, limiter: FanoutLimiter, report: PassReport) -> None:
+    beat = asyncio.ensure_future(_beat(svc))
+    try:
+        await _deliver_batches(bot, svc, limiter, report)
+    finally:
+        beat.cancel()
+        await asyncio.gather(beat, return_exceptions=True)
+
+
+async def _deliver_batches(bot: Bot, svc: Services, limiter: FanoutLimiter, report: PassReport) -> None:
     grace = timedelta(minutes=svc.settings.prompt_grace_minutes)
     while True:
         now = svc.clock.now()
         async with svc.db.transaction() as db:
-            batch = await repo.claim_prompts(
-                db, now=now, worker=WORKER, limit=BATCH, stale_before=now - timedelta(minutes=10)
-            )
+            # A dead clock's claims first: pending again, or "unknown" if it was mid-request.
+            report.taken_back += await repo.take_back(db, stale_before=now - STALE_CLAIM)
+            batch = await repo.claim_prompts(db, now=now, worker=WORKER, limit=BATCH)
             # Who still wants prompts, and with which routine: one query for the whole batch.
             wanted = await repo.recipients(db, user_ids=[p.user_id for p in batch]) if batch else {}
             for prompt in batch:
@@ -186,8 +235,10 @@ async def _send_one(
         await limiter.acquire(prompt.user_id)
         # "sending" only for the request itself: a crash while waiting leaves it "claimed", to be sent later.
         async with svc.db.transaction() as db:
-            if not await repo.move_prompt(db, prompt_id=prompt.id, expect="claimed", status="sending"):
-                return "taken"  # a slower pass thought this worker dead and reclaimed it
+            if not await repo.move_prompt(
+                db, prompt_id=prompt.id, expect="claimed", status="sending", owner=WORKER, claimed_at=svc.clock.now()
+            ):
+                return "taken"  # this clock stalled past the stale window and another one took it over
         if not await limiter.admit(prompt.user_id):
             # Sending now would break the pace (getting here took long) or a "retry after" began meanwhile.
             requeued += 1

@@ -583,6 +583,7 @@ def usage(figures: dict[str, int]) -> View:
         f"• Sessions: {figures['sessions']} in all, {figures['sessions_recent']} in the last 24 h\n"
         f"• Ratings in the last 24 h: {figures['ratings_recent']}\n"
         f"• Prompts sent in the last 24 h: {figures['prompts_sent_recent']}"
+        f" ({figures.get('prompts_unknown_recent', 0)} unknown: cut off mid-send, not sent again)"
     )
 
 

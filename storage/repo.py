@@ -414,4 +414,8 @@ async def usage_figures(db: AsyncSession, *, since: datetime) -> dict[str, int]:
             select(func.count()).select_from(Prompt).where(Prompt.status == "sent", Prompt.sent_at >= since)  # type: ignore[arg-type,operator]
         ),
         "reminders_on": await count(select(func.count()).select_from(Preferences).where(Preferences.reminders_on)),
+        # Left "sending" by a clock that died: perhaps delivered, perhaps not; never sent twice.
+        "prompts_unknown_recent": await count(
+            select(func.count()).select_from(Prompt).where(Prompt.status == "unknown", Prompt.due_at >= since)  # type: ignore[arg-type,operator]
+        ),
     }

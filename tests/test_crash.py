@@ -443,6 +443,8 @@ def prompt_problems(db: Snapshot, chats: dict[int, list[JSON]]) -> list[str]:
             problems.append(f"prompt {row.id} is sent as message {row.message_id}, the chat has {messages}")
         if row.status in NEVER_SENT and messages:
             problems.append(f"prompt {row.id} is {row.status}, the chat has {messages}")
+    # A kill leaves prompts claimed or mid-request; the restarted clock resolves them at once.
+    problems += [f"prompt {p.id} left {p.status}" for p in db.prompts if p.status in ("claimed", "sending")]
     days_sent = Counter((p.user_id, p.local_date) for p in db.prompts if p.status == "sent")
     problems += [f"user {u} has {n} prompts sent on {d}" for (u, d), n in days_sent.items() if n > 1]
     return problems
@@ -512,7 +514,7 @@ class CrashReport:
     resumed: int = 0
     prompt_messages: int = 0
     prompt_statuses: Counter[str] = field(default_factory=Counter)
-    prompts_lost: int = 0  # left "sending" by a kill before the request was made: never sent at all
+    prompts_lost: int = 0  # killed in "sending" before the request was made: recorded unknown, never sent
     exit_code: int | None = None
     seconds: float = 0.0
     missing: list[str] = field(default_factory=list)  # acknowledged, then lost
@@ -537,7 +539,7 @@ class CrashReport:
             ("open sessions resumed", self.resumed),
             ("prompt messages", self.prompt_messages),
             ("prompt rows", statuses),
-            ("prompts left 'sending', never requested", self.prompts_lost),
+            ("prompts 'unknown' (killed mid-send), never requested", self.prompts_lost),
             ("exit code after SIGTERM", self.exit_code),
             ("missing", len(self.missing)),
             ("duplicates", len(self.duplicates)),
@@ -639,7 +641,7 @@ async def run_crash_scenario(
     report.acked_outcomes, report.acked_ratings = len(ledger.outcomes), len(ledger.ratings) + ledger.noted.total()
     report.acked_stops, report.sessions = len(ledger.stops), len(db.sessions)
     report.prompt_statuses = Counter(p.status for p in db.prompts)
-    report.prompts_lost = sum(1 for p in db.prompts if p.status == "sending" and p.user_id not in requested)
+    report.prompts_lost = sum(1 for p in db.prompts if p.status == "unknown" and p.user_id not in requested)
     report.prompt_messages = sum(
         1 for messages in chats.values() for m in messages if PROMPT_TEXT in (m.get("text") or "")
     )
