@@ -24,7 +24,7 @@ from telegram.ext import ContextTypes
 
 from bot import dbretry, ui, views
 from bot.coaching.plan import build_plan, estimate_minutes
-from bot.coaching.schedule import EVERY_DAY, is_late, next_due, parse_time
+from bot.coaching.schedule import EVERY_DAY, MIN_PROMPT_GAP, is_late, next_due, parse_time
 from bot.ratelimit import FanoutLimiter
 from bot.services import Services
 from bot.updates import until_stopped
@@ -50,17 +50,35 @@ _zone = functools.lru_cache(maxsize=None)(ZoneInfo)  # ZoneInfo's own cache keep
 
 
 def next_prompt(
-    *, reminder_time: str | None, days: int, timezone: str, active: bool, now: datetime, after_day: date | None = None
+    *,
+    reminder_time: str | None,
+    days: int,
+    timezone: str,
+    active: bool,
+    now: datetime,
+    after_day: date | None = None,
+    last_due: datetime | None = None,
 ) -> tuple[datetime | None, date | None]:
-    """The next due prompt (UTC instant, local date) from a person's settings; (None, None) when none should come."""
+    """The next due prompt (UTC instant, local date) from a person's settings; (None, None) when none should come.
+
+    `last_due`, the person's last daily prompt: the next one is at least MIN_PROMPT_GAP after it."""
     at = parse_time(reminder_time or "")
     if not active or at is None or not days & EVERY_DAY:
         return None, None
+    if last_due is not None:
+        now = max(now, last_due + MIN_PROMPT_GAP)
     day, due = next_due(at=at, days=days, tz=_zone(timezone), after_day=after_day, now=now)
     return due, day
 
 
-def reschedule(prefs: Preferences, user: User, now: datetime, *, after_day: date | None = None) -> None:
+def reschedule(
+    prefs: Preferences,
+    user: User,
+    now: datetime,
+    *,
+    after_day: date | None = None,
+    last_due: datetime | None = None,
+) -> None:
     """Set the person's next due prompt from their settings, or clear it when none should come."""
     active = prefs.reminders_on and not prefs.prompts_paused and user.blocked_at is None
     prefs.next_prompt_at, prefs.next_prompt_date = next_prompt(
@@ -70,6 +88,7 @@ def reschedule(prefs: Preferences, user: User, now: datetime, *, after_day: date
         active=active,
         now=now,
         after_day=after_day,
+        last_due=last_due,
     )
 
 
@@ -104,6 +123,9 @@ async def _materialize(svc: Services, report: PassReport) -> None:
             days = [s.local_date or s.due_at.astimezone(_zone(s.timezone)).date() for s in due]
             # Missed while the bot was down: sent if within grace, else recorded as missed.
             late = [is_late(s.due_at, now, grace) for s in due]
+            last = await repo.last_daily_dues(db, user_ids=[s.user_id for s in due]) if due else {}
+            # Too soon after the last prompt (the zone changed since): this one is skipped.
+            soon = [s.user_id in last and s.due_at < last[s.user_id] + MIN_PROMPT_GAP for s in due]
             added = await repo.add_daily_prompts(
                 db,
                 [
@@ -113,7 +135,8 @@ async def _materialize(svc: Services, report: PassReport) -> None:
                         "due_at": s.due_at,
                         "status": "missed" if gone else "pending",
                     }
-                    for s, day, gone in zip(due, days, late, strict=True)
+                    for s, day, gone, early in zip(due, days, late, soon, strict=True)
+                    if not early
                 ],
             )  # a day that already has its prompt keeps it
             for s, gone in zip(due, late, strict=True):
@@ -134,9 +157,10 @@ async def _materialize(svc: Services, report: PassReport) -> None:
                             active=s.active,
                             now=now - grace,
                             after_day=day,
+                            last_due=last[s.user_id] if early else s.due_at,
                         ),
                     )
-                    for s, day in zip(due, days, strict=True)
+                    for s, day, early in zip(due, days, soon, strict=True)
                 ],
             )
         if len(due) < BATCH:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, bindparam, or_, select, update
+from sqlalchemy import CursorResult, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -204,6 +204,27 @@ async def has_daily(db: AsyncSession, *, user_id: int, local_date: date) -> bool
         Prompt.kind == "daily",  # type: ignore[arg-type]
     )
     return (await db.execute(stmt)).first() is not None
+
+
+async def last_daily(db: AsyncSession, *, user_id: int) -> Prompt | None:
+    """The person's daily prompt for their latest local date."""
+    stmt = (
+        select(Prompt)
+        .where(Prompt.user_id == user_id, Prompt.kind == "daily")  # type: ignore[arg-type]
+        .order_by(Prompt.local_date.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    )
+    return (await db.execute(stmt)).scalars().first()
+
+
+async def last_daily_dues(db: AsyncSession, *, user_ids: Sequence[int]) -> dict[int, datetime]:
+    """Each person's latest daily prompt (its due time), of those who have one."""
+    stmt = (
+        select(Prompt.user_id, func.max(Prompt.due_at))
+        .where(Prompt.user_id.in_(set(user_ids)), Prompt.kind == "daily")  # type: ignore[attr-defined]
+        .group_by(Prompt.user_id)  # type: ignore[arg-type]
+    )
+    return {user_id: at for user_id, at in (await db.execute(stmt)).all()}  # max() keeps the column's UTC type
 
 
 async def recipients(db: AsyncSession, *, user_ids: Sequence[int]) -> dict[int, str | None]:

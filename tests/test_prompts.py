@@ -444,3 +444,36 @@ async def test_a_restarted_clock_takes_back_its_own_claims_at_once(
         await process.stop()
         await me.close()
         await other.close()
+
+
+@pytest.mark.parametrize("how", ["typed", "set directly"])
+async def test_a_zone_change_right_after_a_prompt_brings_no_second_one(
+    bot: BotProcess, person: Person, clock: FakeClock, how: str
+) -> None:
+    """Kiritimati (UTC+14) to Pago Pago (UTC-11) goes a day back: 19:30 there comes an hour later."""
+    await person.join()
+    # 05:00 UTC is 19:00 on Mon 02 Nov in Kiritimati: the prompt is due at 19:30 there (05:30 UTC).
+    await bot.schedule(person.user_id, at="19:30", tz="Pacific/Kiritimati")
+    await clock.advance(31 * 60)
+    assert (await bot.prompt_pass()).sent == 1
+    if how == "typed":
+        await person.send("/reminders")
+        screen = await person.expect("Daily prompts: on")
+        await person.press("Time zone", screen["message"])
+        await person.expect("Which time zone")
+        await person.send("Pacific/Pago_Pago")
+        screen = await person.expect("Time zone: Pacific/Pago_Pago")
+        # Sun 01 Nov 19:30 there is an hour away, too soon; Mon 02 Nov had its prompt (in Kiritimati).
+        assert "Next prompt: Tue 03 Nov at 19:30 (Pacific/Pago_Pago)" in screen["message"]["text"]
+    else:  # as an older version (or an operator) would have left it
+        await bot.schedule(person.user_id, at="19:30", tz="Pacific/Pago_Pago")
+    await clock.advance(2 * 3600)
+    await bot.prompt_pass()
+    assert len(await prompt_messages(person)) == 1
+    # Mon 02 Nov had its prompt, if in another zone: the next one is Tue 03 Nov in Pago Pago.
+    await clock.advance(23 * 3600)
+    await bot.prompt_pass()
+    assert len(await prompt_messages(person)) == 1
+    await clock.advance(24 * 3600)
+    assert (await bot.prompt_pass()).sent == 1
+    assert [p.local_date for p in await prompts_of(bot, person.user_id)] == [date(2026, 11, 2), date(2026, 11, 3)]
