@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +14,9 @@ from bot.settings import Settings
 from bot.timers import Timers
 from content import Library
 from storage.db import Database
+
+# People per cache of facts (`Services.remember`) before it starts again from empty.
+CACHE_LIMIT = 200_000
 
 
 @dataclass
@@ -31,14 +34,17 @@ class Services:
     # Ids whose users row holds no pending typed question (users.awaiting is NULL), so a button
     # press or a message skips the transaction that would only find that out.
     no_question: set[int] = field(default_factory=set)
-    # Recent update times per person, and when each was last told to slow down (bot.handlers.flood).
-    flood: dict[int, deque[float]] = field(default_factory=dict)
+    # Recent update times per person, least recently seen first, and when each was last told to slow
+    # down (bot.handlers.flood); people quiet for a whole window are dropped, so both stay small.
+    flood: OrderedDict[int, deque[float]] = field(default_factory=OrderedDict)
     flood_noticed: dict[int, float] = field(default_factory=dict)
 
     def remember(self, cache: set[int], user_id: int) -> None:
         """Note a fact about a person in a cache. Only a lone updates process (long polling) does: it
         makes every change itself, while among webhook workers another one may change the fact."""
         if not self.settings.webhook:
+            if len(cache) >= CACHE_LIMIT:
+                cache.clear()  # a cache: forgetting costs one query per person, keeping grows for ever
             cache.add(user_id)
 
 

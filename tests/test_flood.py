@@ -5,29 +5,41 @@ from __future__ import annotations
 import asyncio
 
 from bot import views
-from bot.handlers.flood import LIMIT, PRESS_LIMIT
+from bot.handlers.flood import LIMIT, PRESS_LIMIT, WINDOW_SECONDS
 from storage import repo
-from tests.factories import BotProcess, Person
+from tests.factories import BotProcess, FakeClock, Person
 
 
-async def test_a_flood_is_slowed_without_losing_ratings(bot: BotProcess, person: Person, api_url: str) -> None:
+async def test_a_flood_is_slowed_without_losing_ratings(
+    bot: BotProcess, person: Person, api_url: str, clock: FakeClock
+) -> None:
     other = Person(api_url)
     try:
         for n in range(LIMIT + 15):
             await person.send("7" if n == LIMIT + 5 else f"hello {n}")
+            if n in (3, LIMIT + 3, LIMIT + 10):
+                # Someone else writing in the middle of the flood is answered as always.
+                await other.send("hello there")
         await person.send("pain 3/10")
         await person.expect("That's a lot of messages")
         await person.expect("Noted: pain 7/10")
         await person.expect("Noted: pain 3/10")
-        # Someone else is answered at once, flood or not.
         await other.send("/help")
         await other.expect("What I can do")
+        assert len([m for m in await other.messages() if "stretching coach" in (m.get("text") or "")]) == 3
         replies = [m for m in await person.messages() if "stretching coach" in (m.get("text") or "")]
         assert len(replies) <= LIMIT
         notices = [m for m in await person.messages() if "lot of messages" in (m.get("text") or "")]
         assert len(notices) == 1
         async with bot.services.db.transaction() as db:
             assert [r.value for r in await repo.ratings_for(db, user_id=person.user_id)] == [7, 3]
+        # The counters forget whoever has been quiet for a window: memory does not grow with every
+        # person who ever wrote.
+        await clock.advance(WINDOW_SECONDS + 1)
+        await other.send("/help")
+        await other.expect("What I can do")
+        assert list(bot.services.flood) == [other.user_id]
+        assert person.user_id not in bot.services.flood_noticed
     finally:
         await other.close()
 

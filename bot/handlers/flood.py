@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
@@ -38,10 +38,12 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = services(context)
     now = svc.clock.now().timestamp()
-    seen: deque[float] = svc.flood.setdefault(user.id, deque(maxlen=PRESS_LIMIT + 1))
+    seen = svc.flood.pop(user.id, None) or deque(maxlen=PRESS_LIMIT + 1)
+    svc.flood[user.id] = seen  # now the most recently seen
     seen.append(now)
     while seen and now - seen[0] > WINDOW_SECONDS:
         seen.popleft()
+    _forget_quiet(svc.flood, svc.flood_noticed, now)
     if len(seen) <= LIMIT or _essential(update, len(seen)):
         return
     if update.callback_query is not None:
@@ -50,3 +52,13 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         svc.flood_noticed[user.id] = now
         await ui.send(context.bot, chat.id, views.View(views.FLOOD))
     raise ApplicationHandlerStop
+
+
+def _forget_quiet(flood: OrderedDict[int, deque[float]], noticed: dict[int, float], now: float) -> None:
+    """Drop the people who sent nothing for a whole window (least recently seen first: a few at a time)."""
+    while flood:
+        user_id, seen = next(iter(flood.items()))
+        if seen and now - seen[-1] <= WINDOW_SECONDS:
+            return
+        del flood[user_id]
+        noticed.pop(user_id, None)
