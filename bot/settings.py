@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=0, le=65535, validation_alias=AliasChoices("webhook_port", "port"))
     webhook_secret: SecretStr | None = None
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    # Hardening for a worker reachable without a load balancer: seconds a connection may take to send
+    # a request's head, and its body; how many connections may be open at once (Telegram uses at most
+    # webhook_max_connections; keep this well under the process's descriptor limit).
+    webhook_header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    webhook_body_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    webhook_max_open_connections: int = Field(default=256, ge=8, le=10_000)
 
     def database_timeouts(self) -> Timeouts:
         return Timeouts(
