@@ -51,6 +51,8 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 # A periodic job that is late runs once, never twice at the same time.
 ONE_AT_A_TIME = {"coalesce": True, "max_instances": 1}
+# deleteWebhook before polling: retried through a brief Telegram fault.
+BOOTSTRAP_RETRIES = 3
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -238,7 +240,9 @@ async def start_polling(app: Application, *, poll: bool = True) -> None:  # type
         await app.post_init(app)
     assert app.updater is not None
     if poll:
-        await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES)
+        await app.updater.start_polling(
+            poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES, bootstrap_retries=BOOTSTRAP_RETRIES
+        )
     await app.start()
 
 

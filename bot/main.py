@@ -11,7 +11,7 @@ import sys
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_application, start_polling, stop_polling
+from bot.app import BOOTSTRAP_RETRIES, build_application, start_polling, stop_polling
 from bot.logs import setup_logging
 from bot.settings import Settings
 from bot.webhook import WebhookServer
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         gc.freeze()
         if settings.role == "clock" or settings.webhook:
             return asyncio.run(_run_until_signal(app, settings))
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+        app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=BOOTSTRAP_RETRIES)
         return 0
     from bot import playground
 

@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any, Literal, TypeVar
 
 from telegram import Update
+from telegram.error import NetworkError, RetryAfter
 from telegram.ext import Application
 
 from bot import dbretry, ui, views
@@ -80,6 +81,20 @@ class LimberApplication(Application):  # type: ignore[type-arg]
     """
 
     STOP_GRACE = 5.0
+    START_TRIES = 5
+
+    async def initialize(self) -> None:
+        """PTB's start-up (getMe), retried through a brief Telegram fault instead of failing the process."""
+        for attempt in range(self.START_TRIES):
+            try:
+                await super().initialize()
+                return
+            except (NetworkError, RetryAfter) as exc:
+                if attempt == self.START_TRIES - 1:
+                    raise
+                delay = ui.retry_seconds(exc) if isinstance(exc, RetryAfter) else ui.BACKOFF * 2**attempt
+                log.warning("start-up call to Telegram failed (%s); trying again in %.1f s", exc.message, delay)
+                await asyncio.sleep(delay)
 
     async def process_update(self, update: object) -> None:
         if await until_stopped(self, handle_once(self, update)) is None:

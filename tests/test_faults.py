@@ -224,3 +224,18 @@ async def test_a_failed_set_webhook_is_retried(api_url: str, database_url: str) 
     finally:
         await process.stop()
         await person.close()
+
+
+@pytest.mark.parametrize("method", ["getMe", "deleteWebhook"])
+async def test_a_failed_start_up_call_is_retried(api_url: str, database_url: str, method: str) -> None:
+    person = Person(api_url)
+    await person.client.fail_next(method, error_code=502, times=2)
+    process = BotProcess(api_url, database_url, FakeClock())
+    try:
+        await process.start()
+        await person.send("/help")
+        await person.expect("What I can do")
+        assert [c["ok"] for c in await person.client.calls(method)][:3] == [False, False, True]
+    finally:
+        await process.stop()
+        await person.close()
