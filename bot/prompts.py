@@ -346,6 +346,6 @@ async def prompt_job(context: ContextTypes.DEFAULT_TYPE) -> None:
             log.exception("prompt pass failed")
         return
     if report is None:
-        return  # cut short by a shutdown; what it claimed is taken back at the next start
+        return  # cut short by a shutdown: its claims are taken back at the next start (or by another clock)
     if report.scheduled or report.sent or report.missed:
         log.info("prompt pass: %s", report)
