@@ -15,8 +15,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.dialects import registry
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
 registry.register("sqlite.inline", "storage.sqlite_inline", "InlineSQLiteDialect")
@@ -119,6 +120,14 @@ def _keepalive(t: Timeouts) -> Callable[[Any, Any], None]:
     return on_connect
 
 
+def _timeout_is_a_disconnect(ctx: ExceptionContext) -> None:
+    """A statement (or the pool's pre-ping) that timed out means the way to the server is bad: drop the
+    connection instead of pooling it again, and with it every connection opened before (SQLAlchemy
+    invalidates the whole pool on a disconnect), so none waits out its timeout once more."""
+    if isinstance(ctx.original_exception, TimeoutError):
+        ctx.is_disconnect = True
+
+
 class Database:
     """One engine per process; `transaction()` commits on success and rolls back on any error."""
 
@@ -133,9 +142,17 @@ class Database:
         )
         if "+asyncpg" not in self.url:
             options.pop("connect_args", None)
+        self._untimed_options: dict[str, Any] | None = None
+        if "connect_args" in options:
+            untimed = {**options["connect_args"], "command_timeout": None}
+            untimed["server_settings"] = {
+                k: v for k, v in untimed["server_settings"].items() if k != "idle_in_transaction_session_timeout"
+            }
+            self._untimed_options = untimed
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, **options)
         if self.engine.dialect.driver == "asyncpg":
             event.listen(self.engine.sync_engine, "connect", _keepalive(t))
+            event.listen(self.engine.sync_engine, "handle_error", _timeout_is_a_disconnect)
         if self.engine.dialect.name == "sqlite":
             busy_ms = round(sqlite_busy_timeout(self.url) * 1000)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas(busy_ms))
@@ -185,8 +202,17 @@ class Database:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
 
-        async with _MIGRATING, self.engine.begin() as conn:
-            await conn.run_sync(upgrade)
+        # An upgrade may build an index over millions of rows, or wait for another process's: the
+        # statement timeout meant for a silent outage does not apply to it.
+        engine = self.engine
+        if self._untimed_options is not None:
+            engine = create_async_engine(self.url, poolclass=NullPool, connect_args=self._untimed_options)
+        try:
+            async with _MIGRATING, engine.begin() as conn:
+                await conn.run_sync(upgrade)
+        finally:
+            if engine is not self.engine:
+                await engine.dispose()
 
     async def close(self) -> None:
         """Close the pool's connections; ones a silent outage left hanging are dropped, not waited for."""
