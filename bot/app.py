@@ -43,7 +43,7 @@ from bot.prompts import prompt_job, take_back_own
 from bot.ratelimit import FanoutLimiter
 from bot.services import Services, services
 from bot.settings import Settings
-from bot.updates import LimberApplication, housekeeping
+from bot.updates import LimberApplication, housekeeping, until_stopped
 from content import load_library
 from storage import repo
 from storage.db import Database
@@ -175,9 +175,12 @@ async def adopt_countdowns(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Webhook workers: take over the countdowns of a worker that stopped beating (it died)."""
     svc = services(context)
     try:
-        adopted = await flow.resume_countdowns(context.bot, svc)
-    except Exception:
-        log.exception("could not look for silent countdowns")
+        adopted = await until_stopped(context.application, flow.resume_countdowns(context.bot, svc))
+    except Exception as exc:
+        if dbretry.is_transient(exc):  # the database is down: the next tick looks again
+            log.warning("could not look for silent countdowns: database unavailable")
+        else:
+            log.exception("could not look for silent countdowns")
         return
     if adopted:
         log.info("adopted %d countdowns", adopted)
@@ -186,9 +189,12 @@ async def adopt_countdowns(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def housekeeping_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Hourly: forget handled update ids Telegram can no longer re-deliver."""
     try:
-        await housekeeping(services(context))
-    except Exception:
-        log.exception("housekeeping failed")
+        await until_stopped(context.application, housekeeping(services(context)))
+    except Exception as exc:
+        if dbretry.is_transient(exc):
+            log.warning("housekeeping failed: database unavailable")
+        else:
+            log.exception("housekeeping failed")
 
 
 async def post_stop(app: Application) -> None:  # type: ignore[type-arg]

@@ -14,6 +14,7 @@ from telegram.ext import Application
 from bot.app import BOOTSTRAP_RETRIES, build_application, start_polling, stop_polling
 from bot.logs import setup_logging
 from bot.settings import Settings
+from bot.updates import LimberApplication
 from bot.webhook import WebhookServer
 
 
@@ -76,6 +77,8 @@ async def _run_until_signal(app: Application, settings: Settings) -> int:  # typ
         if server is not None:
             await server.start()
         await stop.wait()
+        if isinstance(app, LimberApplication):
+            app.stopping()  # the jobs' grace runs while the webhook server finishes its posts
     finally:
         if server is not None:
             await server.stop()

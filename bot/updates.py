@@ -101,20 +101,31 @@ class LimberApplication(Application):  # type: ignore[type-arg]
             log.warning("update %s cut short by the shutdown", getattr(update, "update_id", "?"))
             await _sorry(self, update)
 
-    async def stop(self) -> None:
+    def stopping(self) -> None:
+        """The process is about to stop (a signal came): the grace for the work in hand starts now."""
+        if "_watchdog" in self.__dict__:
+            return
         tasks: set[asyncio.Future[Any]] = self.__dict__.setdefault("_cancellable", set())
 
         async def cut_short() -> None:
             await asyncio.sleep(self.STOP_GRACE)
             self.__dict__["_cut_short"] = True
-            for task in list(tasks):
-                task.cancel()
+            # Again and again: a cancelled transaction rolls back, and on a silent connection that
+            # would wait out the statement timeout unless it is cancelled too.
+            while tasks:
+                for task in list(tasks):
+                    task.cancel()
+                await asyncio.sleep(0.2)
 
-        watchdog = asyncio.ensure_future(cut_short())
+        self.__dict__["_watchdog"] = asyncio.ensure_future(cut_short())
+
+    async def stop(self) -> None:
+        self.stopping()
         try:
             await super().stop()
         finally:
-            watchdog.cancel()
+            self.__dict__.pop("_watchdog").cancel()
+            self.__dict__.pop("_cut_short", None)
 
 
 async def until_stopped(app: Application[Any, Any, Any, Any, Any, Any], work: Awaitable[R]) -> R | None:

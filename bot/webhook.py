@@ -25,7 +25,7 @@ from bot import ui
 from bot.logs import LogBudget
 from bot.services import Services
 from bot.settings import Settings
-from bot.updates import handle_once
+from bot.updates import handle_once, until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,9 @@ class WebhookServer:
             return web.json_response({"ok": False, "error": "not an update"}, status=400)
         user = update.effective_user
         async with self._turn(user.id if user is not None else None):
-            outcome = await handle_once(self.app, update)
+            outcome = await until_stopped(self.app, handle_once(self.app, update))
+        if outcome is None:  # cut short by a shutdown: Telegram posts it again, to a worker still up
+            return web.json_response({"ok": False, "error": "shutting down"}, status=503)
         if outcome == "busy":
             return web.json_response({"ok": False, "error": "being handled elsewhere"}, status=503)
         return web.json_response({"ok": True, "result": outcome})

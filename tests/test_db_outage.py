@@ -26,7 +26,7 @@ from bot.dbretry import wrap_handlers
 from storage import repo
 from storage.models import HandledUpdate, RoutineSession, StepOutcome
 from tests.databases import fresh_postgres, postgres_available
-from tests.factories import BotProcess, FakeClock, Person, emulator_process
+from tests.factories import WEBHOOK, BotProcess, FakeClock, Person, emulator_process
 
 
 class CuttableProxy:
@@ -398,18 +398,24 @@ async def test_an_outage_longer_than_the_retries_gets_an_apology_and_the_bot_com
         await stop_within(process, 10)
 
 
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_sigterm_during_a_silent_outage_exits_within_ten_seconds(
-    tmp_path: Path, proxied_postgres: tuple[CuttableProxy, str]
+    tmp_path: Path, proxied_postgres: tuple[CuttableProxy, str], mode: str
 ) -> None:
     """`limber run` with an update stuck on the database: a deploy's SIGTERM still stops it promptly."""
     from tests.test_crash import LimberProcess
+    from tests.test_workers import listening_on
 
     proxy, url = proxied_postgres
     async with emulator_process(tmp_path / "files") as api:
         bot = LimberProcess(api, url)
+        if mode == "webhook":
+            bot.env |= {f"WEBHOOK_{k.removeprefix('webhook_').upper()}": str(v) for k, v in WEBHOOK.items()}
         person = Person(api, 7001)
         try:
             await bot.start()
+            if mode == "webhook":
+                await person.client.route_webhook([await listening_on(bot)])
             await person.join()
             await proxy.blackhole()
             await person.send("pain 4")
