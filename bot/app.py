@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import BotCommand, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -40,11 +41,11 @@ from bot.handlers import (
     stretch,
     users,
 )
-from bot.prompts import prompt_job
+from bot.prompts import prompt_job, take_back_own
 from bot.ratelimit import FanoutLimiter
 from bot.services import Services, services
 from bot.settings import Settings
-from bot.updates import ALLOWED_UPDATES, LimberApplication, housekeeping
+from bot.updates import ALLOWED_UPDATES, LimberApplication, housekeeping, until_stopped
 from content import load_library
 from storage import repo
 from storage.db import Database
@@ -52,6 +53,8 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 # A periodic job that is late runs once, never twice at the same time.
 ONE_AT_A_TIME = {"coalesce": True, "max_instances": 1}
+# deleteWebhook before polling: retried through a brief Telegram fault.
+BOOTSTRAP_RETRIES = 3
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -132,17 +135,21 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
     settings: Settings = app.bot_data["settings"]
     clock: Clock = app.bot_data.get("clock") or SystemClock()
     library = load_library()
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, timeouts=settings.database_timeouts())
     await db.migrate()
     svc = Services(settings=settings, db=db, library=library, clock=clock)
     app.bot_data["services"] = svc
-    # Telegram shows each person the menu and profile in their app's language.
+    # Telegram shows each person the menu and profile in their app's language; a convenience, set the
+    # same way at every start, so a fault here does not stop the bot.
     for lang in i18n.languages():
         with i18n.speaking(lang):
             code = None if lang == i18n.DEFAULT else lang
-            await app.bot.set_my_commands([BotCommand(n, t) for n, t in views.commands()], language_code=code)
-            await app.bot.set_my_description(views.bot_description(), language_code=code)
-            await app.bot.set_my_short_description(views.bot_short_description(), language_code=code)
+            try:
+                await app.bot.set_my_commands([BotCommand(n, t) for n, t in views.commands()], language_code=code)
+                await app.bot.set_my_description(views.bot_description(), language_code=code)
+                await app.bot.set_my_short_description(views.bot_short_description(), language_code=code)
+            except TelegramError as exc:
+                log.warning("could not set the command menu or description (%s): %s", lang, exc.message)
     resumed = 0
     if settings.role != "clock":
         # Countdowns belong to the processes that answer buttons. A lone poller just restarted, so
@@ -162,6 +169,7 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         # The database says what is due; the job only looks. Late runs are never dropped (no misfire
         # grace) and never pile up (coalesce, one at a time).
         app.bot_data["limiter"] = FanoutLimiter(clock, rate=settings.fanout_rate)
+        await take_back_own(svc)
         app.job_queue.run_repeating(
             prompt_job,
             interval=settings.prompt_poll_seconds,
@@ -182,9 +190,12 @@ async def adopt_countdowns(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Webhook workers: take over the countdowns of a worker that stopped beating (it died)."""
     svc = services(context)
     try:
-        adopted = await flow.resume_countdowns(context.bot, svc)
-    except Exception:
-        log.exception("could not look for silent countdowns")
+        adopted = await until_stopped(context.application, flow.resume_countdowns(context.bot, svc))
+    except Exception as exc:
+        if dbretry.is_transient(exc):  # the database is down: the next tick looks again
+            log.warning("could not look for silent countdowns: database unavailable")
+        else:
+            log.exception("could not look for silent countdowns")
         return
     if adopted:
         log.info("adopted %d countdowns", adopted)
@@ -193,9 +204,12 @@ async def adopt_countdowns(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def housekeeping_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Hourly: forget handled update ids Telegram can no longer re-deliver."""
     try:
-        await housekeeping(services(context))
-    except Exception:
-        log.exception("housekeeping failed")
+        await until_stopped(context.application, housekeeping(services(context)))
+    except Exception as exc:
+        if dbretry.is_transient(exc):
+            log.warning("housekeeping failed: database unavailable")
+        else:
+            log.exception("housekeeping failed")
 
 
 async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
@@ -247,7 +261,9 @@ async def start_polling(app: Application, *, poll: bool = True) -> None:  # type
         await app.post_init(app)
     assert app.updater is not None
     if poll:
-        await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=ALLOWED_UPDATES)
+        await app.updater.start_polling(
+            poll_interval=0.0, timeout=10, allowed_updates=ALLOWED_UPDATES, bootstrap_retries=BOOTSTRAP_RETRIES
+        )
     await app.start()
 
 

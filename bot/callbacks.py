@@ -1,7 +1,8 @@
 """Button payloads: short, versioned, built and parsed only here.
 
 Callback data comes from the client and is never trusted: `parse` returns None for anything
-malformed, and handlers check every id against the database and the person pressing.
+malformed, and handlers check every id against the database and the person pressing. Ids are
+bounded here by their columns' range, so a forged one is refused before it reaches a query.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from bot.coaching.session import StepAction
 
 VERSION = "1"
 _INT = re.compile(r"^[0-9]{1,12}$")
+# PostgreSQL's `integer`, the type of every serial id (sessions, prompts) and of a step's index: a
+# larger number would make the query itself fail (integer out of range) on every forged press.
+MAX_ID = 2**31 - 1
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _CODE = re.compile(r"^[0-9a-f]{8}$")  # secrets.token_hex(4)
 
@@ -205,7 +209,8 @@ def encode(press: Press) -> str:
 
 
 def _int(text: str) -> int | None:
-    return int(text) if _INT.match(text) else None
+    value = int(text) if _INT.match(text) else None
+    return value if value is not None and value <= MAX_ID else None
 
 
 def parse(data: object) -> Press | None:

@@ -125,8 +125,15 @@ async def show_current(bot: Bot, svc: Services, chat_id: int, session: RoutineSe
                 message_id=message.message_id,
             )
 
-    # The message is out: its buttons must count even if the database blinks right now.
-    await dbretry.with_retries(remember, "show_current")
+    # The message is out: its buttons must count even if the database blinks right now. Should it
+    # stay down, they count anyway: a press for the current step is taken while no id is stored.
+    try:
+        await dbretry.with_retries(remember, "show_current")
+    except Exception as exc:
+        if not dbretry.is_transient(exc):
+            raise
+        log.warning("could not store message %s as session %s's live one", message.message_id, session.id)
+        return
     session.message_id = message.message_id
 
 
@@ -326,7 +333,10 @@ async def press_step(
         session = await repo.get_session(db, session_id=session_id, user_id=user_id)
         if session is None:
             return await _refuse(ack, views.UNKNOWN_BUTTON)
-        if session.status != Status.in_progress or session.current_step != step or session.message_id != message_id:
+        # No id stored: the step's message went out, but its id is not in yet (an outage, or this press
+        # overtook it on another worker); the session and step in the payload say it is the current one.
+        live = session.message_id is None or session.message_id == message_id
+        if session.status != Status.in_progress or session.current_step != step or not live:
             return await _refuse(ack, views.STALE_BUTTON)
         if action is not StepAction.stop and await repo.coaching_paused(db, user_id=user_id):
             return await _refuse(ack, "Coaching is paused: please get checked first.")
@@ -338,6 +348,8 @@ async def press_step(
             and not await repo.text_only(db, user_id=user_id)
         )
         if action is StepAction.timer:
+            if session.message_id is None and message_id is not None:
+                session.message_id = message_id  # the countdown edits the message pressed
             if not views.has_timer(planned) or not await repo.start_timer(
                 db, session=session, step=step, at=svc.clock.now()
             ):
@@ -386,16 +398,18 @@ async def rate_session(
     when: str,
     value: int | None,
     message_id: int | None,
+    source: str | None = None,
 ) -> bool:
-    """A pain rating (or skipping it) before the first step or after the last; `message_id` None when typed."""
+    """A pain rating (or skipping it) before the first step or after the last; `message_id` None when typed,
+    `source` the typed message (bot.handlers.ratings)."""
     expected = Status.rating_before if when == "b" else Status.rating_after
     async with svc.db.transaction() as db:
         session = await repo.get_session(db, session_id=session_id, user_id=user_id)
         if session is None:
             return await _refuse(ack, views.UNKNOWN_BUTTON)
-        if session.status != expected or (message_id is not None and session.message_id != message_id):
+        if session.status != expected or (message_id is not None and session.message_id not in (None, message_id)):
             return await _refuse(ack, views.STALE_BUTTON)
-        live_message = session.message_id
+        live_message = session.message_id or message_id
         if value is not None:
             await repo.add_rating(
                 db,
@@ -404,6 +418,7 @@ async def rate_session(
                 context="before" if when == "b" else "after",
                 session_id=session_id,
                 now=svc.clock.now(),
+                source=source,
             )
         nxt = after_rating(position(session), value if when == "b" else None)
         finished = svc.clock.now() if nxt.status is Status.finished else None

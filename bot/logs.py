@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -28,6 +29,36 @@ class RedactFilter(logging.Filter):
                     text = text.replace(secret, "[redacted]")
                 record.exc_text, record.exc_info = text, None
         return True
+
+
+class LogBudget:
+    """At most `limit` lines per `window` seconds for one kind of fault, however often it happens.
+
+    Whoever can cause a fault at will (a forged press, a flood of half-open connections) must not be
+    able to fill the disk with its tracebacks: past the budget the lines are only counted, and the
+    next line allowed says how many were left out.
+    """
+
+    def __init__(self, limit: int = 10, window: float = 60.0, now: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self._now = limit, window, now
+        self._start = -window
+        self._used = 0
+        self.suppressed = 0
+
+    def allow(self) -> bool:
+        now = self._now()
+        if now - self._start >= self.window:
+            self._start, self._used = now, 0
+        if self._used < self.limit:
+            self._used += 1
+            return True
+        self.suppressed += 1
+        return False
+
+    def take_suppressed(self) -> int:
+        """How many lines were left out since this was last asked (asked when a line is written)."""
+        count, self.suppressed = self.suppressed, 0
+        return count
 
 
 def setup_logging(

@@ -10,10 +10,10 @@ import sys
 
 from telegram.ext import Application
 
-from bot.app import build_application, start_polling, stop_polling
+from bot.app import BOOTSTRAP_RETRIES, build_application, start_polling, stop_polling
 from bot.logs import setup_logging
 from bot.settings import Settings
-from bot.updates import ALLOWED_UPDATES
+from bot.updates import ALLOWED_UPDATES, LimberApplication
 from bot.webhook import WebhookServer
 
 
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         gc.freeze()
         if settings.role == "clock" or settings.webhook:
             return asyncio.run(_run_until_signal(app, settings))
-        app.run_polling(allowed_updates=ALLOWED_UPDATES)
+        app.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=BOOTSTRAP_RETRIES)
         return 0
     from bot import playground
 
@@ -91,6 +91,8 @@ async def _run_until_signal(app: Application, settings: Settings) -> int:  # typ
         if server is not None:
             await server.start()
         await stop.wait()
+        if isinstance(app, LimberApplication):
+            app.stopping()  # the jobs' grace runs while the webhook server finishes its posts
     finally:
         if server is not None:
             await server.stop()

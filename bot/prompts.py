@@ -22,12 +22,13 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ContextTypes
 
-from bot import i18n, ui, views
+from bot import dbretry, i18n, ui, views
 from bot.coaching.plan import estimate_minutes
-from bot.coaching.schedule import EVERY_DAY, is_late, next_due, parse_time
+from bot.coaching.schedule import EVERY_DAY, MIN_PROMPT_GAP, is_late, next_due, parse_time
 from bot.flow import personal_plan
 from bot.ratelimit import FanoutLimiter
 from bot.services import Services
+from bot.updates import until_stopped
 from storage import prompts as repo
 from storage.models import Preferences, Prompt, User
 from storage.repo import language_of
@@ -41,23 +42,45 @@ SEND_RETRIES = 4
 MAX_REQUEUES = 20  # slots given back at the rate limiter's gate before a later pass takes the prompt
 DEFAULT_ROUTINE = "quick"
 WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+# A clock at work beats in its claims this often; one silent for STALE_CLAIM is dead, and its claims
+# are taken over by the next pass of any clock (with the poll interval, within a minute).
+BEAT_SECONDS = 10.0
+STALE_CLAIM = timedelta(seconds=30)
 
 
 _zone = functools.lru_cache(maxsize=None)(ZoneInfo)  # ZoneInfo's own cache keeps only 8 zones for sure
 
 
 def next_prompt(
-    *, reminder_time: str | None, days: int, timezone: str, active: bool, now: datetime, after_day: date | None = None
+    *,
+    reminder_time: str | None,
+    days: int,
+    timezone: str,
+    active: bool,
+    now: datetime,
+    after_day: date | None = None,
+    last_due: datetime | None = None,
 ) -> tuple[datetime | None, date | None]:
-    """The next due prompt (UTC instant, local date) from a person's settings; (None, None) when none should come."""
+    """The next due prompt (UTC instant, local date) from a person's settings; (None, None) when none should come.
+
+    `last_due`, the person's last daily prompt: the next one is at least MIN_PROMPT_GAP after it."""
     at = parse_time(reminder_time or "")
     if not active or at is None or not days & EVERY_DAY:
         return None, None
+    if last_due is not None:
+        now = max(now, last_due + MIN_PROMPT_GAP)
     day, due = next_due(at=at, days=days, tz=_zone(timezone), after_day=after_day, now=now)
     return due, day
 
 
-def reschedule(prefs: Preferences, user: User, now: datetime, *, after_day: date | None = None) -> None:
+def reschedule(
+    prefs: Preferences,
+    user: User,
+    now: datetime,
+    *,
+    after_day: date | None = None,
+    last_due: datetime | None = None,
+) -> None:
     """Set the person's next due prompt from their settings, or clear it when none should come."""
     active = prefs.reminders_on and not prefs.prompts_paused and user.blocked_at is None
     prefs.next_prompt_at, prefs.next_prompt_date = next_prompt(
@@ -67,6 +90,7 @@ def reschedule(prefs: Preferences, user: User, now: datetime, *, after_day: date
         active=active,
         now=now,
         after_day=after_day,
+        last_due=last_due,
     )
 
 
@@ -79,6 +103,7 @@ class PassReport:
     blocked: int = 0
     failed: int = 0
     retried_429: int = 0
+    taken_back: int = 0  # dead clocks' claims: pending again, or "unknown" if mid-request
 
 
 async def run_pass(bot: Bot, svc: Services, limiter: FanoutLimiter) -> PassReport:
@@ -100,6 +125,9 @@ async def _materialize(svc: Services, report: PassReport) -> None:
             days = [s.local_date or s.due_at.astimezone(_zone(s.timezone)).date() for s in due]
             # Missed while the bot was down: sent if within grace, else recorded as missed.
             late = [is_late(s.due_at, now, grace) for s in due]
+            last = await repo.last_daily_dues(db, user_ids=[s.user_id for s in due]) if due else {}
+            # Too soon after the last prompt (the zone changed since): this one is skipped.
+            soon = [s.user_id in last and s.due_at < last[s.user_id] + MIN_PROMPT_GAP for s in due]
             added = await repo.add_daily_prompts(
                 db,
                 [
@@ -109,7 +137,8 @@ async def _materialize(svc: Services, report: PassReport) -> None:
                         "due_at": s.due_at,
                         "status": "missed" if gone else "pending",
                     }
-                    for s, day, gone in zip(due, days, late, strict=True)
+                    for s, day, gone, early in zip(due, days, late, soon, strict=True)
+                    if not early
                 ],
             )  # a day that already has its prompt keeps it
             for s, gone in zip(due, late, strict=True):
@@ -130,9 +159,10 @@ async def _materialize(svc: Services, report: PassReport) -> None:
                             active=s.active,
                             now=now - grace,
                             after_day=day,
+                            last_due=last[s.user_id] if early else s.due_at,
                         ),
                     )
-                    for s, day in zip(due, days, strict=True)
+                    for s, day, early in zip(due, days, soon, strict=True)
                 ],
             )
         if len(due) < BATCH:
@@ -140,14 +170,58 @@ async def _materialize(svc: Services, report: PassReport) -> None:
         await asyncio.sleep(0)  # the next batch after whatever else waits for the loop
 
 
+async def take_back_own(svc: Services) -> int:
+    """At start-up: the claims of this clock's earlier runs (this host, a process no longer alive) are
+    resolved at once, not after the stale window."""
+    host = f"{socket.gethostname()}:"
+    async with svc.db.transaction() as db:
+        gone = [w for w in await repo.claimants(db) if w.startswith(host) and w != WORKER and not _alive(w)]
+        moved = await repo.take_back(db, workers=gone) if gone else 0
+    if moved:
+        log.info("took back %d prompts claimed by this clock before it restarted", moved)
+    return moved
+
+
+def _alive(worker: str) -> bool:
+    try:
+        os.kill(int(worker.split(":")[1]), 0)
+    except (IndexError, ValueError, ProcessLookupError):
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+async def _beat(svc: Services) -> None:
+    """Keep this clock's claims fresh while a pass sends (wall time: the stale window is real time)."""
+    while True:
+        await asyncio.sleep(BEAT_SECONDS)
+        try:
+            async with svc.db.transaction() as db:
+                await repo.beat_claims(db, worker=WORKER, now=svc.clock.now())
+        except Exception as exc:
+            if not dbretry.is_transient(exc):
+                raise
+            log.warning("could not beat prompt claims: database unavailable")
+
+
 async def _deliver(bot: Bot, svc: Services, limiter: FanoutLimiter, report: PassReport) -> None:
+    beat = asyncio.ensure_future(_beat(svc))
+    try:
+        await _deliver_batches(bot, svc, limiter, report)
+    finally:
+        beat.cancel()
+        await asyncio.gather(beat, return_exceptions=True)
+
+
+async def _deliver_batches(bot: Bot, svc: Services, limiter: FanoutLimiter, report: PassReport) -> None:
     grace = timedelta(minutes=svc.settings.prompt_grace_minutes)
     while True:
         now = svc.clock.now()
         async with svc.db.transaction() as db:
-            batch = await repo.claim_prompts(
-                db, now=now, worker=WORKER, limit=BATCH, stale_before=now - timedelta(minutes=10)
-            )
+            # A dead clock's claims first: pending again, or "unknown" if it was mid-request.
+            report.taken_back += await repo.take_back(db, stale_before=now - STALE_CLAIM)
+            batch = await repo.claim_prompts(db, now=now, worker=WORKER, limit=BATCH)
             # Who still wants prompts, and with which routine: one query for the whole batch.
             wanted = await repo.recipients(db, user_ids=[p.user_id for p in batch]) if batch else {}
             for prompt in batch:
@@ -193,8 +267,10 @@ async def _send_one(
         await limiter.acquire(prompt.user_id)
         # "sending" only for the request itself: a crash while waiting leaves it "claimed", to be sent later.
         async with svc.db.transaction() as db:
-            if not await repo.move_prompt(db, prompt_id=prompt.id, expect="claimed", status="sending"):
-                return "taken"  # a slower pass thought this worker dead and reclaimed it
+            if not await repo.move_prompt(
+                db, prompt_id=prompt.id, expect="claimed", status="sending", owner=WORKER, claimed_at=svc.clock.now()
+            ):
+                return "taken"  # this clock stalled past the stale window and another one took it over
         if not await limiter.admit(prompt.user_id):
             # Sending now would break the pace (getting here took long) or a "retry after" began meanwhile.
             requeued += 1
@@ -279,9 +355,14 @@ async def prompt_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc: Services = context.application.bot_data["services"]
     limiter: FanoutLimiter = context.application.bot_data["limiter"]
     try:
-        report = await run_pass(context.bot, svc, limiter)
-    except Exception:
-        log.exception("prompt pass failed")
+        report = await until_stopped(context.application, run_pass(context.bot, svc, limiter))
+    except Exception as exc:
+        if dbretry.is_transient(exc):  # the database is down: the next tick tries again
+            log.warning("prompt pass failed: database unavailable (%s)", type(exc).__name__)
+        else:
+            log.exception("prompt pass failed")
         return
+    if report is None:
+        return  # cut short by a shutdown: its claims are taken back at the next start (or by another clock)
     if report.scheduled or report.sent or report.missed:
         log.info("prompt pass: %s", report)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,9 @@ from bot.timers import Timers
 from content import Library
 from figures.files import FigureStore
 from storage.db import Database
+
+# People per cache of facts (`Services.remember`) before it starts again from empty.
+CACHE_LIMIT = 200_000
 
 
 @dataclass
@@ -35,8 +38,9 @@ class Services:
     no_question: set[int] = field(default_factory=set)
     # The language each person is spoken to in (users.language), so most updates skip reading it.
     languages: dict[int, str] = field(default_factory=dict)
-    # Recent update times per person, and when each was last told to slow down (bot.handlers.flood).
-    flood: dict[int, deque[float]] = field(default_factory=dict)
+    # Recent update times per person, least recently seen first, and when each was last told to slow
+    # down (bot.handlers.flood); people quiet for a whole window are dropped, so both stay small.
+    flood: OrderedDict[int, deque[float]] = field(default_factory=OrderedDict)
     flood_noticed: dict[int, float] = field(default_factory=dict)
     # Figures for the steps, drawn on first use into settings.figures_dir one at a time (bot.pictures).
     figure_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -53,11 +57,15 @@ class Services:
         """Note a fact about a person in a cache. Only a lone updates process (long polling) does: it
         makes every change itself, while among webhook workers another one may change the fact."""
         if not self.settings.webhook:
+            if len(cache) >= CACHE_LIMIT:
+                cache.clear()  # a cache: forgetting costs one query per person, keeping grows for ever
             cache.add(user_id)
 
     def remember_language(self, user_id: int, language: str) -> None:
         """Like `remember`: a person's language, cached only by a lone updates process."""
         if not self.settings.webhook:
+            if len(self.languages) >= CACHE_LIMIT:
+                self.languages.clear()
             self.languages[user_id] = language
 
 

@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from storage.db import Timeouts
+
 TELEGRAM_API_URL = "https://api.telegram.org"
 
 
@@ -25,6 +27,13 @@ class Settings(BaseSettings):
     # Seconds a Bot API request may take (connect, send, read) before it counts as timed out.
     telegram_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     database_url: str = "sqlite:///limber.db"
+    # PostgreSQL: the longest a connect, one statement and the wait for a pooled connection may take,
+    # and the TCP keepalive idle time. A silent outage (packets dropped, nothing refused) then fails
+    # within seconds as a transient error that bot.dbretry waits out, instead of hanging for good.
+    database_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    database_statement_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
+    database_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    database_keepalive_seconds: int = Field(default=10, ge=1, le=600)
     log_level: str = "INFO"
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     # Seconds between countdown edits: Telegram frowns on editing one chat more than every few seconds.
@@ -51,6 +60,20 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=0, le=65535, validation_alias=AliasChoices("webhook_port", "port"))
     webhook_secret: SecretStr | None = None
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    # Hardening for a worker reachable without a load balancer: seconds a connection may take to send
+    # a request's head, and its body; how many connections may be open at once (Telegram uses at most
+    # webhook_max_connections; keep this well under the process's descriptor limit).
+    webhook_header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    webhook_body_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    webhook_max_open_connections: int = Field(default=256, ge=8, le=10_000)
+
+    def database_timeouts(self) -> Timeouts:
+        return Timeouts(
+            connect=self.database_connect_timeout_seconds,
+            statement=self.database_statement_timeout_seconds,
+            pool=self.database_pool_timeout_seconds,
+            keepalive=self.database_keepalive_seconds,
+        )
 
     def secrets(self) -> list[str]:
         """What the log filter takes out of every line (bot.logs)."""

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.i18n import _
 from bot.views import Button, View
@@ -99,11 +99,24 @@ async def edit(bot: Bot, chat_id: int, message_id: int, view: View, *, caption: 
 
 
 async def answer(query: CallbackQuery, text: str | None = None) -> None:
-    """Acknowledge a button press; a query that is too old is no reason to fail the update."""
-    try:
-        await query.answer(_(text) if text else text)
-    except BadRequest as exc:
-        log.info("callback answer refused: %s", exc.message)
+    """Acknowledge a button press. It is cosmetic (what the press did is committed before, and the chat
+    message after it is what counts), so a failed answer is retried once and then let go: it must
+    never stop the update. A second answer after a timeout that did land is refused, harmlessly."""
+    for attempt in range(2):
+        try:
+            await query.answer(_(text) if text else text)
+            return
+        except BadRequest as exc:  # too old, or already answered
+            log.info("callback answer refused: %s", exc.message)
+            return
+        except NetworkError as exc:  # 5xx, dropped connection, timeout
+            if attempt == 1:
+                log.info("callback answer failed twice, let go: %s", exc.message)
+                return
+            await asyncio.sleep(BACKOFF)
+        except TelegramError as exc:  # 429 (the answer's window is too short to wait), 403, anything else
+            log.info("callback answer failed, let go: %s", exc.message)
+            return
 
 
 def retry_seconds(exc: RetryAfter) -> float:

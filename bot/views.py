@@ -1175,8 +1175,9 @@ def usage(figures: dict[str, int]) -> View:
             "• People: {people} ({reminders_on} with daily prompts on)\n"
             "• Sessions: {sessions} in all, {sessions_recent} in the last 24 h\n"
             "• Ratings in the last 24 h: {ratings_recent}\n"
-            "• Prompts sent in the last 24 h: {prompts_sent_recent}"
-        ).format(**figures)
+            "• Prompts sent in the last 24 h: {prompts_sent_recent} ({prompts_unknown_recent} unknown: cut off "
+            "mid-send, not sent again)"
+        ).format(**{"prompts_unknown_recent": 0, **figures})
     )
 
 
@@ -1184,3 +1185,4 @@ FLOOD = N_(
     "That's a lot of messages at once, so I'll skip the chatter for a few seconds. "
     "Pain ratings, buttons and /cancel still work, and nothing you rate is lost."
 )
+FLOOD_PRESS = N_("That's a lot of presses at once; give me a few seconds, then try again.")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +15,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.dialects import registry
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 
+log = logging.getLogger(__name__)
 registry.register("sqlite.inline", "storage.sqlite_inline", "InlineSQLiteDialect")
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -24,6 +29,7 @@ _MIGRATING = asyncio.Lock()
 # read, as it only begins on the first write); after it "database is locked" is raised and the
 # update is retried from the start with backoff (bot.dbretry).
 SQLITE_BUSY_TIMEOUT = 5.0
+CLOSE_SECONDS = 3.0  # closing the pool at shutdown, at most
 
 
 def async_url(url: str) -> str:
@@ -67,15 +73,86 @@ def sqlite_busy_timeout(url: str) -> float:
     return float(value if isinstance(value, str) else value[-1])
 
 
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds a server database may take (bot.settings): without them a silent outage hangs forever."""
+
+    connect: float = 5.0
+    statement: float = 15.0
+    pool: float = 5.0
+    keepalive: int = 10
+
+
+def _server_options(t: Timeouts) -> dict[str, Any]:
+    """asyncpg's connect arguments: client-side timeouts, and what the server should give up on."""
+    return {
+        "timeout": t.connect,
+        # Client side: a statement (the pre-ping included) unanswered this long raises TimeoutError.
+        "command_timeout": t.statement,
+        "server_settings": {
+            # A client cut off mid-transaction must not hold its row locks until TCP notices.
+            "idle_in_transaction_session_timeout": str(round(t.statement * 2000)),
+            "tcp_keepalives_idle": str(t.keepalive),
+            "tcp_keepalives_interval": str(max(1, t.keepalive // 3)),
+            "tcp_keepalives_count": "3",
+        },
+    }
+
+
+def _keepalive(t: Timeouts) -> Callable[[Any, Any], None]:
+    """TCP keepalives (and, on Linux, a limit on unacknowledged writes) on each new server connection."""
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        transport = getattr(getattr(dbapi_connection, "driver_connection", None), "_transport", None)
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+            return
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        for name, value in (
+            ("TCP_KEEPIDLE", t.keepalive),
+            ("TCP_KEEPINTVL", max(1, t.keepalive // 3)),
+            ("TCP_KEEPCNT", 3),
+            ("TCP_USER_TIMEOUT", round((t.keepalive + t.statement) * 1000)),
+        ):
+            if hasattr(socket, name):
+                sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+
+    return on_connect
+
+
+def _timeout_is_a_disconnect(ctx: ExceptionContext) -> None:
+    """A statement (or the pool's pre-ping) that timed out means the way to the server is bad: drop the
+    connection instead of pooling it again, and with it every connection opened before (SQLAlchemy
+    invalidates the whole pool on a disconnect), so none waits out its timeout once more."""
+    if isinstance(ctx.original_exception, TimeoutError):
+        ctx.is_disconnect = True
+
+
 class Database:
     """One engine per process; `transaction()` commits on success and rolls back on any error."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, timeouts: Timeouts | None = None) -> None:
         self.url = async_url(url)
         sqlite = self.url.startswith("sqlite")
+        t = timeouts or Timeouts()
         # A server connection can go stale (PostgreSQL restarted); a local file cannot, and the ping
         # would cost a query on every transaction.
-        self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, pool_pre_ping=not sqlite)
+        options: dict[str, Any] = (
+            {} if sqlite else {"pool_pre_ping": True, "pool_timeout": t.pool, "connect_args": _server_options(t)}
+        )
+        if "+asyncpg" not in self.url:
+            options.pop("connect_args", None)
+        self._untimed_options: dict[str, Any] | None = None
+        if "connect_args" in options:
+            untimed = {**options["connect_args"], "command_timeout": None}
+            untimed["server_settings"] = {
+                k: v for k, v in untimed["server_settings"].items() if k != "idle_in_transaction_session_timeout"
+            }
+            self._untimed_options = untimed
+        self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, **options)
+        if self.engine.dialect.driver == "asyncpg":
+            event.listen(self.engine.sync_engine, "connect", _keepalive(t))
+            event.listen(self.engine.sync_engine, "handle_error", _timeout_is_a_disconnect)
         if self.engine.dialect.name == "sqlite":
             busy_ms = round(sqlite_busy_timeout(self.url) * 1000)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas(busy_ms))
@@ -125,8 +202,23 @@ class Database:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
 
-        async with _MIGRATING, self.engine.begin() as conn:
-            await conn.run_sync(upgrade)
+        # An upgrade may build an index over millions of rows, or wait for another process's: the
+        # statement timeout meant for a silent outage does not apply to it.
+        engine = self.engine
+        if self._untimed_options is not None:
+            engine = create_async_engine(self.url, poolclass=NullPool, connect_args=self._untimed_options)
+        try:
+            async with _MIGRATING, engine.begin() as conn:
+                await conn.run_sync(upgrade)
+        finally:
+            if engine is not self.engine:
+                await engine.dispose()
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        """Close the pool's connections; ones a silent outage left hanging are dropped, not waited for."""
+        try:
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await self.engine.dispose()
+        except TimeoutError:
+            log.warning("database connections did not close within %.0f s; dropped", CLOSE_SECONDS)
+            await self.engine.dispose(close=False)

@@ -139,7 +139,11 @@ class StepOutcome(SQLModel, table=True):
 
 class PainRating(SQLModel, table=True):
     __tablename__ = "pain_ratings"
-    __table_args__ = (Index("ix_pain_ratings_user_time", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_pain_ratings_user_time", "user_id", "created_at"),
+        # One rating per message, however often its update is handled (see `source`).
+        Index("ux_pain_ratings_source", "user_id", "source", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = _user_fk(index=False)
@@ -148,6 +152,8 @@ class PainRating(SQLModel, table=True):
     context: str = Field(max_length=8)
     # Indexed: a session's summary reads its ratings, and deleting a session finds them (ON DELETE CASCADE).
     session_id: int | None = Field(default=None, foreign_key="routine_sessions.id", ondelete="CASCADE", index=True)
+    # The message a typed rating came from ("m<message_id>"): a second run of its update finds it here.
+    source: str | None = Field(default=None, max_length=24)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 

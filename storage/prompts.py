@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, bindparam, delete, or_, select, update
+from sqlalchemy import CursorResult, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -17,6 +17,8 @@ from storage.repo import _insert
 # Core tables for the clock's bulk statements: plain rows cost a fraction of ORM objects.
 _PREFERENCES = SQLModel.metadata.tables["preferences"]
 _PROMPTS = SQLModel.metadata.tables["prompts"]
+# A clock's prompts in hand: claimed, or with the request under way.
+_IN_HAND = ("claimed", "sending")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,18 +114,13 @@ async def add_daily_prompts(db: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     return set(result.scalars().all())
 
 
-async def claim_prompts(
-    db: AsyncSession, *, now: datetime, worker: str, limit: int, stale_before: datetime
-) -> Sequence[Prompt]:
-    """Take due pending prompts (and ones a dead worker claimed but never started sending)."""
+async def claim_prompts(db: AsyncSession, *, now: datetime, worker: str, limit: int) -> Sequence[Prompt]:
+    """Take due pending prompts (a dead clock's claims are made pending again first: `take_back`)."""
     stmt = (
         select(Prompt)
         .where(
             Prompt.due_at <= now,  # type: ignore[arg-type,operator]
-            or_(
-                Prompt.status == "pending",
-                (Prompt.status == "claimed") & (Prompt.claimed_at < stale_before),  # type: ignore[operator]
-            ),
+            Prompt.status == "pending",
         )
         .order_by(Prompt.due_at)  # type: ignore[arg-type]
         .limit(limit)
@@ -136,15 +133,49 @@ async def claim_prompts(
     return prompts
 
 
-async def move_prompt(db: AsyncSession, *, prompt_id: int, expect: str, status: str, **fields: Any) -> bool:
-    """Change a prompt's status only if it still has the expected one."""
-    stmt = (
-        update(Prompt)
-        .where(Prompt.id == prompt_id, Prompt.status == expect)  # type: ignore[arg-type]
-        .values(status=status, **fields)
-    )
-    result: CursorResult[Any] = await db.execute(stmt)  # type: ignore[assignment]
+async def move_prompt(
+    db: AsyncSession, *, prompt_id: int, expect: str, status: str, owner: str | None = None, **fields: Any
+) -> bool:
+    """Change a prompt's status only if it still has the expected one (and, given `owner`, is still its claim:
+    a clock that stalled past the stale window finds its prompt taken over)."""
+    stmt = update(Prompt).where(Prompt.id == prompt_id, Prompt.status == expect)  # type: ignore[arg-type]
+    if owner is not None:
+        stmt = stmt.where(Prompt.claimed_by == owner)  # type: ignore[arg-type]
+    result: CursorResult[Any] = await db.execute(stmt.values(status=status, **fields))  # type: ignore[assignment]
     return result.rowcount == 1
+
+
+async def beat_claims(db: AsyncSession, *, worker: str, now: datetime) -> None:
+    """A clock at work keeps its claims fresh, so that only a dead one's are taken over."""
+    await db.execute(
+        update(Prompt)
+        .where(Prompt.claimed_by == worker, Prompt.status.in_(_IN_HAND))  # type: ignore[arg-type,attr-defined]
+        .values(claimed_at=now)
+    )
+
+
+async def claimants(db: AsyncSession) -> set[str]:
+    """The clocks holding prompts claimed or being sent."""
+    stmt = select(Prompt.claimed_by).where(Prompt.status.in_(_IN_HAND)).distinct()  # type: ignore[attr-defined]
+    return {w for w in (await db.execute(stmt)).scalars().all() if w is not None}
+
+
+async def take_back(db: AsyncSession, *, workers: Sequence[str] = (), stale_before: datetime | None = None) -> int:
+    """Resolve the claims of clocks that are gone (those `workers`, or whoever has not beaten since
+    `stale_before`): a claimed prompt is pending again; one left "sending" may have reached the person,
+    so it becomes "unknown" and is never sent again."""
+    gone = Prompt.claimed_by.in_(list(workers)) if workers else None  # type: ignore[union-attr]
+    if stale_before is not None:
+        stale = Prompt.claimed_at < stale_before  # type: ignore[operator]
+        gone = stale if gone is None else or_(gone, stale)
+    if gone is None:
+        return 0
+    moved = 0
+    for was, becomes in (("claimed", "pending"), ("sending", "unknown")):
+        stmt = update(Prompt).where(Prompt.status == was, gone).values(status=becomes)  # type: ignore[arg-type]
+        result: CursorResult[Any] = await db.execute(stmt)  # type: ignore[assignment]
+        moved += result.rowcount
+    return moved
 
 
 async def get_prompt(db: AsyncSession, *, prompt_id: int, user_id: int) -> Prompt | None:
@@ -178,6 +209,27 @@ async def has_daily(db: AsyncSession, *, user_id: int, local_date: date) -> bool
         Prompt.kind == "daily",  # type: ignore[arg-type]
     )
     return (await db.execute(stmt)).first() is not None
+
+
+async def last_daily(db: AsyncSession, *, user_id: int) -> Prompt | None:
+    """The person's daily prompt for their latest local date."""
+    stmt = (
+        select(Prompt)
+        .where(Prompt.user_id == user_id, Prompt.kind == "daily")  # type: ignore[arg-type]
+        .order_by(Prompt.local_date.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    )
+    return (await db.execute(stmt)).scalars().first()
+
+
+async def last_daily_dues(db: AsyncSession, *, user_ids: Sequence[int]) -> dict[int, datetime]:
+    """Each person's latest daily prompt (its due time), of those who have one."""
+    stmt = (
+        select(Prompt.user_id, func.max(Prompt.due_at))
+        .where(Prompt.user_id.in_(set(user_ids)), Prompt.kind == "daily")  # type: ignore[attr-defined]
+        .group_by(Prompt.user_id)  # type: ignore[arg-type]
+    )
+    return {user_id: at for user_id, at in (await db.execute(stmt)).all()}  # max() keeps the column's UTC type
 
 
 async def recipients(db: AsyncSession, *, user_ids: Sequence[int]) -> dict[int, str | None]:

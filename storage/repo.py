@@ -165,10 +165,14 @@ async def advance_session(
     stopped: bool | None = None,
     finished_at: datetime | None = None,
 ) -> bool:
-    """Move a session on only if it is still where the caller saw it (stale or double presses lose)."""
+    """Move a session on only if it is still where the caller saw it (stale or double presses lose).
+
+    The live message is forgotten with the step it showed: until the next one's id is stored, a press
+    for the new step is taken from whichever message carries it (bot.flow.press_step)."""
     values: dict[str, Any] = {
         "status": status,
         "current_step": step,
+        "message_id": None,
         "timer_started_at": None,
         "timer_owner": None,
         "timer_beat_at": None,
@@ -337,9 +341,18 @@ async def session_outcomes(db: AsyncSession, *, session_id: int) -> Sequence[Ste
 
 
 async def add_rating(
-    db: AsyncSession, *, user_id: int, value: int, context: str, now: datetime, session_id: int | None = None
+    db: AsyncSession,
+    *,
+    user_id: int,
+    value: int,
+    context: str,
+    now: datetime,
+    session_id: int | None = None,
+    source: str | None = None,
 ) -> PainRating:
-    row = PainRating(user_id=user_id, value=value, context=context, session_id=session_id, created_at=now)
+    row = PainRating(
+        user_id=user_id, value=value, context=context, session_id=session_id, source=source, created_at=now
+    )
     db.add(row)
     await db.flush()
     return row
@@ -365,6 +378,17 @@ async def recent_prompt_rating(db: AsyncSession, *, user_id: int, since: datetim
         .limit(1)
         .with_for_update()
     )
+    return (await db.execute(stmt)).scalars().first()
+
+
+def message_source(message_id: int) -> str:
+    """The `source` of a rating typed in a message (a private chat's message ids are the person's own)."""
+    return f"m{message_id}"
+
+
+async def rating_from(db: AsyncSession, *, user_id: int, source: str) -> PainRating | None:
+    """The rating a message already stored, if its update ran before."""
+    stmt = select(PainRating).where(PainRating.user_id == user_id, PainRating.source == source)
     return (await db.execute(stmt)).scalars().first()
 
 
@@ -440,6 +464,10 @@ async def usage_figures(db: AsyncSession, *, since: datetime) -> dict[str, int]:
             select(func.count()).select_from(Prompt).where(Prompt.status == "sent", Prompt.sent_at >= since)  # type: ignore[arg-type,operator]
         ),
         "reminders_on": await count(select(func.count()).select_from(Preferences).where(Preferences.reminders_on)),
+        # Left "sending" by a clock that died: perhaps delivered, perhaps not; never sent twice.
+        "prompts_unknown_recent": await count(
+            select(func.count()).select_from(Prompt).where(Prompt.status == "unknown", Prompt.due_at >= since)  # type: ignore[arg-type,operator]
+        ),
     }
 
 

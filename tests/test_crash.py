@@ -184,12 +184,19 @@ class Stretcher:
     """
 
     def __init__(
-        self, api_url: str, user_id: int, rng: random.Random, bot: LimberProcess, presses: dict[str, str]
+        self,
+        api_url: str,
+        user_id: int,
+        rng: random.Random,
+        bot: LimberProcess,
+        presses: dict[str, str],
+        typed: Counter[tuple[int, int]],
     ) -> None:
         self.person = Person(api_url, user_id, first_name=f"P{user_id}")
         self.rng = rng
         self.bot = bot
         self.presses = presses  # callback query id -> button data, for the ledger
+        self.typed = typed  # (user, value) -> pain ratings typed, for the ledger
         self.dead: set[int] = set()
         self.actions = 0
         self.unanswered = 0
@@ -219,6 +226,7 @@ class Stretcher:
         elif isinstance(presses[0], cb.RatePress):
             roll, value = self.rng.random(), self.rng.randint(0, 10)
             if roll < 0.25:
+                self.typed[(self.user_id, value)] += 1
                 await self.say(self.rng.choice(TYPED_RATINGS).format(value))
             elif roll < 0.33:
                 await self.press(message, lambda p: isinstance(p, cb.RatePress) and p.value is None)
@@ -229,7 +237,9 @@ class Stretcher:
             choices = [c for c in STEP_CHOICES if c == "typed" or c in offered]
             choice = self.rng.choices(choices, weights=[STEP_CHOICES[c] for c in choices])[0]
             if choice == "typed":
-                await self.say(f"pain {self.rng.randint(0, 10)}/10")
+                value = self.rng.randint(0, 10)
+                self.typed[(self.user_id, value)] += 1
+                await self.say(f"pain {value}/10")
             else:
                 await self.press(message, lambda p: isinstance(p, cb.StepPress) and p.action == choice)
 
@@ -280,6 +290,7 @@ class Ledger:
     """What people saw acknowledged, read from the emulator's event log: exactly what their screens showed."""
 
     presses: dict[str, str] = field(default_factory=dict)  # callback query id -> button data
+    typed: Counter[tuple[int, int]] = field(default_factory=Counter)  # (user, value) -> ratings typed
     outcomes: dict[tuple[int, int], str] = field(default_factory=dict)  # (session, step) -> outcome
     ratings: dict[tuple[int, str], int] = field(default_factory=dict)  # (session, before/after) -> value
     noted: Counter[tuple[int, str, int]] = field(default_factory=Counter)  # (user, during/free, value)
@@ -369,10 +380,12 @@ def losses(ledger: Ledger, db: Snapshot) -> list[str]:
         moved = session_id in unrated and (db.sessions[session_id].user_id, value) in taken_along
         if (session_id, context, value) not in rated and not (context == "before" and moved):
             missing.append(f"rating {value} {context} session {session_id}: acknowledged, not in the database")
+    # A message's update may run twice (after a kill between its commit and its confirmation): then
+    # the same rating is noted again, so "noted" counts acknowledgements, not ratings.
     loose = Counter((r.user_id, r.context, r.value) for r in db.ratings)
     for key, times in sorted(ledger.noted.items()):
-        if loose[key] < times:
-            missing.append(f"rating {key}: noted {times} times, {loose[key]} in the database")
+        if not loose[key]:
+            missing.append(f"rating {key}: noted {times} times, not in the database")
     for session_id in sorted(ledger.stops):
         if session_id not in db.sessions or not db.sessions[session_id].stopped:
             missing.append(f"session {session_id}: stop acknowledged, not in the database")
@@ -404,6 +417,22 @@ def inconsistencies(db: Snapshot) -> list[str]:
     return problems
 
 
+def doubled_ratings(ledger: Ledger, db: Snapshot) -> list[str]:
+    """No rating stored more often than it was given: each typed message and each rating press counts once
+    (a re-run of its update, after a kill, a takeover or a database retry, must find it stored)."""
+    given = Counter(ledger.typed)
+    for data in ledger.presses.values():
+        press = cb.parse(data)
+        if isinstance(press, cb.RatePress) and press.value is not None and press.session_id in db.sessions:
+            given[(db.sessions[press.session_id].user_id, press.value)] += 1
+    stored = Counter((r.user_id, r.value) for r in db.ratings)
+    return [
+        f"user {user}: pain {value}/10 stored {n} times, given {given[(user, value)]}"
+        for (user, value), n in sorted(stored.items())
+        if n > given[(user, value)]
+    ]
+
+
 def prompt_problems(db: Snapshot, chats: dict[int, list[JSON]]) -> list[str]:
     """A prompt message is never sent twice, and every prompt row agrees with the chat."""
     rows = {p.id: p for p in db.prompts}
@@ -428,6 +457,8 @@ def prompt_problems(db: Snapshot, chats: dict[int, list[JSON]]) -> list[str]:
             problems.append(f"prompt {row.id} is sent as message {row.message_id}, the chat has {messages}")
         if row.status in NEVER_SENT and messages:
             problems.append(f"prompt {row.id} is {row.status}, the chat has {messages}")
+    # A kill leaves prompts claimed or mid-request; the restarted clock resolves them at once.
+    problems += [f"prompt {p.id} left {p.status}" for p in db.prompts if p.status in ("claimed", "sending")]
     days_sent = Counter((p.user_id, p.local_date) for p in db.prompts if p.status == "sent")
     problems += [f"user {u} has {n} prompts sent on {d}" for (u, d), n in days_sent.items() if n > 1]
     return problems
@@ -498,7 +529,7 @@ class CrashReport:
     resumed: int = 0
     prompt_messages: int = 0
     prompt_statuses: Counter[str] = field(default_factory=Counter)
-    prompts_lost: int = 0  # left "sending" by a kill before the request was made: never sent at all
+    prompts_lost: int = 0  # killed in "sending" before the request was made: recorded unknown, never sent
     exit_code: int | None = None
     seconds: float = 0.0
     missing: list[str] = field(default_factory=list)  # acknowledged, then lost
@@ -523,7 +554,7 @@ class CrashReport:
             ("open sessions resumed", self.resumed),
             ("prompt messages", self.prompt_messages),
             ("prompt rows", statuses),
-            ("prompts left 'sending', never requested", self.prompts_lost),
+            ("prompts 'unknown' (killed mid-send), never requested", self.prompts_lost),
             ("exit code after SIGTERM", self.exit_code),
             ("missing", len(self.missing)),
             ("duplicates", len(self.duplicates)),
@@ -549,7 +580,10 @@ async def run_crash_scenario(
     ledger = Ledger()
     async with emulator_process(workdir / "files") as api_url:
         bot = LimberProcess(api_url, database_url)
-        people = [Stretcher(api_url, 7001 + i, random.Random(rng.random()), bot, ledger.presses) for i in range(users)]
+        people = [
+            Stretcher(api_url, 7001 + i, random.Random(rng.random()), bot, ledger.presses, ledger.typed)
+            for i in range(users)
+        ]
         # People who only get daily prompts: more prompts, more kills that land in the middle of sending.
         passive = [Person(api_url, 8001 + i) for i in range(min(max(2 * kills, 8), 100))]
         observer = Person(api_url, 9999)
@@ -613,6 +647,7 @@ async def run_crash_scenario(
     for problem in inconsistencies(db):
         (report.duplicates if "two outcomes" in problem else report.broken).append(problem)
     report.duplicates += prompt_problems(db, chats)
+    report.duplicates += doubled_ratings(ledger, db)
     report.broken += [f"log: {line.strip()}" for line in bot.log if " ERROR " in line or " CRITICAL " in line]
     report.broken += ["log: Traceback"] if any("Traceback" in line for line in bot.log) else []
     report.kills, report.restarts = bot.kills, bot.starts - 1
@@ -621,7 +656,7 @@ async def run_crash_scenario(
     report.acked_outcomes, report.acked_ratings = len(ledger.outcomes), len(ledger.ratings) + ledger.noted.total()
     report.acked_stops, report.sessions = len(ledger.stops), len(db.sessions)
     report.prompt_statuses = Counter(p.status for p in db.prompts)
-    report.prompts_lost = sum(1 for p in db.prompts if p.status == "sending" and p.user_id not in requested)
+    report.prompts_lost = sum(1 for p in db.prompts if p.status == "unknown" and p.user_id not in requested)
     report.prompt_messages = sum(
         1 for messages in chats.values() for m in messages if PROMPT_TEXT in (m.get("text") or "")
     )

@@ -19,22 +19,29 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
+from bot import history
 from bot.dbretry import wrap_handlers
 from storage import repo
 from storage.models import HandledUpdate, RoutineSession, StepOutcome
 from tests.databases import fresh_postgres, postgres_available
-from tests.factories import BotProcess, FakeClock, Person
+from tests.factories import WEBHOOK, BotProcess, FakeClock, Person, emulator_process
 
 
 class CuttableProxy:
-    """A TCP proxy to a database server that can drop every connection and refuse new ones."""
+    """A TCP proxy to a database server that can drop every connection and refuse new ones, or go
+    silent (`blackhole`): connections are accepted and bytes taken, but nothing passes either way, as
+    when a network path or a firewall drops packets. Connections silenced stay silent after `restore`
+    (their bytes are gone); new ones pass again."""
 
     def __init__(self, host: str, port: int) -> None:
         self.target = (host, port)
         self.port = 0  # chosen by the system on the first start, kept on restore
         self._server: asyncio.Server | None = None
         self._links: set[asyncio.StreamWriter] = set()
+        self._silent = False
+        self._silenced: set[asyncio.StreamWriter] = set()  # links whose bytes are dropped from now on
 
     async def start(self) -> None:
         if self._server is None:
@@ -52,9 +59,28 @@ class CuttableProxy:
         if server is not None:
             await server.wait_closed()
 
-    restore = start
+    async def blackhole(self) -> None:
+        """Go silent: nothing passes on open connections, and new ones are accepted and ignored."""
+        await self.start()
+        self._silent = True
+        self._silenced |= self._links
+
+    async def restore(self) -> None:
+        self._silent = False
+        await self.start()
 
     async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        if self._silent:
+            self._links.add(client_writer)
+            self._silenced.add(client_writer)
+            try:
+                with contextlib.suppress(OSError):
+                    while await client_reader.read(65536):
+                        pass
+            finally:
+                self._links.discard(client_writer)
+                client_writer.transport.abort()
+            return
         try:
             server_reader, server_writer = await asyncio.open_connection(*self.target)
         except OSError:
@@ -65,19 +91,26 @@ class CuttableProxy:
             server_writer.transport.abort()
             return
         self._links |= {client_writer, server_writer}
-        await asyncio.gather(_pipe(client_reader, server_writer), _pipe(server_reader, client_writer))
+        await asyncio.gather(
+            self._pipe(client_reader, server_writer, client_writer),
+            self._pipe(server_reader, client_writer, server_writer),
+        )
         self._links -= {client_writer, server_writer}
+        self._silenced -= {client_writer, server_writer}
 
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except OSError:
-        pass
-    finally:
-        writer.transport.abort()  # one side gone: the other goes too, as with a dead server
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, source: asyncio.StreamWriter
+    ) -> None:
+        try:
+            while data := await reader.read(65536):
+                if source in self._silenced or writer in self._silenced:
+                    continue  # dropped on the floor
+                writer.write(data)
+                await writer.drain()
+        except OSError:
+            pass
+        finally:
+            writer.transport.abort()  # one side gone: the other goes too, as with a dead server
 
 
 def retries(caplog: pytest.LogCaptureFixture, handler: str = "") -> list[str]:
@@ -102,8 +135,8 @@ async def retries_logged(
 async def settled(bot: BotProcess, user_id: int, message_id: int, timeout: float = 10.0) -> None:
     """Wait until the bot has recorded `message_id` as the session's live message.
 
-    The step message is sent before its id is committed; cutting the database in between leaves
-    its buttons dead (see the report on bot.flow.show_current), which is not what this test is about.
+    The step message is sent before its id is committed; cutting the database in between is
+    another case (tests/test_stretch.py: the newest buttons work while their id is not stored).
     """
     async with asyncio.timeout(timeout):
         while True:
@@ -256,3 +289,144 @@ async def test_a_press_and_a_rating_during_a_postgres_outage_are_processed_once_
         await proxy.restore()  # so a failing test does not leave the bot retrying while it stops
         await person.close()
         await process.stop()
+
+
+async def test_a_retry_after_a_typed_rating_was_committed_does_not_store_it_again(
+    bot: BotProcess, person: Person, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database blinks after the "before" rating is committed: the re-run finds it, and stores no
+    "during" rating from the same message."""
+    caplog.set_level(logging.WARNING, logger="bot.dbretry")
+    await person.send("/stretch quick")
+    await person.expect("how is your pain right now")
+    load, blinks = history.load, [1]
+
+    async def blinking(*args: object, **kwargs: object) -> object:
+        if blinks:
+            blinks.pop()
+            raise OperationalError("SELECT", {}, ConnectionResetError("connection reset by peer"))
+        return await load(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(history, "load", blinking)
+    await person.send("it's a 6")
+    await person.expect("Step 1 of")
+    await retries_logged(caplog, 1, handler="typed_rating")
+    await person.send("/help")
+    await person.expect("What I can do")
+    async with bot.services.db.transaction() as db:
+        ratings = [(r.value, r.context) for r in await repo.ratings_for(db, user_id=person.user_id)]
+    assert ratings == [(6, "before")]
+    assert not [m for m in await person.messages() if "Noted" in (m.get("text") or "")]
+    assert len([m for m in await person.messages() if "Step 1 of" in (m.get("text") or "")]) == 1
+
+
+# Short database timeouts, so a silent outage shows in a second rather than the default 15 s.
+QUICK = {
+    "database_connect_timeout_seconds": 1.0,
+    "database_statement_timeout_seconds": 1.0,
+    "database_pool_timeout_seconds": 1.0,
+}
+
+
+async def stop_within(process: BotProcess, seconds: float) -> None:
+    """Stop the bot, failing (not hanging) when a handler is stuck on the database for good."""
+    try:
+        await asyncio.wait_for(process.stop(), seconds)
+    except TimeoutError:
+        raise AssertionError(f"the bot did not stop within {seconds} s") from None
+
+
+async def test_a_silent_postgres_outage_is_waited_out_and_the_bot_answers_soon_after(
+    api_url: str, clock: FakeClock, proxied_postgres: tuple[CuttableProxy, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Packets dropped, nothing refused: without timeouts the bot hung for good on the stuck connections."""
+    caplog.set_level(logging.WARNING, logger="bot.dbretry")
+    proxy, url = proxied_postgres
+    process = BotProcess(api_url, url, clock, **QUICK)
+    await process.start()
+    person = Person(api_url)
+    try:
+        await person.join()
+        await all_handled(process)
+        await proxy.blackhole()
+        await person.send("4")
+        await retries_logged(caplog, 2)  # a timeout is a transient error: dbretry waits it out
+        await proxy.restore()
+        restored = asyncio.get_running_loop().time()
+        await person.expect("Noted: pain 4/10", timeout=15)
+        await person.send("/help")
+        await person.expect("What I can do", timeout=10)
+        assert asyncio.get_running_loop().time() - restored < 10
+        async with process.services.db.transaction() as db:
+            assert [r.value for r in await repo.ratings_for(db, user_id=person.user_id)] == [4]
+        assert not [m for m in await person.messages() if "went wrong" in (m.get("text") or "")]
+    finally:
+        await proxy.restore()
+        await person.close()
+        await stop_within(process, 10)
+
+
+async def test_an_outage_longer_than_the_retries_gets_an_apology_and_the_bot_comes_back(
+    api_url: str,
+    clock: FakeClock,
+    proxied_postgres: tuple[CuttableProxy, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from bot import dbretry
+
+    monkeypatch.setattr(dbretry, "BUDGET", 3.0)  # 60 s in production
+    caplog.set_level(logging.WARNING, logger="bot.dbretry")
+    proxy, url = proxied_postgres
+    process = BotProcess(api_url, url, clock, **QUICK)
+    await process.start()
+    person = Person(api_url)
+    try:
+        await person.join()
+        await all_handled(process)
+        await proxy.blackhole()
+        await person.send("4")
+        await person.expect("Sorry, something went wrong", timeout=20)
+        await proxy.restore()
+        await person.send("5")
+        await person.expect("Noted: pain 5/10", timeout=10)
+        async with process.services.db.transaction() as db:
+            assert [r.value for r in await repo.ratings_for(db, user_id=person.user_id)] == [5]
+    finally:
+        await proxy.restore()
+        await person.close()
+        await stop_within(process, 10)
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_sigterm_during_a_silent_outage_exits_within_ten_seconds(
+    tmp_path: Path, proxied_postgres: tuple[CuttableProxy, str], mode: str
+) -> None:
+    """`limber run` with an update stuck on the database: a deploy's SIGTERM still stops it promptly."""
+    from tests.test_crash import LimberProcess
+    from tests.test_workers import listening_on
+
+    proxy, url = proxied_postgres
+    async with emulator_process(tmp_path / "files") as api:
+        bot = LimberProcess(api, url)
+        if mode == "webhook":
+            bot.env |= {f"WEBHOOK_{k.removeprefix('webhook_').upper()}": str(v) for k, v in WEBHOOK.items()}
+        person = Person(api, 7001)
+        try:
+            await bot.start()
+            if mode == "webhook":
+                await person.client.route_webhook([await listening_on(bot)])
+            await person.join()
+            await proxy.blackhole()
+            await person.send("pain 4")
+            await asyncio.sleep(1.0)  # the update is taken and waits on the database
+            started = asyncio.get_running_loop().time()
+            assert await bot.terminate(timeout=30) == 0
+            assert asyncio.get_running_loop().time() - started < 10, "".join(bot.lines)
+            log = "".join(bot.lines)
+            assert "Traceback" not in log, log
+        finally:
+            await proxy.restore()
+            if bot.running:
+                await bot.kill()
+            await person.close()

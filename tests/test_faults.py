@@ -11,7 +11,7 @@ from sqlalchemy import select
 from storage import prompts as prompt_repo
 from storage import repo
 from storage.models import StepOutcome, User
-from tests.factories import BotProcess, FakeClock, Person
+from tests.factories import WEBHOOK, BotProcess, FakeClock, Person
 
 
 @pytest.fixture
@@ -140,3 +140,102 @@ async def test_a_query_too_old_to_answer_keeps_the_press(bot: BotProcess, person
     async with bot.services.db.transaction() as db:
         session = await repo.open_session(db, user_id=person.user_id)
     assert session is not None and session.current_step == 1
+
+
+@pytest.mark.parametrize(("code", "times"), [(500, 1), (502, 2), (503, 5)])
+async def test_a_failed_button_answer_does_not_stop_the_routine(
+    bot: BotProcess, person: Person, code: int, times: int
+) -> None:
+    """The answer is cosmetic: retried once, then let go; the next step is sent either way."""
+    step = await first_step(person)
+    await person.client.fail_next("answerCallbackQuery", error_code=code, times=times)
+    await person.press("Done", step)
+    following = (await person.expect("Step 2 of"))["message"]
+    assert await outcomes(bot, person.user_id) == ["done"]
+    answers = [c for c in await person.client.calls("answerCallbackQuery") if c["ok"]]
+    assert len(answers) == (2 if times == 1 else 1)  # the retry landed, or (failing twice) was let go
+    # The newest buttons work.
+    await person.press("Done", following)
+    await person.expect("Step 3 of")
+
+
+@pytest.mark.parametrize("kind", ["reset", "delay"])
+async def test_a_button_answer_lost_on_the_way_does_not_stop_the_routine(
+    bot: BotProcess, person: Person, kind: str
+) -> None:
+    step = await first_step(person)
+    await person.client.network_fault("answerCallbackQuery", kind=kind, seconds=1.5, times=2)
+    await person.press("Skip", step)
+    following = (await person.expect("Step 2 of"))["message"]
+    assert await outcomes(bot, person.user_id) == ["skipped"]
+    await person.press("Done", following)
+    await person.expect("Step 3 of")
+
+
+async def test_a_button_answer_refused_with_429_does_not_stop_the_routine(bot: BotProcess, person: Person) -> None:
+    step = await first_step(person)
+    await person.client.fail_next("answerCallbackQuery", error_code=429, retry_after=5)
+    await person.press("Done", step)
+    await person.expect("Step 2 of")
+
+
+@pytest.mark.parametrize(("command", "method"), [("/progress", "sendPhoto"), ("/export", "sendDocument")])
+async def test_a_failed_photo_or_document_gets_an_apology_and_the_bot_goes_on(
+    bot: BotProcess, person: Person, command: str, method: str
+) -> None:
+    await person.join()
+    await person.client.fail_next(method, error_code=500, times=5)
+    await person.send(command)
+    await person.expect("Sorry, something went wrong")
+    await person.send("/help")
+    await person.expect("What I can do")
+
+
+async def test_a_failed_get_updates_is_polled_again(bot: BotProcess, person: Person) -> None:
+    await person.client.fail_next("getUpdates", error_code=502, times=2)
+    await person.send("/help")
+    await person.expect("What I can do", timeout=20)
+
+
+async def test_a_failed_command_menu_does_not_stop_start_up(api_url: str, database_url: str) -> None:
+    """setMyCommands is cosmetic too: the bot starts and answers without its menu."""
+    person = Person(api_url)
+    await person.client.fail_next("setMyCommands", error_code=500, times=5)
+    process = BotProcess(api_url, database_url, FakeClock())
+    try:
+        await process.start()
+        await person.send("/help")
+        await person.expect("What I can do")
+    finally:
+        await process.stop()
+        await person.close()
+
+
+async def test_a_failed_set_webhook_is_retried(api_url: str, database_url: str) -> None:
+    person = Person(api_url)
+    await person.client.fail_next("setWebhook", error_code=502, times=2)
+    process = BotProcess(api_url, database_url, FakeClock(), **WEBHOOK)
+    try:
+        await process.start()
+        await person.client.route_webhook([process.webhook_target])
+        await person.send("/help")
+        await person.expect("What I can do")
+        assert [c["ok"] for c in await person.client.calls("setWebhook")] == [False, False, True]
+    finally:
+        await process.stop()
+        await person.close()
+
+
+@pytest.mark.parametrize("method", ["getMe", "deleteWebhook"])
+async def test_a_failed_start_up_call_is_retried(api_url: str, database_url: str, method: str) -> None:
+    person = Person(api_url)
+    await person.client.fail_next(method, error_code=502, times=2)
+    process = BotProcess(api_url, database_url, FakeClock())
+    try:
+        await process.start()
+        await person.send("/help")
+        await person.expect("What I can do")
+        assert [c["ok"] for c in await person.client.calls(method)][:3] == [False, False, True]
+    finally:
+        await process.stop()
+        await person.close()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -377,3 +380,101 @@ async def test_start_now_is_refused_while_coaching_is_paused(bot: BotProcess, pe
     await person.expect("Coaching is paused")
     async with bot.services.db.transaction() as db:
         assert await repo.open_session(db, user_id=person.user_id) is None
+
+
+async def left_by(bot: BotProcess, user_id: int, *, worker: str, status: str) -> None:
+    """Today's prompt, as a clock left it when it died: claimed, or with its request under way."""
+    now = bot.clock.now()
+    async with bot.services.db.transaction() as db:
+        assert await prompt_repo.add_prompt(
+            db, user_id=user_id, local_date=now.date(), kind="daily", due_at=now, status="pending"
+        )
+        (row,) = await prompt_repo.prompts_for(db, user_id=user_id)
+        row.status, row.claimed_by, row.claimed_at = status, worker, now
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.parametrize(("status", "becomes", "messages"), [("claimed", "sent", 1), ("sending", "unknown", 0)])
+async def test_a_dead_clocks_claims_are_taken_over_within_a_minute(
+    bot: BotProcess, person: Person, clock: FakeClock, status: str, becomes: str, messages: int
+) -> None:
+    await person.join()
+    await bot.schedule(person.user_id, at="23:00")  # prompts on; today's own time is still far off
+    await left_by(bot, person.user_id, worker="elsewhere:4242:dead00", status=status)
+    # A clock that claimed a moment ago may still be at work: its claim is left alone.
+    await clock.advance(10)
+    await bot.prompt_pass()
+    assert [p.status for p in await prompts_of(bot, person.user_id)] == [status]
+    await clock.advance(50)
+    await bot.prompt_pass()
+    (row,) = await prompts_of(bot, person.user_id)
+    assert row.status == becomes
+    assert len(await prompt_messages(person)) == messages
+    await clock.advance(3600)
+    await bot.prompt_pass()
+    assert len(await prompt_messages(person)) == messages  # an "unknown" one is never sent again
+
+
+async def test_a_restarted_clock_takes_back_its_own_claims_at_once(
+    api_url: str, database_url: str, clock: FakeClock
+) -> None:
+    me, other = Person(api_url), Person(api_url)
+    process = BotProcess(api_url, database_url, clock, admin_ids=[me.user_id])
+    await process.start()
+    try:
+        for person in (me, other):
+            await person.join()
+            await process.schedule(person.user_id, at="23:00")
+        earlier_run = f"{socket.gethostname()}:{dead_pid()}:abc123"
+        await left_by(process, me.user_id, worker=earlier_run, status="claimed")
+        await left_by(process, other.user_id, worker=earlier_run, status="sending")
+        await process.restart()
+        await process.prompt_pass()  # no time has passed
+        assert [p.status for p in await prompts_of(process, me.user_id)] == ["sent"]
+        assert [p.status for p in await prompts_of(process, other.user_id)] == ["unknown"]
+        assert len(await prompt_messages(me)) == 1 and not await prompt_messages(other)
+        await me.send("/usage")
+        usage = await me.expect("Usage")
+        assert "Prompts sent in the last 24 h: 1 (1 unknown" in usage["message"]["text"]
+    finally:
+        await process.stop()
+        await me.close()
+        await other.close()
+
+
+@pytest.mark.parametrize("how", ["typed", "set directly"])
+async def test_a_zone_change_right_after_a_prompt_brings_no_second_one(
+    bot: BotProcess, person: Person, clock: FakeClock, how: str
+) -> None:
+    """Kiritimati (UTC+14) to Pago Pago (UTC-11) goes a day back: 19:30 there comes an hour later."""
+    await person.join()
+    # 05:00 UTC is 19:00 on Mon 02 Nov in Kiritimati: the prompt is due at 19:30 there (05:30 UTC).
+    await bot.schedule(person.user_id, at="19:30", tz="Pacific/Kiritimati")
+    await clock.advance(31 * 60)
+    assert (await bot.prompt_pass()).sent == 1
+    if how == "typed":
+        await person.send("/reminders")
+        screen = await person.expect("Daily prompts: on")
+        await person.press("Time zone", screen["message"])
+        await person.expect("Which time zone")
+        await person.send("Pacific/Pago_Pago")
+        screen = await person.expect("Time zone: Pacific/Pago_Pago")
+        # Sun 01 Nov 19:30 there is an hour away, too soon; Mon 02 Nov had its prompt (in Kiritimati).
+        assert "Next prompt: Tue 03 Nov at 19:30 (Pacific/Pago_Pago)" in screen["message"]["text"]
+    else:  # as an older version (or an operator) would have left it
+        await bot.schedule(person.user_id, at="19:30", tz="Pacific/Pago_Pago")
+    await clock.advance(2 * 3600)
+    await bot.prompt_pass()
+    assert len(await prompt_messages(person)) == 1
+    # Mon 02 Nov had its prompt, if in another zone: the next one is Tue 03 Nov in Pago Pago.
+    await clock.advance(23 * 3600)
+    await bot.prompt_pass()
+    assert len(await prompt_messages(person)) == 1
+    await clock.advance(24 * 3600)
+    assert (await bot.prompt_pass()).sent == 1
+    assert [p.local_date for p in await prompts_of(bot, person.user_id)] == [date(2026, 11, 2), date(2026, 11, 3)]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from bot import callbacks as cb
 from bot.coaching.session import StepAction
@@ -292,3 +295,47 @@ async def test_a_bad_gateway_on_the_next_step_is_retried(bot: BotProcess, person
     await person.press("Done", step["message"])
     await person.expect("Step 2 of")
     assert [o for *_, o in await outcomes(bot, person.user_id)] == ["done"]
+
+
+@pytest.mark.parametrize("why", ["overtaken", "outage"])
+async def test_the_newest_buttons_work_while_their_message_id_is_not_stored(
+    bot: BotProcess, person: Person, monkeypatch: pytest.MonkeyPatch, why: str
+) -> None:
+    """A press can overtake the storing of its message's id (two workers, updates out of order), or the
+    database can stay down past the retries right after a step is sent: the newest buttons work."""
+    from bot import dbretry
+
+    routine = LIB.routines["hips"].techniques
+    timed = routine.index("half-kneeling-hip-flexor")
+    step = await begin(person, "hips")
+    for index in range(timed - 1):
+        await person.press("Done", step["message"])
+        step = await person.expect(f"Step {index + 2} of")
+    store, calls = repo.set_message_if_at, []
+
+    async def not_yet(*args: object, **kwargs: object) -> bool:
+        calls.append(1)
+        if why == "outage":
+            raise OperationalError("UPDATE", {}, ConnectionRefusedError("connection refused"))
+        return False
+
+    monkeypatch.setattr(dbretry, "BUDGET", 0.3)
+    monkeypatch.setattr(repo, "set_message_if_at", not_yet)
+    await person.press("Done", step["message"])
+    step = await person.expect(f"Step {timed + 1} of")
+    if why == "outage":  # down until the retries give up: 0.2 s apart, 0.3 s in all
+        async with asyncio.timeout(5):
+            while len(calls) < 2:
+                await asyncio.sleep(0.01)
+    monkeypatch.setattr(repo, "set_message_if_at", store)
+    # The step with a timer: its countdown edits the message pressed.
+    await person.press("Start timer", step["message"])
+    await person.expect_answer("Timer started")
+    edit = await person.expect("Left side: 30 s left", kind="edit")
+    assert edit["message_id"] == step["message"]["message_id"]
+    await person.press("Done", step["message"])
+    await person.expect(f"Step {timed + 2} of")
+    assert not [m for m in await person.messages() if "went wrong" in (m.get("text") or "")]
+    async with bot.services.db.transaction() as db:
+        outcomes = (await db.execute(select(StepOutcome).where(StepOutcome.user_id == person.user_id))).scalars()
+        assert [o.step_index for o in outcomes] == list(range(timed + 1))

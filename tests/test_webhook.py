@@ -321,3 +321,112 @@ async def open_session_id(worker: BotProcess, user_id: int) -> int:
         session = await repo.open_session(db, user_id=user_id)
     assert session is not None and session.id is not None
     return session.id
+
+
+@pytest.mark.parametrize("claim", ["taken over", "never made"])
+@pytest.mark.parametrize("during", [False, True])
+async def test_a_typed_rating_run_twice_is_stored_once_and_noted_the_same(
+    worker: BotProcess, api_url: str, clock: FakeClock, claim: str, during: bool
+) -> None:
+    """A worker died after committing the rating (its claim is taken over once stale), or handled it
+    without a claim while the database was down (Telegram's re-post reaches another worker)."""
+    person = Person(api_url, user_id=5353)
+    try:
+        await person.join()
+        if during:
+            step = await begin(person, "quick")
+            assert "Step 1 of" in step["message"]["text"]
+        body = update_json(900_000_004, person.user_id, "pain 4/10")
+        headers = {SECRET_HEADER: WEBHOOK_SECRET}
+        async with aiohttp.ClientSession() as http:
+            async with http.post(worker.webhook_target, json=body, headers=headers) as response:
+                assert response.status == 200
+            async with worker.services.db.transaction() as db:
+                row = await db.get(HandledUpdate, 900_000_004)
+                assert row is not None
+                if claim == "taken over":
+                    row.status, row.owner = "working", "dead"
+                else:
+                    await db.delete(row)
+            await clock.advance(200)
+            async with http.post(worker.webhook_target, json=body, headers=headers) as response:
+                assert response.status == 200
+        noted = [m["text"] for m in await person.messages() if "Noted: pain" in m["text"]]
+    finally:
+        await person.close()
+    where = " during your routine" if during else ""
+    assert noted == [f"Noted: pain 4/10{where}. Thank you."] * 2
+    async with worker.services.db.transaction() as db:
+        ratings = [(r.value, r.context) for r in await repo.ratings_for(db, user_id=5353) if r.context != "before"]
+    assert ratings == [(4, "during" if during else "free")]
+
+
+async def test_slow_clients_are_dropped_and_a_real_post_still_gets_through(
+    api_url: str, database_url: str, clock: FakeClock
+) -> None:
+    """Connections that send half a request head (or a trickle of a body) and wait tie up nothing for long."""
+    process = BotProcess(
+        api_url,
+        database_url,
+        clock,
+        **WEBHOOK,
+        webhook_header_timeout_seconds=1.0,
+        webhook_body_timeout_seconds=1.0,
+        webhook_max_open_connections=20,
+    )
+    await process.start()
+    assert process.webhook is not None and process.webhook.port is not None
+    slow: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    try:
+        for n in range(60):
+            reader, writer = await asyncio.open_connection("127.0.0.1", process.webhook.port)
+            writer.write(b"POST /telegram/hook HTTP/1.1\r\nHost: limber.example\r\n")
+            if n % 10 == 0:  # a whole head (a body without the secret is never read), then a trickle
+                writer.write(f"Content-Length: 500\r\n{SECRET_HEADER}: {WEBHOOK_SECRET}\r\n\r\n{{".encode())
+            await writer.drain()
+            slow.append((reader, writer))
+        async with EmulatorClient(api_url, TOKEN) as telegram:
+            await telegram.route_webhook([process.webhook_target])
+        await (await Person(api_url, user_id=5454).join()).close()  # the chat exists on Telegram's side
+        async with aiohttp.ClientSession() as http:
+            body = update_json(900_000_005, 5454, "pain 4/10")
+            async with asyncio.timeout(5):
+                async with http.post(
+                    process.webhook_target, json=body, headers={SECRET_HEADER: WEBHOOK_SECRET}
+                ) as response:
+                    assert response.status == 200
+        assert await ratings_of(process, 5454) == [4]
+        runner = process.webhook._runner
+        assert runner is not None and runner.server is not None
+        assert len([h for h in runner.server.connections if h.transport is not None]) <= 20
+        # Every slow connection is closed by the worker within the timeouts (a trickling body gets 408).
+        for n, (reader, _) in enumerate(slow):
+            try:
+                answer = await asyncio.wait_for(reader.read(), 5)
+            except TimeoutError:
+                raise AssertionError(f"slow connection {n} still open") from None
+                assert answer == b"" or (n % 10 == 0 and answer.startswith(b"HTTP/1.1 408")), answer[:80]
+    finally:
+        for _, writer in slow:
+            writer.transport.abort()
+        await process.stop()
+
+
+def test_accept_failures_are_logged_at_a_bounded_rate(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import webhook
+    from bot.logs import LogBudget
+
+    caplog.set_level(logging.WARNING, logger="bot.webhook")
+    settings = Settings(_env_file=None, telegram_bot_token=TOKEN, **WEBHOOK)
+    server = webhook.WebhookServer(object(), settings)  # type: ignore[arg-type]
+    monkeypatch.setattr(webhook, "ACCEPT_LOG", LogBudget(limit=5, window=60))
+    loop = asyncio.new_event_loop()
+    try:
+        context = {"message": "socket.accept() out of system resource", "exception": OSError(24, "Too many open files")}
+        for _ in range(4800):
+            server._loop_exception(loop, context)
+    finally:
+        loop.close()
+    assert len([r for r in caplog.records if r.name == "bot.webhook"]) == 5

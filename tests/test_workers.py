@@ -16,8 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
-from bot import views
+from bot import dbretry, views
 from bot.emulator import Emulator, EmulatorClient
 from content import load_library
 from storage.db import Database
@@ -25,6 +26,7 @@ from storage.models import HandledUpdate
 from tests.databases import fresh_postgres, postgres_available
 from tests.factories import JSON, TOKEN, WEBHOOK, Person
 from tests.test_crash import LimberProcess, prompt_problems, schedule_prompts, snapshot
+from tests.test_db_outage import CuttableProxy
 
 ROUTINE = "hips"
 STEPS = len(load_library().routines[ROUTINE].techniques)
@@ -108,9 +110,10 @@ async def test_two_workers_and_two_clocks_double_nothing_and_lose_nothing(postgr
             processes.append(await start_worker(api_url, postgres_url, role))
         targets = [await listening_on(p) for p in processes[:2]]
         telegram = await stack.enter_async_context(EmulatorClient(api_url, TOKEN))
-        # A chat's next update waits for the answer to its previous one. Unordered, a tap could reach one
-        # worker before the other stored the id of the message it was on (a known gap: it reads as stale).
-        await telegram.route_webhook(targets)
+        # Unordered: a chat's next update does not wait for the answer to its previous one, so a tap can
+        # reach one worker before the other has stored the id of the message it is on (it counts all the
+        # same: a press for the current step is taken while no id is stored).
+        await telegram.route_webhook(targets, ordered=False)
         await telegram.redeliver(1_000_000)  # every update goes to both workers at once
 
         runners = [Person(api_url) for _ in range(RUNNERS)]
@@ -178,3 +181,55 @@ async def test_two_workers_and_two_clocks_double_nothing_and_lose_nothing(postgr
         await database.close()
     assert working == 0
     assert owners == 2  # both workers took updates
+
+
+async def test_a_worker_killed_mid_update_and_a_long_outage_store_each_rating_once(postgres_url: str) -> None:
+    """A worker SIGKILLed while it handles a typed rating (its claim is taken over once stale), then
+    PostgreSQL down for longer than dbretry's budget with both workers up (each gives up its claim and
+    handles the update anyway): every rating is stored once, and any "Noted" sent again says the same."""
+    direct = make_url(postgres_url)
+    proxy = CuttableProxy(direct.host or "127.0.0.1", direct.port or 5432)
+    await proxy.start()
+    url = direct.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(proxy.cut)
+        emulator = Emulator()
+        api_url = await emulator.start()
+        stack.push_async_callback(emulator.stop)
+        workers = [await start_worker(api_url, url, "updates") for _ in range(2)]
+
+        async def stop_all() -> None:
+            await proxy.restore()
+            for process in workers:
+                if process.running:
+                    await process.kill()
+
+        stack.push_async_callback(stop_all)
+        telegram = await stack.enter_async_context(EmulatorClient(api_url, TOKEN))
+        await telegram.route_webhook([await listening_on(p) for p in workers])
+        killed, outaged = Person(api_url), Person(api_url)
+        for person in (killed, outaged):
+            stack.push_async_callback(person.close)
+            await person.join()
+        await telegram.redeliver(1_000_000)  # every update goes to both workers at once
+
+        await killed.send("pain 4")
+        await asyncio.sleep(0.05)  # the workers have it: one claims it, the other waits
+        await workers[0].kill()
+        await workers[0].start()  # back, as a supervisor would restart it: both are up for the outage
+
+        await proxy.cut()
+        await outaged.send("pain 5")
+        await asyncio.sleep(dbretry.BUDGET + 5)
+        await proxy.restore()
+
+        for person, value in ((outaged, 5), (killed, 4)):
+            await person.expect(f"Noted: pain {value}/10", timeout=dbretry.BUDGET + 60)
+        await asyncio.sleep(2.0)  # a second run's answer, if any, comes now
+        chats = {p.user_id: [m["text"] for m in await p.messages()] for p in (killed, outaged)}
+
+    db = await snapshot(postgres_url)
+    for person, value in ((killed, 4), (outaged, 5)):
+        assert [(r.context, r.value) for r in db.ratings if r.user_id == person.user_id] == [("free", value)]
+        noted = [t for t in chats[person.user_id] if t.startswith("Noted")]
+        assert noted and set(noted) == {f"Noted: pain {value}/10. Thank you."}, chats[person.user_id]

@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo
 EVERY_DAY = 0b1111111  # bit 0 is Monday
 WEEKDAYS = 0b0011111
 WEEKEND = 0b1100000
+# At most one prompt a day, whatever the clocks say: a zone change right after a prompt (Kiritimati
+# to Pago Pago is 25 hours back) would otherwise bring the "same" local time again an hour later.
+MIN_PROMPT_GAP = timedelta(hours=12)
 PRESET_TIMES = ("07:00", "08:00", "12:00", "18:00", "20:00", "21:30")
 
 _TIME = re.compile(r"^\s*(?:at\s+)?(\d{1,2})(?:\s*[:.h]\s*(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.|a|p)?\s*$", re.IGNORECASE)

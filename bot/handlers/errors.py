@@ -9,10 +9,13 @@ from telegram.error import Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import ui, views
+from bot.logs import LogBudget
 from bot.services import services
 from storage import prompts as prompt_repo
 
 log = logging.getLogger(__name__)
+# Tracebacks per minute for the whole process: anyone who finds a failing input can repeat it.
+TRACEBACKS = LogBudget(limit=20, window=60.0)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -25,7 +28,14 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         svc.known_users.discard(update.effective_user.id)
         log.info("user blocked the bot; prompts stopped for them")
         raise ApplicationHandlerStop
-    log.error("handler failed for update %s", getattr(update, "update_id", "?"), exc_info=context.error)
+    if TRACEBACKS.allow():
+        left_out = TRACEBACKS.take_suppressed()
+        log.error(
+            "handler failed for update %s%s",
+            getattr(update, "update_id", "?"),
+            f" ({left_out} similar failures not logged)" if left_out else "",
+            exc_info=context.error,
+        )
     if not isinstance(update, Update):
         return
     try:

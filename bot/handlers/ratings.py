@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -10,8 +11,9 @@ from bot import flow, i18n, ui, views
 from bot.coaching.ratings import OutOfRange, Unsure, parse_pain
 from bot.coaching.session import Status
 from bot.handlers import ids, pressed
-from bot.services import services
+from bot.services import Services, services
 from storage import repo
+from storage.models import PainRating
 
 
 async def rate_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -32,7 +34,11 @@ async def rate_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def typed_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A rating typed as text ("4", "pain 4/10", "it's a 7"): for the session's question, or free-standing."""
+    """A rating typed as text ("4", "pain 4/10", "it's a 7"): for the session's question, or free-standing.
+
+    Stored once per message: when its update runs again (a retry after the commit, a claim taken
+    over, a re-post to another worker), the stored rating is found and acknowledged the same way.
+    """
     message = update.effective_message
     assert message is not None and message.text is not None
     chat_id = ids(update)[1]
@@ -44,7 +50,7 @@ async def typed_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if isinstance(parsed, OutOfRange) or parsed is None:
         await ui.send(context.bot, chat_id, views.View(views.rating_out_of_range(parsed.raw if parsed else "")))
         return
-    await _record(update, context, parsed.value)
+    await _record(update, context, parsed.value, repo.message_source(message.message_id))
 
 
 async def rating_checked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -53,27 +59,40 @@ async def rating_checked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await ui.answer(query)
     if query.message is not None:
         await ui.edit(context.bot, ids(update)[1], query.message.message_id, views.rating_checked(press.value))
-    if press.value is not None:
-        await _record(update, context, press.value)
+    if press.value is not None and query.message is not None:
+        # Keyed by the question's message: a second tap on "Yes" finds the rating and says the same.
+        await _record(update, context, press.value, repo.message_source(query.message.message_id))
 
 
-async def _record(update: Update, context: ContextTypes.DEFAULT_TYPE, value: int) -> None:
-    """Store a rating: as the open session's before or after rating when it asks for one, else as it comes."""
+async def _record(update: Update, context: ContextTypes.DEFAULT_TYPE, value: int, source: str) -> None:
+    """Store a rating once per message it came from: as the open session's before or after rating when
+    it asks for one, else as it comes."""
     user_id, chat_id = ids(update)
     svc = services(context)
-    async with svc.db.transaction() as db:
-        session = await repo.open_session(db, user_id=user_id)
-        status = Status(session.status) if session else None
-        if status not in (Status.rating_before, Status.rating_after):
+    try:
+        async with svc.db.transaction() as db:
+            earlier = await repo.rating_from(db, user_id=user_id, source=source)
+            session = await repo.open_session(db, user_id=user_id)
+            status = Status(session.status) if session else None
             context_name = "during" if status is Status.in_progress else "free"
-            await repo.add_rating(
-                db,
-                user_id=user_id,
-                value=value,
-                context=context_name,
-                now=svc.clock.now(),
-                session_id=session.id if session else None,
-            )
+            if earlier is None and status not in (Status.rating_before, Status.rating_after):
+                await repo.add_rating(
+                    db,
+                    user_id=user_id,
+                    value=value,
+                    context=context_name,
+                    now=svc.clock.now(),
+                    session_id=session.id if session else None,
+                    source=source,
+                )
+    except IntegrityError:  # another run of this update stored it at the same moment
+        async with svc.db.transaction() as db:
+            earlier = await repo.rating_from(db, user_id=user_id, source=source)
+        if earlier is None:
+            raise
+    if earlier is not None:
+        await _noted_again(context, svc, chat_id, earlier)
+        return
     if status in (Status.rating_before, Status.rating_after):
         assert session is not None and session.id is not None
         when = "b" if status is Status.rating_before else "a"
@@ -87,6 +106,22 @@ async def _record(update: Update, context: ContextTypes.DEFAULT_TYPE, value: int
             when=when,
             value=value,
             message_id=None,
+            source=source,
         )
         return
     await ui.send(context.bot, chat_id, views.View(views.rating_noted(value, context_name)))
+
+
+async def _noted_again(context: ContextTypes.DEFAULT_TYPE, svc: Services, chat_id: int, earlier: PainRating) -> None:
+    """What the first run of this message said (or was about to say) after storing its rating."""
+    if earlier.context not in ("before", "after") or earlier.session_id is None:
+        await ui.send(context.bot, chat_id, views.View(views.rating_noted(earlier.value, earlier.context)))
+        return
+    async with svc.db.transaction() as db:
+        session = await repo.get_session(db, session_id=earlier.session_id, user_id=earlier.user_id)
+    if session is None:
+        return
+    if session.status == Status.finished:
+        await flow.send_summary(context.bot, svc, chat_id, session)
+    elif session.message_id is None:  # the step it led to may never have been shown
+        await flow.show_current(context.bot, svc, chat_id, session)

@@ -39,9 +39,12 @@ async def _apply(svc: Services, user_id: int, change: Change | None = None) -> v
         if _schedule_of(prefs) != before:
             now = svc.clock.now()
             today = now.astimezone(ZoneInfo(prefs.timezone)).date()
-            # Today's prompt already went out: a later time today must not bring a second one.
-            done_today = await prompt_repo.has_daily(db, user_id=user_id, local_date=today)
-            reschedule(prefs, user, now, after_day=today if done_today else None)
+            # Today's prompt already went out: a later time today must not bring a second one (nor
+            # one soon after it, see MIN_PROMPT_GAP).
+            # After a zone change, a prompt may even be recorded for a later local date than today.
+            last = await prompt_repo.last_daily(db, user_id=user_id)
+            done = last.local_date if last is not None and last.local_date >= today else None
+            reschedule(prefs, user, now, after_day=done, last_due=last.due_at if last else None)
     return views.reminders(
         on=prefs.reminders_on,
         time_text=prefs.reminder_time,
