@@ -35,11 +35,17 @@ async def send(bot: Bot, chat_id: int, view: View) -> Message:
 
     A timeout is not retried: Telegram may have delivered the message, and a copy would confuse.
     """
+    return await _sent(
+        lambda: bot.send_message(chat_id, _(view.text), parse_mode=ParseMode.HTML, reply_markup=markup(view.buttons))
+    )
+
+
+async def _sent(request: Callable[[], Awaitable[Message]]) -> Message:
+    """The one retry policy of every send: 429 waited out, 5xx and dropped connections retried, a 400 or a
+    timeout handed to the caller."""
     for attempt in range(RETRIES):
         try:
-            return await bot.send_message(
-                chat_id, _(view.text), parse_mode=ParseMode.HTML, reply_markup=markup(view.buttons)
-            )
+            return await request()
         except RetryAfter as exc:
             if attempt == RETRIES - 1:
                 raise
@@ -142,26 +148,14 @@ async def send_picture(bot: Bot, chat_id: int, view: View, media: InputFile | st
 
     Retried like `send`; a 400 (a file_id Telegram does not know, say) is the caller's to handle.
     """
-    for attempt in range(RETRIES):
-        try:
-            if animated:
-                return await bot.send_animation(
-                    chat_id, media, caption=view.text, parse_mode=ParseMode.HTML, reply_markup=markup(view.buttons)
-                )
-            return await bot.send_photo(
-                chat_id, media, caption=view.text, parse_mode=ParseMode.HTML, reply_markup=markup(view.buttons)
-            )
-        except RetryAfter as exc:
-            if attempt == RETRIES - 1:
-                raise
-            await asyncio.sleep(retry_seconds(exc))
-        except (BadRequest, TimedOut):
-            raise
-        except NetworkError:
-            if attempt == RETRIES - 1:
-                raise
-            await asyncio.sleep(BACKOFF * 2**attempt)
-    raise AssertionError("unreachable")
+    caption, buttons = _(view.text), markup(view.buttons)
+    if animated:
+        return await _sent(
+            lambda: bot.send_animation(chat_id, media, caption=caption, parse_mode=ParseMode.HTML, reply_markup=buttons)
+        )
+    return await _sent(
+        lambda: bot.send_photo(chat_id, media, caption=caption, parse_mode=ParseMode.HTML, reply_markup=buttons)
+    )
 
 
 async def delete(bot: Bot, chat_id: int, message_id: int) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -122,21 +122,6 @@ class Routine(_Strict):
 
 # --- Poses: the data a technique's figure is drawn from (see figures/body.py for the body model) ---
 
-SEGMENTS = (
-    "pelvis",
-    "trunk",
-    "head",
-    "thigh_r",
-    "shin_r",
-    "foot_r",
-    "arm_r",
-    "forearm_r",
-    "thigh_l",
-    "shin_l",
-    "foot_l",
-    "arm_l",
-    "forearm_l",
-)
 Segment = Literal[
     "pelvis",
     "trunk",
@@ -152,6 +137,7 @@ Segment = Literal[
     "arm_l",
     "forearm_l",
 ]
+SEGMENTS: tuple[str, ...] = get_args(Segment)
 Landmark = Literal[
     "hip",
     "hip_r",
