@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import callbacks as cb
-from bot import ui, views
+from bot import i18n, ui, views
 from bot.coaching.ratings import parse_pain
 from bot.coaching.redflags import detect_red_flags
 from bot.services import services
@@ -46,6 +46,8 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     _forget_quiet(svc.flood, svc.flood_noticed, now)
     if len(seen) <= LIMIT or _essential(update, len(seen)):
         return
+    # This runs before the person's row is read: speak the language their app is set to.
+    i18n.use(svc.languages.get(user.id) or i18n.choose(user.language_code))
     if update.callback_query is not None:
         await ui.answer(update.callback_query, views.FLOOD_PRESS)  # the spinner stops; nothing else runs
     elif svc.flood_noticed.get(user.id, 0.0) < now - WINDOW_SECONDS:
