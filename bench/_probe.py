@@ -32,7 +32,7 @@ from telegram.ext import ExtBot  # noqa: E402
 
 import bot.app  # noqa: E402
 import bot.main  # noqa: E402
-import bot.prompts  # noqa: E402
+import bot.prompt_clock  # noqa: E402
 import bot.ratelimit  # noqa: E402
 
 LAG_INTERVAL = 0.010
@@ -110,9 +110,9 @@ def install(rec: Recorder) -> None:
     _watch_sql(rec)
     _watch_gc(rec)
     original_post_init = bot.app.post_init
-    original_run_pass = bot.prompts.run_pass
-    original_materialize = bot.prompts._materialize
-    original_deliver = bot.prompts._deliver
+    original_run_pass = bot.prompt_clock.run_pass
+    original_materialize = bot.prompt_clock._materialize
+    original_deliver = bot.prompt_clock._deliver
     phases: dict[str, float] = {}
     tasks: set[asyncio.Task[None]] = set()
 
@@ -172,9 +172,9 @@ def install(rec: Recorder) -> None:
 
         bot.ratelimit.FanoutLimiter.admit = admit  # type: ignore[method-assign]
     bot.app.post_init = post_init  # build_application looks it up when it builds the app
-    bot.prompts.run_pass = run_pass  # prompt_job looks these up on every pass
-    bot.prompts._materialize = materialize
-    bot.prompts._deliver = deliver
+    bot.prompt_clock.run_pass = run_pass  # prompt_job looks these up on every pass
+    bot.prompt_clock._materialize = materialize
+    bot.prompt_clock._deliver = deliver
 
 
 def main() -> int:

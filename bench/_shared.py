@@ -24,8 +24,8 @@ from typing import Any
 
 import aiohttp
 
-from bot.emulator import EmulatorClient
-from bot.emulator.state import max_in_window  # noqa: F401 - counted as the emulator's stats count it
+from emulator import EmulatorClient
+from emulator.state import max_in_window  # noqa: F401 - counted as the emulator's stats count it
 from tests.factories import TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,7 +166,7 @@ def proc_cpu_seconds(pid: int) -> float:
 
 
 class EmulatorProcess:
-    """`python -m bot.emulator` in a process of its own, as an outside server would be."""
+    """`python -m emulator` in a process of its own, as an outside server would be."""
 
     def __init__(self, files_dir: Path) -> None:
         self.files_dir = files_dir
@@ -182,7 +182,7 @@ class EmulatorProcess:
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot.emulator",
+            "emulator",
             "--port",
             "0",
             "--files-dir",
@@ -286,7 +286,7 @@ class BotProcess:
 
 
 def bot_env(api_url: str, database_url: str, **extra: str) -> dict[str, str]:
-    """The environment `limber run` reads (bot.settings), with the prompt clock polling every second."""
+    """The environment `limber run` reads (bot.config), with the prompt clock polling every second."""
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
@@ -294,7 +294,7 @@ def bot_env(api_url: str, database_url: str, **extra: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "INFO",
         "PROMPT_POLL_SECONDS": "1",
-        # PTB 22.8 warns while building RetryAfter unless told to use timedeltas (see bot/emulator/README.md).
+        # PTB 22.8 warns while building RetryAfter unless told to use timedeltas (see emulator/README.md).
         "PTB_TIMEDELTA": "true",
         "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
     }

@@ -51,7 +51,7 @@ from bench._shared import (
     verdict,
     write_result,
 )
-from bot.emulator import EmulatorClient
+from emulator import EmulatorClient
 
 PROMPT_TEXT = "Time for today's stretch"
 PAUSE_GAP = 0.5  # a gap between two sends this long is a 429 pause, not pacing (pacing is ~35 ms)
@@ -165,7 +165,7 @@ async def run(args: argparse.Namespace, argv: list[str]) -> int:
             "seed": args.seed,
             "database": kind,
             "prompt_poll_seconds": 1,
-            "fanout_rate_setting": args.fanout_rate or "default (bot.settings)",
+            "fanout_rate_setting": args.fanout_rate or "default (bot.config)",
         },
         "seeded": seeded,
         "setup": {"chats_open_s": round(chats_s, 1), "throttled_chats": len(throttled)},

@@ -35,7 +35,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 JSON = dict[str, Any]
 Call = JSON
-# Limber's default telegram_timeout_seconds (bot/settings.py), applied the same way.
+# Limber's default telegram_timeout_seconds (bot/config.py), applied the same way.
 TIMEOUT_SECONDS = 10.0
 
 log = logging.getLogger("bench.floor")

@@ -98,7 +98,7 @@ class Stamp:
 
 
 class UserApi:
-    """The emulator's /_emu API over one aiohttp session (documented in bot/emulator/README.md)."""
+    """The emulator's /_emu API over one aiohttp session (documented in emulator/README.md)."""
 
     def __init__(self, base_url: str, token: str, connections: int) -> None:
         self.base = f"{base_url.rstrip('/')}/_emu/bot{token}"

@@ -47,7 +47,7 @@ from bench._shared import (
 )
 from bot import callbacks as cb
 from bot.coaching.session import StepAction
-from bot.emulator import EmulatorClient
+from emulator import EmulatorClient
 
 AREAS = ("hips", "glutes", "core", "hamstrings", "quick")
 STEP_CHOICES: dict[StepAction, int] = {

@@ -20,6 +20,7 @@ from telegram.ext import (
 from bot import callbacks as cb
 from bot import dbretry, flow, i18n, views
 from bot.clock import Clock, SystemClock
+from bot.config import Settings
 from bot.filters import PAIN_RATING_TEXT, RED_FLAG_TEXT
 from bot.handlers import (
     admin,
@@ -41,10 +42,9 @@ from bot.handlers import (
     stretch,
     users,
 )
-from bot.prompts import prompt_job, take_back_own
+from bot.prompt_clock import prompt_job, take_back_own
 from bot.ratelimit import FanoutLimiter
 from bot.services import Services, services
-from bot.settings import Settings
 from bot.updates import ALLOWED_UPDATES, LimberApplication, housekeeping, until_stopped
 from content import load_library
 from storage import repo

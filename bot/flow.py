@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Message
 from telegram.error import BadRequest
 
-from bot import dbretry, history, pictures, ui, views
+from bot import dbretry, pictures, records, ui, views
 from bot.coaching.adapt import adapt, flare_suggested, planned_steps, recent_values
+from bot.coaching.holds import Phase, cue_for, phase_index, seconds_to_phase_end, timer_phases, timer_view
 from bot.coaching.plan import PlannedStep, estimate_minutes, fit_length, within_level
 from bot.coaching.session import OUTCOMES, Position, Status, StepAction, after_rating, after_step, summarize
-from bot.coaching.timer import Phase, cue_for, phase_index, seconds_to_phase_end, timer_phases, timer_view
 from bot.i18n import _
 from bot.services import Services
 from figures.files import Picture
@@ -218,16 +218,16 @@ async def _cue(bot: Bot, svc: Services, chat_id: int, session: RoutineSession, v
 
 async def personal_plan(svc: Services, user_id: int, routine_id: str) -> tuple[list[PlannedStep], list[str]]:
     """The routine as this person should do it today, and a sentence for every way it differs."""
-    return plan_for(svc, await history.load(svc, user_id), routine_id)
+    return plan_for(svc, await records.load(svc, user_id), routine_id)
 
 
 async def menu_minutes(svc: Services, user_id: int) -> dict[str, int]:
     """How long each routine takes as this person would do it today (their level, length, adaptations)."""
-    data = await history.load(svc, user_id)
+    data = await records.load(svc, user_id)
     return {rid: estimate_minutes(plan_for(svc, data, rid)[0]) for rid in svc.library.routines}
 
 
-def plan_for(svc: Services, data: history.History, routine_id: str) -> tuple[list[PlannedStep], list[str]]:
+def plan_for(svc: Services, data: records.History, routine_id: str) -> tuple[list[PlannedStep], list[str]]:
     routine = svc.library.routines[routine_id]
     fit = within_level(list(routine.techniques), svc.library, data.prefs.level)
     adapted = adapt(
@@ -311,7 +311,7 @@ async def offer_flare(
     """Offer the gentle routine when a before-rating is well above the person's recent average."""
     if session.routine_id == FLARE_ROUTINE or FLARE_ROUTINE not in svc.library.routines or session.id is None:
         return
-    data = await history.load(svc, user_id)
+    data = await records.load(svc, user_id)
     if flare_suggested(value, recent_values(data.ratings, data.today(svc.clock.now()), data.tz)):
         await ui.send(bot, chat_id, views.flare_offer(title_of(svc, session.routine_id), session.id))
 
@@ -443,7 +443,7 @@ async def rate_session(
     if nxt.status is Status.pain_check:
         return True  # its message already offers Relax or stopping
     if value is not None and session.routine_id != FLARE_ROUTINE and FLARE_ROUTINE in svc.library.routines:
-        data = await history.load(svc, user_id)
+        data = await records.load(svc, user_id)
         if flare_suggested(value, recent_values(data.ratings, data.today(svc.clock.now()), data.tz)):
             await ui.send(bot, chat_id, views.flare_offer(title_of(svc, session.routine_id), session_id))
     return True

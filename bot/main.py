@@ -11,8 +11,8 @@ import sys
 from telegram.ext import Application
 
 from bot.app import BOOTSTRAP_RETRIES, build_application, start_polling, stop_polling
+from bot.config import Settings
 from bot.logs import setup_logging
-from bot.settings import Settings
 from bot.updates import ALLOWED_UPDATES, LimberApplication
 from bot.webhook import WebhookServer
 

@@ -25,11 +25,11 @@ from telegram.ext import Application
 
 from bot.app import build_application, start_polling, stop_polling
 from bot.clock import Clock, SystemClock
-from bot.emulator import Emulator, EmulatorClient, EmulatorError
+from bot.config import Settings
 from bot.logs import setup_logging
-from bot.prompts import run_pass
+from bot.prompt_clock import run_pass
 from bot.services import Services
-from bot.settings import Settings
+from emulator import Emulator, EmulatorClient, EmulatorError
 from storage import prompts as prompt_repo
 from storage import repo
 

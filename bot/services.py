@@ -11,8 +11,8 @@ from typing import Any
 from telegram.ext import CallbackContext
 
 from bot.clock import Clock
-from bot.settings import Settings
-from bot.timers import Timers
+from bot.config import Settings
+from bot.countdowns import Timers
 from content import Library
 from figures.files import FigureStore
 from storage.db import Database

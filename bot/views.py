@@ -13,13 +13,13 @@ from babel import Locale
 from babel.dates import format_date, get_day_names
 
 from bot import callbacks as cb
+from bot.coaching.holds import Cue, TimerView
 from bot.coaching.intents import Intent
 from bot.coaching.plan import PlannedStep, estimate_minutes
 from bot.coaching.ratings import Verdict
 from bot.coaching.redflags import Finding
 from bot.coaching.schedule import EVERY_DAY, PRESET_TIMES, WEEKDAYS, WEEKEND
 from bot.coaching.session import StepAction, Summary
-from bot.coaching.timer import Cue, TimerView
 from bot.i18n import N_, _, ngettext
 from bot.i18n import current as current_language
 from content import Library

@@ -22,9 +22,9 @@ from telegram.error import NetworkError, RetryAfter
 from telegram.ext import Application
 
 from bot import ui
+from bot.config import Settings
 from bot.logs import LogBudget
 from bot.services import Services
-from bot.settings import Settings
 from bot.updates import ALLOWED_UPDATES, handle_once, until_stopped
 
 log = logging.getLogger(__name__)

@@ -75,7 +75,7 @@ def sqlite_busy_timeout(url: str) -> float:
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds a server database may take (bot.settings): without them a silent outage hangs forever."""
+    """Seconds a server database may take (bot.config): without them a silent outage hangs forever."""
 
     connect: float = 5.0
     statement: float = 15.0

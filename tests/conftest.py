@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import Emulator
+from emulator import Emulator
 from tests.databases import fresh_postgres, postgres_available
 from tests.factories import BotProcess, FakeClock, Person
 

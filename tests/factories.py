@@ -16,11 +16,11 @@ from telegram.ext import Application
 
 from bot.app import build_application, start_polling, stop_polling
 from bot.clock import Clock
-from bot.emulator import EmulatorClient
-from bot.prompts import PassReport, reschedule, run_pass
+from bot.config import Settings
+from bot.prompt_clock import PassReport, reschedule, run_pass
 from bot.services import Services
-from bot.settings import Settings
 from bot.webhook import WebhookServer
+from emulator import EmulatorClient
 from storage import prompts as prompt_repo
 from storage import repo
 from storage.models import DayMark as DayMarkRow
@@ -227,7 +227,7 @@ async def emulator_process(files_dir: Path) -> AsyncIterator[str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.emulator",
+        "emulator",
         "--port",
         "0",
         "--files-dir",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bot.coaching.progress import DayMark, Progress, RatingRecord, SessionRecord, adherence_line, build_progress
 from bot.reports import progress_chart, report_pdf
-from tests.history import BERLIN, TODAY, at
+from tests.seeded import BERLIN, TODAY, at
 
 HIPS = ("pelvic-circles", "hip-hike", "edge-of-bed-hip-flexor", "half-kneeling-hip-flexor", "clamshell")
 LOW_BACK = ("seated-pelvic-rock", "pelvic-tilt", "knee-to-chest", "glute-bridge")

@@ -23,7 +23,7 @@ from bot.coaching.adapt import (
 from bot.coaching.progress import RatingRecord, SessionRecord
 from content import load_library
 from content.schema import Technique
-from tests.history import BERLIN, UTC_ZONE, at, session
+from tests.seeded import BERLIN, UTC_ZONE, at, session
 
 LIB = load_library()
 HIPS = LIB.routines["hips"].techniques

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.coaching.areas import resolve_area
+from bot.coaching.holds import Cue, Phase, cue_for, phase_index, seconds_to_phase_end, timer_phases, timer_view
 from bot.coaching.plan import build_plan, estimate_minutes, step_seconds
 from bot.coaching.ratings import OutOfRange, Rating, Verdict, is_meaningful, pain_change, parse_pain
 from bot.coaching.redflags import detect_red_flags
 from bot.coaching.session import Position, Status, StepAction, after_rating, after_step, summarize
-from bot.coaching.timer import Cue, Phase, cue_for, phase_index, seconds_to_phase_end, timer_phases, timer_view
 from content import load_library
 
 LIB = load_library()

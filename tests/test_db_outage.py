@@ -21,7 +21,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from bot import history
+from bot import records
 from bot.dbretry import wrap_handlers
 from storage import repo
 from storage.models import HandledUpdate, RoutineSession, StepOutcome
@@ -299,7 +299,7 @@ async def test_a_retry_after_a_typed_rating_was_committed_does_not_store_it_agai
     caplog.set_level(logging.WARNING, logger="bot.dbretry")
     await person.send("/stretch quick")
     await person.expect("how is your pain right now")
-    load, blinks = history.load, [1]
+    load, blinks = records.load, [1]
 
     async def blinking(*args: object, **kwargs: object) -> object:
         if blinks:
@@ -307,7 +307,7 @@ async def test_a_retry_after_a_typed_rating_was_committed_does_not_store_it_agai
             raise OperationalError("SELECT", {}, ConnectionResetError("connection reset by peer"))
         return await load(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(history, "load", blinking)
+    monkeypatch.setattr(records, "load", blinking)
     await person.send("it's a 6")
     await person.expect("Step 1 of")
     await retries_logged(caplog, 1, handler="typed_rating")

@@ -32,8 +32,8 @@ from telegram.error import (
 )
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from bot.emulator import Emulator, EmulatorClient, EmulatorError
-from bot.emulator.state import max_in_window
+from emulator import Emulator, EmulatorClient, EmulatorError
+from emulator.state import max_in_window
 
 TOKEN = "123456789:AAHk-test_token_for_limber_0123456789"
 OTHER_TOKEN = "987654321:BBHk-other_token_for_limber_987654321"

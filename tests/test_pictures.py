@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select, update
 
 from bot import views
+from bot.coaching.holds import TimerView, timer_phases, timer_view
 from bot.coaching.plan import PlannedStep
-from bot.coaching.timer import TimerView, timer_phases, timer_view
 from content import load_library
 from storage.models import FigureFile
 from tests.factories import BotProcess, FakeClock, Person, labels

@@ -24,7 +24,7 @@ from bot.coaching.progress import (
     technique_stats,
 )
 from bot.coaching.ratings import Verdict
-from tests.history import (
+from tests.seeded import (
     BERLIN,
     START,
     TODAY,

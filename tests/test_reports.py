@@ -30,7 +30,7 @@ from bot.reports import (
     report_pdf,
     report_table,
 )
-from tests.history import BERLIN, TODAY, UTC_ZONE, at, ratings_of, seeded_marks, session, sixty_days
+from tests.seeded import BERLIN, TODAY, UTC_ZONE, at, ratings_of, seeded_marks, session, sixty_days
 
 TITLES = {"pelvic-circles": "Lying pelvic circles", "hip-hike": "Lying hip hike", "clamshell": "Clamshells"}
 FLAGS = [

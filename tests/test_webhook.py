@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select
 from telegram import Update
 
-from bot.emulator import EmulatorClient
+from bot.config import Settings
 from bot.flow import resume_countdowns
 from bot.logs import setup_logging
-from bot.settings import Settings
+from emulator import EmulatorClient
 from storage import repo
 from storage.models import HandledUpdate, PainRating
 from tests.factories import TOKEN, WEBHOOK, WEBHOOK_SECRET, BotProcess, FakeClock, Person, labels

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bot import dbretry, views
-from bot.emulator import Emulator, EmulatorClient
 from content import load_library
+from emulator import Emulator, EmulatorClient
 from storage.db import Database
 from storage.models import HandledUpdate
 from tests.databases import fresh_postgres, postgres_available

@@ -12,7 +12,7 @@ from bot import callbacks as cb
 from bot import flow, ui, views
 from bot.handlers import ids, pressed
 from bot.i18n import _
-from bot.prompts import DEFAULT_ROUTINE
+from bot.prompt_clock import DEFAULT_ROUTINE
 from bot.services import services
 from storage import history, repo
 from storage import prompts as prompt_repo

@@ -10,7 +10,7 @@ from telegram import InputFile, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import history, ui, views
+from bot import records, ui, views
 from bot.coaching.progress import Progress, adherence_line, build_progress, progress_text
 from bot.handlers import ids
 from bot.i18n import _
@@ -29,9 +29,9 @@ def _titles(context: ContextTypes.DEFAULT_TYPE) -> dict[str, str]:
     return {tid: t.title for tid, t in services(context).library.techniques.items()}
 
 
-async def _summary(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> tuple[history.History, date, Progress]:
+async def _summary(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> tuple[records.History, date, Progress]:
     svc = services(context)
-    data = await history.load(svc, user_id)
+    data = await records.load(svc, user_id)
     today = data.today(svc.clock.now())
     joined = data.user.created_at.astimezone(data.tz).date()
     return data, today, build_progress(data.ratings, data.sessions, data.marks, today, data.tz, joined=joined)
@@ -80,7 +80,7 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/export: everything stored about the person: every table with their rows (JSON), and a CSV to analyse."""
     user_id, chat_id = ids(update)
     svc = services(context)
-    data = await history.load(svc, user_id)
+    data = await records.load(svc, user_id)
     async with svc.db.transaction() as db:
         tables = await person_rows(db, user_id=user_id)
     now = svc.clock.now()

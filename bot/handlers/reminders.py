@@ -17,7 +17,7 @@ from bot.coaching.times import EitherHalf, read_time
 from bot.coaching.zones import is_zone, resolve_zone, zone_at
 from bot.handlers import ids, pressed
 from bot.i18n import _
-from bot.prompts import reschedule
+from bot.prompt_clock import reschedule
 from bot.services import Services, services
 from storage import prompts as prompt_repo
 from storage import repo

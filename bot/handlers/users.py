@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import i18n
-from bot.prompts import reschedule
+from bot.prompt_clock import reschedule
 from bot.services import Services, services
 from storage import prompts as prompt_repo
 from storage import repo

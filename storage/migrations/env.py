@@ -50,7 +50,7 @@ def main() -> None:
         return
     url = context.config.get_main_option("sqlalchemy.url")
     if not url:
-        from bot.settings import Settings
+        from bot.config import Settings
 
         url = Settings().database_url
     asyncio.run(_run_from_url(url))

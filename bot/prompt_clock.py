@@ -29,7 +29,7 @@ from bot.flow import personal_plan
 from bot.ratelimit import FanoutLimiter
 from bot.services import Services
 from bot.updates import until_stopped
-from storage import prompts as repo
+from storage import prompts as prompt_repo
 from storage.models import Preferences, Prompt, User
 from storage.repo import language_of
 
@@ -121,14 +121,14 @@ async def _materialize(svc: Services, report: PassReport) -> None:
         async with svc.db.transaction() as db:
             # Plain rows and one statement per step for the whole batch: a row at a time, through ORM
             # objects, cost ~1.5 ms a person.
-            due = await repo.claim_due_schedules(db, now=now, limit=BATCH)
+            due = await prompt_repo.claim_due_schedules(db, now=now, limit=BATCH)
             days = [s.local_date or s.due_at.astimezone(_zone(s.timezone)).date() for s in due]
             # Missed while the bot was down: sent if within grace, else recorded as missed.
             late = [is_late(s.due_at, now, grace) for s in due]
-            last = await repo.last_daily_dues(db, user_ids=[s.user_id for s in due]) if due else {}
+            last = await prompt_repo.last_daily_dues(db, user_ids=[s.user_id for s in due]) if due else {}
             # Too soon after the last prompt (the zone changed since): this one is skipped.
             soon = [s.user_id in last and s.due_at < last[s.user_id] + MIN_PROMPT_GAP for s in due]
-            added = await repo.add_daily_prompts(
+            added = await prompt_repo.add_daily_prompts(
                 db,
                 [
                     {
@@ -147,7 +147,7 @@ async def _materialize(svc: Services, report: PassReport) -> None:
                     report.scheduled += not gone
             # The next day that is still sendable: after a long outage today's prompt may be late but
             # inside the grace, and must not be skipped for tomorrow's.
-            await repo.set_next_prompts(
+            await prompt_repo.set_next_prompts(
                 db,
                 [
                     (
@@ -175,8 +175,8 @@ async def take_back_own(svc: Services) -> int:
     resolved at once, not after the stale window."""
     host = f"{socket.gethostname()}:"
     async with svc.db.transaction() as db:
-        gone = [w for w in await repo.claimants(db) if w.startswith(host) and w != WORKER and not _alive(w)]
-        moved = await repo.take_back(db, workers=gone) if gone else 0
+        gone = [w for w in await prompt_repo.claimants(db) if w.startswith(host) and w != WORKER and not _alive(w)]
+        moved = await prompt_repo.take_back(db, workers=gone) if gone else 0
     if moved:
         log.info("took back %d prompts claimed by this clock before it restarted", moved)
     return moved
@@ -198,7 +198,7 @@ async def _beat(svc: Services) -> None:
         await asyncio.sleep(BEAT_SECONDS)
         try:
             async with svc.db.transaction() as db:
-                await repo.beat_claims(db, worker=WORKER, now=svc.clock.now())
+                await prompt_repo.beat_claims(db, worker=WORKER, now=svc.clock.now())
         except Exception as exc:
             if not dbretry.is_transient(exc):
                 raise
@@ -220,10 +220,10 @@ async def _deliver_batches(bot: Bot, svc: Services, limiter: FanoutLimiter, repo
         now = svc.clock.now()
         async with svc.db.transaction() as db:
             # A dead clock's claims first: pending again, or "unknown" if it was mid-request.
-            report.taken_back += await repo.take_back(db, stale_before=now - STALE_CLAIM)
-            batch = await repo.claim_prompts(db, now=now, worker=WORKER, limit=BATCH)
+            report.taken_back += await prompt_repo.take_back(db, stale_before=now - STALE_CLAIM)
+            batch = await prompt_repo.claim_prompts(db, now=now, worker=WORKER, limit=BATCH)
             # Who still wants prompts, and with which routine: one query for the whole batch.
-            wanted = await repo.recipients(db, user_ids=[p.user_id for p in batch]) if batch else {}
+            wanted = await prompt_repo.recipients(db, user_ids=[p.user_id for p in batch]) if batch else {}
             for prompt in batch:
                 if prompt.user_id not in wanted:
                     prompt.status = "cancelled"
@@ -267,7 +267,7 @@ async def _send_one(
         await limiter.acquire(prompt.user_id)
         # "sending" only for the request itself: a crash while waiting leaves it "claimed", to be sent later.
         async with svc.db.transaction() as db:
-            if not await repo.move_prompt(
+            if not await prompt_repo.move_prompt(
                 db, prompt_id=prompt.id, expect="claimed", status="sending", owner=WORKER, claimed_at=svc.clock.now()
             ):
                 return "taken"  # this clock stalled past the stale window and another one took it over
@@ -288,8 +288,8 @@ async def _send_one(
             continue  # the same message, once the pause is over
         except Forbidden:
             async with svc.db.transaction() as db:
-                await repo.move_prompt(db, prompt_id=prompt.id, expect="sending", status="blocked")
-                await repo.set_blocked(db, user_id=prompt.user_id, at=svc.clock.now())
+                await prompt_repo.move_prompt(db, prompt_id=prompt.id, expect="sending", status="blocked")
+                await prompt_repo.set_blocked(db, user_id=prompt.user_id, at=svc.clock.now())
             svc.known_users.discard(prompt.user_id)
             report.blocked += 1
             return "blocked"
@@ -305,7 +305,7 @@ async def _send_one(
             await svc.clock.sleep(2 ** (attempt - 1))
             continue
         async with svc.db.transaction() as db:
-            await repo.move_prompt(
+            await prompt_repo.move_prompt(
                 db,
                 prompt_id=prompt.id,
                 expect="sending",
@@ -317,18 +317,18 @@ async def _send_one(
         return "sent"
     # Still failing: hand it back to a later pass (nothing was delivered).
     async with svc.db.transaction() as db:
-        await repo.move_prompt(db, prompt_id=prompt.id, expect="claimed", status="pending")
+        await prompt_repo.move_prompt(db, prompt_id=prompt.id, expect="claimed", status="pending")
     return "pending"
 
 
 async def _back_to_claimed(svc: Services, prompt_id: int) -> None:
     async with svc.db.transaction() as db:
-        await repo.move_prompt(db, prompt_id=prompt_id, expect="sending", status="claimed")
+        await prompt_repo.move_prompt(db, prompt_id=prompt_id, expect="sending", status="claimed")
 
 
 async def _finish(svc: Services, prompt: Prompt, status: str, report: PassReport) -> str:
     async with svc.db.transaction() as db:
-        await repo.move_prompt(db, prompt_id=prompt.id or 0, expect="sending", status=status)
+        await prompt_repo.move_prompt(db, prompt_id=prompt.id or 0, expect="sending", status=status)
     report.failed += 1
     return status
 

@@ -7,9 +7,9 @@ import re
 import time
 from typing import Any
 
-from bot.emulator.botapi import DEFAULT_DESCRIPTIONS, MAX_TEXT
-from bot.emulator.formatting import detect_entities
-from bot.emulator.state import JSON, BotState, ChatState, Fault, StoredMessage, UserApiError
+from emulator.botapi import DEFAULT_DESCRIPTIONS, MAX_TEXT
+from emulator.formatting import detect_entities
+from emulator.state import JSON, BotState, ChatState, Fault, StoredMessage, UserApiError
 
 NEW_MESSAGE_KINDS = frozenset({"message", "channel_post", "business_message"})
 EDITED_MESSAGE_KINDS = frozenset({"edited_message", "edited_channel_post", "edited_business_message"})

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.emulator.formatting import (
+from emulator.formatting import (
     DETECTED_TYPES,
     EntityParseError,
     check_url,
@@ -27,8 +27,8 @@ from bot.emulator.formatting import (
     trim,
     utf16_len,
 )
-from bot.emulator.media import guess_extension, guess_mime, image_size
-from bot.emulator.state import (
+from emulator.media import guess_extension, guess_mime, image_size
+from emulator.state import (
     JSON,
     ApiError,
     BotState,

@@ -18,7 +18,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.emulator.state import BotState
+from emulator.state import BotState
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 POST_TIMEOUT = 30.0  # seconds Telegram waits for a webhook answer (not documented; tens of seconds)

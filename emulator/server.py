@@ -15,10 +15,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator.botapi import BotApi, Params, Upload, parse_chat_id
-from bot.emulator.state import JSON, ApiError, BotState, NetworkFault, UserApiError
-from bot.emulator.userapi import UserApi
-from bot.emulator.webhooks import WebhookDelivery
+from emulator.botapi import BotApi, Params, Upload, parse_chat_id
+from emulator.state import JSON, ApiError, BotState, NetworkFault, UserApiError
+from emulator.userapi import UserApi
+from emulator.webhooks import WebhookDelivery
 
 TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]{20,}")
 MAX_BODY = 100 * 1024 * 1024  # Telegram's own limit for uploads is 50 MB

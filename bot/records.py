@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.coaching.progress import DayMark, RatingRecord, SessionRecord
 from bot.services import Services
-from storage import history as repo
+from storage import history as history_repo
 from storage import prompts as prompt_repo
 from storage.models import Preferences, User
 from storage.repo import ratings_for
@@ -37,9 +37,9 @@ async def load(svc: Services, user_id: int) -> History:
         assert user is not None
         prefs = await prompt_repo.preferences_of(db, user_id=user_id)
         ratings = await ratings_for(db, user_id=user_id)
-        sessions = await repo.sessions_with_outcomes(db, user_id=user_id)
-        marks = await repo.day_marks(db, user_id=user_id)
-        flags = await repo.red_flags_of(db, user_id=user_id)
+        sessions = await history_repo.sessions_with_outcomes(db, user_id=user_id)
+        marks = await history_repo.day_marks(db, user_id=user_id)
+        flags = await history_repo.red_flags_of(db, user_id=user_id)
     by_session: dict[int, dict[str, int]] = {}
     for r in ratings:
         if r.session_id is not None and r.context in ("before", "after"):

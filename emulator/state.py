@@ -139,7 +139,7 @@ class BotState:
         self._seq = seq
         self.poller: asyncio.Future[str] | None = None
         self.event_waiters: set[asyncio.Future[None]] = set()
-        # Called when there is something new to post to the webhook (bot.emulator.webhooks).
+        # Called when there is something new to post to the webhook (emulator.webhooks).
         self.on_update: Callable[[], None] | None = None
         self.reset()
 

@@ -1,4 +1,4 @@
-"""Run the emulator on its own: python -m bot.emulator --host 127.0.0.1 --port 8081."""
+"""Run the emulator on its own: python -m emulator --host 127.0.0.1 --port 8081."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import gc
 import signal
 from pathlib import Path
 
-from bot.emulator.server import Emulator
+from emulator.server import Emulator
 
 
 async def _serve(args: argparse.Namespace) -> None:
@@ -38,7 +38,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bot.emulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument(
