@@ -3,7 +3,7 @@
     python -m bench.crash_kill --kills 50
 
 Prints a summary and exits 1 when anything acknowledged is missing, a prompt went out twice, or a
-session does not resume. The scenario is the one `tests/test_crash.py` runs in CI with fewer kills.
+session does not resume. The scenario (testkit/crash.py) is the one `tests/test_crash.py` runs in CI with fewer kills.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from tests.test_crash import SEED, run_crash_scenario
+from testkit.crash import SEED, run_crash_scenario
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,8 +35,8 @@ from bench._seed import BenchDb, SeedSpec, describe_seed, person_ids, prepared_d
 from bench._shared import (
     JSON,
     TOKEN,
-    BotProcess,
     EmulatorProcess,
+    LimberProcess,
     Row,
     api_calls,
     bot_env,
@@ -66,7 +66,7 @@ async def run(args: argparse.Namespace, argv: list[str]) -> int:
     rng = random.Random(args.seed)
     emulator = EmulatorProcess(workdir / "files")
     api_url = await emulator.start()
-    bot: BotProcess | None = None
+    bot: LimberProcess | None = None
     try:
         progress(f"emulator at {api_url}; opening {len(people):,} chats")
         chats_s = await open_chats(api_url, people)
@@ -88,7 +88,7 @@ async def run(args: argparse.Namespace, argv: list[str]) -> int:
                 env = bot_env(api_url, prepared.url, LIMBER_PROBE_OUT=str(workdir / "probe.jsonl"))
                 if args.fanout_rate is not None:
                     env["FANOUT_RATE"] = str(args.fanout_rate)
-                bot = BotProcess("bench._probe", [], env, workdir / "bot.log")
+                bot = LimberProcess(env, module="bench._probe", args=[], log_path=workdir / "bot.log")
                 await bot.start()
                 passes: list[str] = []
                 bot.watchers.append(lambda line: passes.extend(PASS_LINE.findall(line)))

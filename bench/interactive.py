@@ -68,7 +68,7 @@ from typing import Any, TextIO, TypeVar
 
 import aiohttp
 
-from bench._shared import EmulatorProcess
+from bench._shared import EmulatorProcess, proc_cpu_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 JSON = dict[str, Any]
@@ -242,15 +242,6 @@ async def run_user(
 
 
 # --- bot processes ------------------------------------------------------------------------------
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (0 when it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class BotProcess:
@@ -520,7 +511,7 @@ class Bench:
                 primed = await process.alongside(self.users(hub, [prime]))
                 user_ids = [tag * SLOT_MODULUS + slot for slot in range(args.users)]
                 pids = {"bot": process.pid, "emulator": self.emulator_pid}
-                cpu_before = {name: _cpu_seconds(pid) for name, pid in pids.items()}
+                cpu_before = {name: proc_cpu_seconds(pid) for name, pid in pids.items()}
                 client_before = resource.getrusage(resource.RUSAGE_SELF)
                 profiler = await self.profiler(bot, number, process.pid)
                 measured = await process.alongside(self.users(hub, user_ids))
@@ -528,7 +519,7 @@ class Bench:
                     profiler.send_signal(signal.SIGINT)
                     await profiler.wait()
                 client_after = resource.getrusage(resource.RUSAGE_SELF)
-                cpu = {name: _cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+                cpu = {name: proc_cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
                 cpu["client"] = (client_after.ru_utime - client_before.ru_utime) + (
                     client_after.ru_stime - client_before.ru_stime
                 )

@@ -31,8 +31,8 @@ from bench._seed import BenchDb, SeedSpec, describe_seed, person_ids, prepared_d
 from bench._shared import (
     JSON,
     TOKEN,
-    BotProcess,
     EmulatorProcess,
+    LimberProcess,
     Row,
     api_calls,
     bot_env,
@@ -265,7 +265,7 @@ async def run(args: argparse.Namespace, argv: list[str]) -> int:
     )
     progress(f"preparing {args.people:,} people with {args.days} days of history")
     emulator = EmulatorProcess(workdir / "files")
-    bot: BotProcess | None = None
+    bot: LimberProcess | None = None
     out: JSON = {}
     async with prepared_database(args.database_url, spec, workdir, keep=args.keep) as prepared:
         seeded = describe_seed(spec, prepared)
@@ -279,7 +279,7 @@ async def run(args: argparse.Namespace, argv: list[str]) -> int:
             progress(f"emulator at {api_url}; {len(chosen):,} chats open in {chats_s:.1f} s")
             probe = Probe(workdir / "probe.jsonl")
             env = bot_env(api_url, prepared.url, LIMBER_PROBE_OUT=str(probe.path))
-            bot = BotProcess("bench._probe", [], env, workdir / "bot.log")
+            bot = LimberProcess(env, module="bench._probe", args=[], log_path=workdir / "bot.log")
             await bot.start()
             out["startup"] = await startup_figures(bot, probe, api_url)
             out["memory_after_start"] = bot.memory()
@@ -399,7 +399,7 @@ async def run(args: argparse.Namespace, argv: list[str]) -> int:
     return 0 if all(r.verdict != "MISS" for r in rows) else 1
 
 
-async def startup_figures(bot: BotProcess, probe: Probe, api_url: str) -> JSON:
+async def startup_figures(bot: LimberProcess, probe: Probe, api_url: str) -> JSON:
     """Seconds from spawning the process to: the interpreter running, the bot's modules imported, post_init
     done ("Limber ready"), and the first getUpdates reaching the emulator (polling)."""
     for _ in range(50):

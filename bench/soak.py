@@ -26,19 +26,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench._shared import Row, machine_facts, print_table, proc_memory_mb, progress, verdict, write_result
-from tests.factories import Person, emulator_process
-from tests.test_crash import (
+from testkit.chat import Person
+from testkit.crash import (
     SEED,
     Ledger,
-    LimberProcess,
     Stretcher,
     doubled_ratings,
     inconsistencies,
+    limber_process,
     losses,
     prompt_problems,
     schedule_prompts,
     snapshot,
 )
+from testkit.processes import emulator_process
 
 # (method, fault): what Telegram does now and then; each hits one call, of any chat.
 FAULTS = (
@@ -122,7 +123,7 @@ async def soak(workdir: Path, *, seconds: float, stretchers: int, chatters: int,
     ledger = Ledger()
     counts = {"free_noted": 0, "forged": 0, "visitors": 0, "faults": 0}
     async with emulator_process(workdir / "files") as api_url:
-        bot = LimberProcess(api_url, database_url)
+        bot = limber_process(api_url, database_url)
         await bot.start()
         assert bot.proc is not None
         pid = bot.proc.pid

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from emulator import Emulator
-from tests.databases import fresh_postgres, postgres_available
+from testkit.databases import fresh_postgres, postgres_available
 from tests.factories import BotProcess, FakeClock, Person
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot import callbacks as cb
 from bot.coaching.session import StepAction
-from tests.databases import fresh_postgres, postgres_available
+from testkit.databases import fresh_postgres, postgres_available
 from tests.factories import BotProcess, FakeClock, Person
 
 PRESSES: list[cb.Press] = [

@@ -25,7 +25,7 @@ from bot import records
 from bot.dbretry import wrap_handlers
 from storage import repo
 from storage.models import HandledUpdate, RoutineSession, StepOutcome
-from tests.databases import fresh_postgres, postgres_available
+from testkit.databases import fresh_postgres, postgres_available
 from tests.factories import WEBHOOK, BotProcess, FakeClock, Person, emulator_process
 
 

@@ -19,7 +19,7 @@ from bot.coaching.schedule import WEEKDAYS
 from storage import prompts as prompt_repo
 from storage import repo
 from storage.models import PainRating, Preferences, Prompt, User
-from tests.databases import fresh_postgres, postgres_available
+from testkit.databases import fresh_postgres, postgres_available
 from tests.factories import BotProcess, FakeClock, Person, labels
 
 # A Monday morning in Berlin (UTC+1 in November).

@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 from storage import repo
 from storage.db import Database, async_url
 from storage.models import RoutineSession
-from tests.databases import fresh_postgres, postgres_available
+from testkit.databases import fresh_postgres, postgres_available
 
 T0 = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
 

@@ -23,7 +23,7 @@ from content import load_library
 from emulator import Emulator, EmulatorClient
 from storage.db import Database
 from storage.models import HandledUpdate
-from tests.databases import fresh_postgres, postgres_available
+from testkit.databases import fresh_postgres, postgres_available
 from tests.factories import JSON, TOKEN, WEBHOOK, Person
 from tests.test_crash import LimberProcess, prompt_problems, schedule_prompts, snapshot
 from tests.test_db_outage import CuttableProxy

@@ -1,4 +1,4 @@
-"""Throw-away databases for tests: a SQLite file, or a fresh PostgreSQL database when a server answers."""
+"""Throw-away databases for tests and benchmarks: a SQLite file, or a fresh PostgreSQL database when a server answers."""
 
 from __future__ import annotations
 
