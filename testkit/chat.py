@@ -49,6 +49,12 @@ class Person:
 
         return await self.client.wait_for(matches, timeout=timeout)
 
+    async def settled(self) -> None:
+        """Send /help and wait for its answer: the bot handles a chat's updates in order, so by then it has
+        answered everything sent before (a sentinel, instead of sleeping and hoping nothing more comes)."""
+        await self.send("/help")
+        await self.expect("What I can do")
+
     async def expect_answer(self, contains: str | None = None) -> JSON:
         """The answer to the last button press (the small notice Telegram shows)."""
         return await self.expect(contains, kind="callback_answer")

@@ -1,4 +1,8 @@
-"""Shared fixtures: the emulator, a database, the running bot, and a person to talk to it."""
+"""Shared fixtures: the emulator, a database, the running bot, and a person to talk to it.
+
+Tests that use any of them (or start servers and processes themselves, marked per module) are the
+end-to-end layer, marked `e2e`; the rest (pure domain, views, content) run alone with `-m "not e2e"`.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,16 @@ import pytest
 from emulator import Emulator
 from testkit.databases import fresh_postgres, postgres_available
 from tests.factories import BotProcess, FakeClock, Person
+
+# Fixtures (here and in test modules) that bring up the emulator, a database, the bot or the playground:
+# a test using one, directly or through another fixture, is end to end.
+E2E_FIXTURES = frozenset({"api_url", "database_url", "bot", "person", "emulator", "db", "proxied_postgres", "terminal"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture

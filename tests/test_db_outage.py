@@ -25,6 +25,7 @@ from bot import records
 from bot.dbretry import wrap_handlers
 from storage import repo
 from storage.models import HandledUpdate, RoutineSession, StepOutcome
+from testkit.crash import limber_process
 from testkit.databases import fresh_postgres, postgres_available
 from tests.factories import WEBHOOK, BotProcess, FakeClock, Person, emulator_process
 
@@ -403,12 +404,11 @@ async def test_sigterm_during_a_silent_outage_exits_within_ten_seconds(
     tmp_path: Path, proxied_postgres: tuple[CuttableProxy, str], mode: str
 ) -> None:
     """`limber run` with an update stuck on the database: a deploy's SIGTERM still stops it promptly."""
-    from tests.test_crash import LimberProcess
     from tests.test_workers import listening_on
 
     proxy, url = proxied_postgres
     async with emulator_process(tmp_path / "files") as api:
-        bot = LimberProcess(api, url)
+        bot = limber_process(api, url)
         if mode == "webhook":
             bot.env |= {f"WEBHOOK_{k.removeprefix('webhook_').upper()}": str(v) for k, v in WEBHOOK.items()}
         person = Person(api, 7001)

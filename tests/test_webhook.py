@@ -137,7 +137,7 @@ async def test_telegram_redelivering_to_the_worker_changes_nothing(worker: BotPr
         await person.expect("Noted: pain 5/10")
         await person.send("pain 6")
         await person.expect("Noted: pain 6/10")
-        await asyncio.sleep(0.3)
+        await person.settled()
         texts = [m["text"] for m in await person.messages()]
     finally:
         await person.close()
@@ -170,7 +170,7 @@ async def test_a_replayed_update_is_dropped_in_polling_mode_too(bot: BotProcess,
         for _ in range(2):
             await bot.app.update_queue.put(update)  # where the poller puts what getUpdates returned
         await person.expect("Noted: pain 3/10")
-        await asyncio.sleep(0.3)
+        await person.settled()
         answers = [m for m in await person.messages() if "Noted: pain 3/10" in m["text"]]
     finally:
         await person.close()
@@ -405,7 +405,7 @@ async def test_slow_clients_are_dropped_and_a_real_post_still_gets_through(
                 answer = await asyncio.wait_for(reader.read(), 5)
             except TimeoutError:
                 raise AssertionError(f"slow connection {n} still open") from None
-                assert answer == b"" or (n % 10 == 0 and answer.startswith(b"HTTP/1.1 408")), answer[:80]
+            assert answer == b"" or (n % 10 == 0 and answer.startswith(b"HTTP/1.1 408")), answer[:80]
     finally:
         for _, writer in slow:
             writer.transport.abort()

@@ -23,9 +23,10 @@ from content import load_library
 from emulator import Emulator, EmulatorClient
 from storage.db import Database
 from storage.models import HandledUpdate
+from testkit.crash import limber_process, prompt_problems, schedule_prompts, snapshot
 from testkit.databases import fresh_postgres, postgres_available
+from testkit.processes import LimberProcess
 from tests.factories import JSON, TOKEN, WEBHOOK, Person
-from tests.test_crash import LimberProcess, prompt_problems, schedule_prompts, snapshot
 from tests.test_db_outage import CuttableProxy
 
 ROUTINE = "hips"
@@ -45,7 +46,7 @@ async def postgres_url() -> AsyncIterator[str]:
 
 
 async def start_worker(api_url: str, database_url: str, role: str) -> LimberProcess:
-    process = LimberProcess(api_url, database_url)
+    process = limber_process(api_url, database_url)
     process.env |= {
         "ROLE": role,
         "WEBHOOK_URL": WEBHOOK["webhook_url"],
@@ -128,12 +129,11 @@ async def test_two_workers_and_two_clocks_double_nothing_and_lose_nothing(postgr
         await asyncio.gather(*(run_routine(p, i) for i, p in enumerate(runners)))
         for person in prompted:
             await person.expect("Time for today's stretch", timeout=60)
-        await asyncio.sleep(1.0)  # late doubles, if any, would arrive now
-
-        stats = await telegram.stats()
-        chats = {p.user_id: await p.messages() for p in runners + prompted}
+        # Stopped (each finishes what it has in hand), the workers send nothing more: the chats are final.
         for process in processes:
             assert await process.terminate() == 0
+        stats = await telegram.stats()
+        chats = {p.user_id: await p.messages() for p in runners + prompted}
         logs = "".join(line for process in processes for line in process.log)
 
     db = await snapshot(postgres_url)
@@ -225,7 +225,11 @@ async def test_a_worker_killed_mid_update_and_a_long_outage_store_each_rating_on
 
         for person, value in ((outaged, 5), (killed, 4)):
             await person.expect(f"Noted: pain {value}/10", timeout=dbretry.BUDGET + 60)
-        await asyncio.sleep(2.0)  # a second run's answer, if any, comes now
+        for person in (killed, outaged):
+            await person.settled()
+        # Stopped (each finishes what it has in hand), the workers send nothing more: the chats are final.
+        for process in workers:
+            await process.terminate()
         chats = {p.user_id: [m["text"] for m in await p.messages()] for p in (killed, outaged)}
 
     db = await snapshot(postgres_url)
