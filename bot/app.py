@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import BotCommand, Update
+from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -12,13 +13,14 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
+    Defaults,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
 from bot import callbacks as cb
-from bot import dbretry, flow, i18n, views
+from bot import dbretry, flow, i18n, ui, views
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.filters import PAIN_RATING_TEXT, RED_FLAG_TEXT
@@ -234,6 +236,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
         Application.builder()
         .application_class(LimberApplication)
         .token(settings.telegram_bot_token.get_secret_value())
+        # Every text, caption and edit is HTML (views.py escapes what it interpolates).
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .connect_timeout(settings.telegram_timeout_seconds)
@@ -246,6 +250,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
     )
     app.bot_data["settings"] = settings
     app.bot_data["clock"] = clock
+    if clock is not None:
+        ui.use_clock(app.bot, clock)
     register(app)
     return app
 

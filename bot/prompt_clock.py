@@ -278,9 +278,7 @@ async def _send_one(
             continue
         attempt += 1
         try:
-            message = await bot.send_message(
-                prompt.user_id, view.text, parse_mode="HTML", reply_markup=ui.markup(view.buttons)
-            )
+            message = await bot.send_message(prompt.user_id, view.text, reply_markup=ui.markup(view.buttons))
         except RetryAfter as exc:
             limiter.pause(ui.retry_seconds(exc))
             report.retried_429 += 1

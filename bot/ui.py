@@ -6,20 +6,35 @@ translated here; composed texts were translated piece by piece in the views.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import weakref
 from collections.abc import Awaitable, Callable
 
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bot.clock import Clock, SystemClock
 from bot.i18n import _
 from bot.views import Button, View
 
 log = logging.getLogger(__name__)
 RETRIES = 3
 BACKOFF = 0.25  # seconds before the first retry of a failed request; doubles each time
+# The clock each bot's retries wait on, by id (a Bot's hash changes once it is initialized): the injected one
+# (tests move it on instead of waiting out a 429), else the system clock.
+_clocks: dict[int, Clock] = {}
+_SYSTEM = SystemClock()
+
+
+def use_clock(bot: Bot, clock: Clock) -> None:
+    """Make `bot`'s retries wait on `clock`, for as long as the bot lives."""
+    if id(bot) not in _clocks:
+        weakref.finalize(bot, _clocks.pop, id(bot), None)
+    _clocks[id(bot)] = clock
+
+
+async def _pause(bot: Bot, seconds: float) -> None:
+    await _clocks.get(id(bot), _SYSTEM).sleep(seconds)
 
 
 def markup(buttons: list[list[Button]]) -> InlineKeyboardMarkup | None:
@@ -35,12 +50,10 @@ async def send(bot: Bot, chat_id: int, view: View) -> Message:
 
     A timeout is not retried: Telegram may have delivered the message, and a copy would confuse.
     """
-    return await _sent(
-        lambda: bot.send_message(chat_id, _(view.text), parse_mode=ParseMode.HTML, reply_markup=markup(view.buttons))
-    )
+    return await _sent(bot, lambda: bot.send_message(chat_id, _(view.text), reply_markup=markup(view.buttons)))
 
 
-async def _sent(request: Callable[[], Awaitable[Message]]) -> Message:
+async def _sent(bot: Bot, request: Callable[[], Awaitable[Message]]) -> Message:
     """The one retry policy of every send: 429 waited out, 5xx and dropped connections retried, a 400 or a
     timeout handed to the caller."""
     for attempt in range(RETRIES):
@@ -49,13 +62,13 @@ async def _sent(request: Callable[[], Awaitable[Message]]) -> Message:
         except RetryAfter as exc:
             if attempt == RETRIES - 1:
                 raise
-            await asyncio.sleep(retry_seconds(exc))
+            await _pause(bot, retry_seconds(exc))
         except (BadRequest, TimedOut):
             raise
         except NetworkError:
             if attempt == RETRIES - 1:
                 raise
-            await asyncio.sleep(BACKOFF * 2**attempt)
+            await _pause(bot, BACKOFF * 2**attempt)
     raise AssertionError("unreachable")
 
 
@@ -71,7 +84,6 @@ async def edit(bot: Bot, chat_id: int, message_id: int, view: View, *, caption: 
                     chat_id=chat_id,
                     message_id=message_id,
                     caption=_(view.text),
-                    parse_mode=ParseMode.HTML,
                     reply_markup=markup(view.buttons),
                 )
             else:
@@ -79,14 +91,13 @@ async def edit(bot: Bot, chat_id: int, message_id: int, view: View, *, caption: 
                     _(view.text),
                     chat_id=chat_id,
                     message_id=message_id,
-                    parse_mode=ParseMode.HTML,
                     reply_markup=markup(view.buttons),
                 )
             return True
         except RetryAfter as exc:
             if attempt == RETRIES - 1:
                 return False
-            await asyncio.sleep(retry_seconds(exc))
+            await _pause(bot, retry_seconds(exc))
         except BadRequest as exc:
             if "not modified" in exc.message.lower():
                 return True
@@ -100,7 +111,7 @@ async def edit(bot: Bot, chat_id: int, message_id: int, view: View, *, caption: 
         except NetworkError:  # 5xx, timeout, dropped connection: an edit is safe to repeat
             if attempt == RETRIES - 1:
                 return False
-            await asyncio.sleep(BACKOFF * 2**attempt)
+            await _pause(bot, BACKOFF * 2**attempt)
     return False
 
 
@@ -119,7 +130,7 @@ async def answer(query: CallbackQuery, text: str | None = None) -> None:
             if attempt == 1:
                 log.info("callback answer failed twice, let go: %s", exc.message)
                 return
-            await asyncio.sleep(BACKOFF)
+            await _pause(query.get_bot(), BACKOFF)
         except TelegramError as exc:  # 429 (the answer's window is too short to wait), 403, anything else
             log.info("callback answer failed, let go: %s", exc.message)
             return
@@ -150,12 +161,8 @@ async def send_picture(bot: Bot, chat_id: int, view: View, media: InputFile | st
     """
     caption, buttons = _(view.text), markup(view.buttons)
     if animated:
-        return await _sent(
-            lambda: bot.send_animation(chat_id, media, caption=caption, parse_mode=ParseMode.HTML, reply_markup=buttons)
-        )
-    return await _sent(
-        lambda: bot.send_photo(chat_id, media, caption=caption, parse_mode=ParseMode.HTML, reply_markup=buttons)
-    )
+        return await _sent(bot, lambda: bot.send_animation(chat_id, media, caption=caption, reply_markup=buttons))
+    return await _sent(bot, lambda: bot.send_photo(chat_id, media, caption=caption, reply_markup=buttons))
 
 
 async def delete(bot: Bot, chat_id: int, message_id: int) -> bool:
@@ -166,12 +173,12 @@ async def delete(bot: Bot, chat_id: int, message_id: int) -> bool:
         except RetryAfter as exc:
             if attempt == RETRIES - 1:
                 return False
-            await asyncio.sleep(retry_seconds(exc))
+            await _pause(bot, retry_seconds(exc))
         except (BadRequest, Forbidden) as exc:
             log.info("delete of message %s in chat %s refused: %s", message_id, chat_id, exc)
             return False
         except NetworkError:
             if attempt == RETRIES - 1:
                 return False
-            await asyncio.sleep(BACKOFF * 2**attempt)
+            await _pause(bot, BACKOFF * 2**attempt)
     return False

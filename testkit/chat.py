@@ -49,11 +49,11 @@ class Person:
 
         return await self.client.wait_for(matches, timeout=timeout)
 
-    async def settled(self) -> None:
+    async def settled(self, timeout: float = 10.0) -> None:
         """Send /help and wait for its answer: the bot handles a chat's updates in order, so by then it has
         answered everything sent before (a sentinel, instead of sleeping and hoping nothing more comes)."""
         await self.send("/help")
-        await self.expect("What I can do")
+        await self.expect("What I can do", timeout=timeout)
 
     async def expect_answer(self, contains: str | None = None) -> JSON:
         """The answer to the last button press (the small notice Telegram shows)."""

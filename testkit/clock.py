@@ -50,3 +50,10 @@ class FakeClock:
         async with asyncio.timeout(timeout):
             while self.sleepers < count:
                 await asyncio.sleep(0.005)
+
+    async def pass_pauses(self, *seconds: float) -> None:
+        """Let the bot's waits on this clock (retry pauses) run out one after another: each time something
+        sleeps on it, move time on by the next number of seconds."""
+        for pause in seconds:
+            await self.wait_for_sleepers()
+            await self.advance(pause)

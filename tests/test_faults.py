@@ -38,27 +38,30 @@ async def outcomes(bot: BotProcess, user_id: int) -> list[str]:
 
 
 @pytest.mark.parametrize("code", [500, 502])
-async def test_server_errors_are_retried(bot: BotProcess, person: Person, code: int) -> None:
+async def test_server_errors_are_retried(bot: BotProcess, person: Person, clock: FakeClock, code: int) -> None:
     step = await first_step(person)
     await person.client.fail_next("sendMessage", error_code=code, times=2)
     await person.client.fail_next("editMessageText", error_code=code)
     await person.press("Done", step)
+    await clock.pass_pauses(0.5, 0.5, 0.5)  # the backoff before each retry, on the bot's clock
     await person.expect("Step 2 of")
     assert await outcomes(bot, person.user_id) == ["done"]
 
 
-async def test_a_dropped_connection_is_retried(bot: BotProcess, person: Person) -> None:
+async def test_a_dropped_connection_is_retried(bot: BotProcess, person: Person, clock: FakeClock) -> None:
     step = await first_step(person)
     await person.client.network_fault("sendMessage", kind="reset")
     await person.press("Skip", step)
+    await clock.pass_pauses(0.25)
     await person.expect("Step 2 of")
     assert await outcomes(bot, person.user_id) == ["skipped"]
 
 
-async def test_an_edit_that_times_out_is_retried(bot: BotProcess, person: Person) -> None:
+async def test_an_edit_that_times_out_is_retried(bot: BotProcess, person: Person, clock: FakeClock) -> None:
     step = await first_step(person)
     await person.client.network_fault("editMessageText", kind="delay", seconds=1.5)
     await person.press("Done", step)
+    await clock.pass_pauses(0.25)
     await person.expect("Step 2 of")
     assert await outcomes(bot, person.user_id) == ["done"]
 
@@ -83,15 +86,17 @@ async def test_a_send_that_times_out_is_not_doubled_and_the_routine_goes_on(bot:
     await person.expect("Step 3 of")
 
 
-async def test_429_on_a_reply_waits_and_resends(bot: BotProcess, person: Person) -> None:
+async def test_429_on_a_reply_waits_and_resends(bot: BotProcess, person: Person, clock: FakeClock) -> None:
     step = await first_step(person)
-    await person.client.fail_next("sendMessage", error_code=429, retry_after=1)
+    await person.client.fail_next("sendMessage", error_code=429, retry_after=3)
     await person.press("Done", step)
+    await clock.wait_for_sleepers()  # the bot waits out the "retry after", on its clock
+    await clock.advance(2.9)
+    assert clock.sleepers == 1
+    assert [c["status"] for c in await person.client.calls("sendMessage")][-1] == 429  # nothing resent yet
+    await clock.advance(0.1)
     await person.expect("Step 2 of")
-    calls = await person.client.calls("sendMessage")
-    limited = next(c for c in calls if c["status"] == 429)
-    sent = next(c for c in calls if c["ok"] and c["time"] > limited["time"])
-    assert sent["time"] - limited["time"] >= 0.95
+    assert [c["status"] for c in await person.client.calls("sendMessage")][-2:] == [429, 200]
 
 
 async def test_blocked_mid_routine_stops_prompts_and_keeps_the_press(bot: BotProcess, person: Person) -> None:
@@ -144,28 +149,32 @@ async def test_a_query_too_old_to_answer_keeps_the_press(bot: BotProcess, person
 
 @pytest.mark.parametrize(("code", "times"), [(500, 1), (502, 2), (503, 5)])
 async def test_a_failed_button_answer_does_not_stop_the_routine(
-    bot: BotProcess, person: Person, code: int, times: int
+    bot: BotProcess, person: Person, clock: FakeClock, code: int, times: int
 ) -> None:
     """The answer is cosmetic: retried once, then let go; the next step is sent either way."""
     step = await first_step(person)
     await person.client.fail_next("answerCallbackQuery", error_code=code, times=times)
     await person.press("Done", step)
+    await clock.pass_pauses(0.25)
     following = (await person.expect("Step 2 of"))["message"]
     assert await outcomes(bot, person.user_id) == ["done"]
     answers = [c for c in await person.client.calls("answerCallbackQuery") if c["ok"]]
     assert len(answers) == (2 if times == 1 else 1)  # the retry landed, or (failing twice) was let go
     # The newest buttons work.
     await person.press("Done", following)
+    if times > 2:  # this press's answer fails too, and is retried once
+        await clock.pass_pauses(0.25)
     await person.expect("Step 3 of")
 
 
 @pytest.mark.parametrize("kind", ["reset", "delay"])
 async def test_a_button_answer_lost_on_the_way_does_not_stop_the_routine(
-    bot: BotProcess, person: Person, kind: str
+    bot: BotProcess, person: Person, clock: FakeClock, kind: str
 ) -> None:
     step = await first_step(person)
     await person.client.network_fault("answerCallbackQuery", kind=kind, seconds=1.5, times=2)
     await person.press("Skip", step)
+    await clock.pass_pauses(0.25)
     following = (await person.expect("Step 2 of"))["message"]
     assert await outcomes(bot, person.user_id) == ["skipped"]
     await person.press("Done", following)

@@ -289,10 +289,11 @@ async def test_restart_resumes_a_running_countdown(bot: BotProcess, person: Pers
     assert resumed["message"]["message_id"] == step["message"]["message_id"]
 
 
-async def test_a_bad_gateway_on_the_next_step_is_retried(bot: BotProcess, person: Person) -> None:
+async def test_a_bad_gateway_on_the_next_step_is_retried(bot: BotProcess, person: Person, clock: FakeClock) -> None:
     step = await begin(person, "quick")
     await person.client.fail_next("sendMessage", error_code=502, times=2)
     await person.press("Done", step["message"])
+    await clock.pass_pauses(0.25, 0.5)
     await person.expect("Step 2 of")
     assert [o for *_, o in await outcomes(bot, person.user_id)] == ["done"]
 

@@ -49,3 +49,17 @@ async def test_the_menu_and_profile_are_set_per_language(bot: BotProcess, person
     assert {None, "es", "ru"} <= languages
     described = {c["params"].get("language_code") for c in await person.client.calls("setMyDescription")}
     assert {None, "es", "ru"} <= described
+
+
+async def test_every_text_and_edit_goes_out_as_html(bot: BotProcess, person: Person) -> None:
+    """Defaults(parse_mode=HTML) on the Application: PTB puts it in every request that takes one."""
+    await person.join()
+    await person.send("/stretch hips")
+    await person.expect("how is your pain right now")
+    await person.press("5")
+    await person.expect("Step 1 of")
+    await person.press("Done")
+    await person.expect("Step 2 of")
+    calls = [c for m in ("sendMessage", "editMessageText") for c in await person.client.calls(m)]
+    assert {c["method"] for c in calls} == {"sendMessage", "editMessageText"}
+    assert [c for c in calls if c["params"].get("parse_mode") != "HTML"] == []

@@ -226,7 +226,8 @@ async def test_a_worker_killed_mid_update_and_a_long_outage_store_each_rating_on
         for person, value in ((outaged, 5), (killed, 4)):
             await person.expect(f"Noted: pain {value}/10", timeout=dbretry.BUDGET + 60)
         for person in (killed, outaged):
-            await person.settled()
+            # Taken by the worker that did not claim the rating only once that claim is stale, as was the rating.
+            await person.settled(timeout=dbretry.BUDGET + 60)
         # Stopped (each finishes what it has in hand), the workers send nothing more: the chats are final.
         for process in workers:
             await process.terminate()

@@ -7,7 +7,6 @@ from datetime import date
 from types import ModuleType
 
 from telegram import InputFile, Update
-from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot import records, ui, views
@@ -96,5 +95,4 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat_id,
         InputFile(json_bytes, filename=f"limber-export-{stamp}.json"),
         caption=_(views.EXPORT_JSON_CAPTION),
-        parse_mode=ParseMode.HTML,
     )

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.constants import ParseMode
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import callbacks as cb
@@ -194,7 +193,7 @@ async def _ask_zone(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
     keyboard = ReplyKeyboardMarkup(
         [[KeyboardButton("📍 Share my location", request_location=True)]], resize_keyboard=True, one_time_keyboard=True
     )
-    await context.bot.send_message(chat_id, _(views.ASK_ZONE), parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    await context.bot.send_message(chat_id, _(views.ASK_ZONE), reply_markup=keyboard)
 
 
 async def _done(context: ContextTypes.DEFAULT_TYPE, chat_id: int, view: views.View) -> None:
@@ -203,9 +202,7 @@ async def _done(context: ContextTypes.DEFAULT_TYPE, chat_id: int, view: views.Vi
     A message carries one keyboard: removing the reply keyboard leaves no room for the inline buttons,
     so the message says where they are rather than sending a second one.
     """
-    await context.bot.send_message(
-        chat_id, views.zone_set(view), parse_mode=ParseMode.HTML, reply_markup=ReplyKeyboardRemove()
-    )
+    await context.bot.send_message(chat_id, views.zone_set(view), reply_markup=ReplyKeyboardRemove())
 
 
 async def typed_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
