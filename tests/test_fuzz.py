@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import BotProcess, Person
@@ -68,8 +68,7 @@ async def test_any_text_gets_an_answer(bot: BotProcess, api_url: str, errors: ob
 @FUZZ
 @given(data=st.one_of(st.text(min_size=1, max_size=64), st.from_regex(r"1:[a-z]:[0-9a-z:/_-]{0,40}", fullmatch=True)))
 async def test_any_button_data_gets_a_polite_answer(bot: BotProcess, api_url: str, errors: object, data: str) -> None:
-    if len(data.encode()) > 64:
-        return
+    assume(len(data.encode()) <= 64)  # Telegram's limit on callback data: longer never reaches a bot
     async with fresh(api_url) as person:
         await person.send("/start")
         welcome = await person.expect("Limber")
