@@ -172,9 +172,9 @@ def install(rec: Recorder) -> None:
 
         bot.ratelimit.FanoutLimiter.admit = admit  # type: ignore[method-assign]
     bot.app.post_init = post_init  # build_application looks it up when it builds the app
-    bot.prompt_clock.run_pass = run_pass  # prompt_job looks these up on every pass
+    bot.prompt_clock.run_pass = run_pass  # type: ignore[assignment]  # prompt_job looks these up on every pass
     bot.prompt_clock._materialize = materialize
-    bot.prompt_clock._deliver = deliver
+    bot.prompt_clock._deliver = deliver  # type: ignore[assignment]
 
 
 def main() -> int:

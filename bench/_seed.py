@@ -483,16 +483,16 @@ async def prepared_database(
         )
         cached, seconds = comment is not None, 0.0
         if not cached:
-            building = f"{template}_b{uuid.uuid4().hex[:6]}"
-            await admin.execute(f'CREATE DATABASE "{building}"')
+            building_db = f"{template}_b{uuid.uuid4().hex[:6]}"
+            await admin.execute(f'CREATE DATABASE "{building_db}"')
             started = time.monotonic()
-            db = Database(f"{base}/{building}")
+            db = Database(f"{base}/{building_db}")
             await db.migrate()
             await db.close()
-            counts = await _seed_postgres(f"{base}/{building}", spec, today)
+            counts = await _seed_postgres(f"{base}/{building_db}", spec, today)
             seconds = time.monotonic() - started
             await admin.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
-            await admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{template}"')
+            await admin.execute(f'ALTER DATABASE "{building_db}" RENAME TO "{template}"')
             await admin.execute(f"COMMENT ON DATABASE \"{template}\" IS '{json.dumps(counts)}'")
             comment = json.dumps(counts)
         counts = json.loads(comment)

@@ -133,7 +133,7 @@ class Replayer:
         return await function(**kwargs, api_kwargs=extra or None)
 
 
-def build(token: str, api_url: str, script: JSON) -> Application:  # type: ignore[type-arg]
+def build(token: str, api_url: str, script: JSON) -> Application:
     """The Application as bot/app.py builds Limber's, with one replaying handler instead of Limber's."""
     api = api_url.rstrip("/")
     app = (

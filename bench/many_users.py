@@ -151,7 +151,7 @@ class EventHub:
 
 def session_buttons(message: JSON) -> list[tuple[int, cb.Press]]:
     buttons = [b for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
-    found = []
+    found: list[tuple[int, cb.Press]] = []
     for index, button in enumerate(buttons):
         press = cb.parse(button.get("callback_data"))
         if isinstance(press, cb.StepPress | cb.RatePress | cb.ContinuePress):

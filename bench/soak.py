@@ -101,7 +101,7 @@ async def faults(api_url: str, rng: random.Random, stop: asyncio.Event, counts: 
             if "kind" in fault:
                 await operator.client.network_fault(method, kind=str(fault["kind"]))
             else:
-                await operator.client.fail_next(method, **fault)  # type: ignore[arg-type]
+                await operator.client.fail_next(method, **fault)
             counts["faults"] += 1
     finally:
         await operator.close()

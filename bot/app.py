@@ -59,7 +59,7 @@ ONE_AT_A_TIME = {"coalesce": True, "max_instances": 1}
 BOOTSTRAP_RETRIES = 3
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: Application) -> None:
     """Every handler, in the order Telegram updates meet them (first match in a group wins)."""
     private = filters.ChatType.PRIVATE
     new_message = private & filters.UpdateType.MESSAGE
@@ -132,7 +132,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     dbretry.wrap_handlers(app)
 
 
-async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+async def post_init(app: Application) -> None:
     """Open services: migrate the database, load and validate content, register the command menu."""
     settings: Settings = app.bot_data["settings"]
     clock: Clock = app.bot_data.get("clock") or SystemClock()
@@ -214,21 +214,21 @@ async def housekeeping_job(context: ContextTypes.DEFAULT_TYPE) -> None:
             log.exception("housekeeping failed")
 
 
-async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
+async def post_stop(app: Application) -> None:
     """Stop countdowns while the Bot can still be used (run_polling shuts it down before post_shutdown)."""
     svc = app.bot_data.get("services")
     if isinstance(svc, Services):
         await svc.timers.close()
 
 
-async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+async def post_shutdown(app: Application) -> None:
     """Close services: the database (countdowns already stopped in post_stop; their state is stored)."""
     svc = app.bot_data.pop("services", None)
     if isinstance(svc, Services):
         await svc.db.close()
 
 
-def build_application(settings: Settings, *, clock: Clock | None = None) -> Application:  # type: ignore[type-arg]
+def build_application(settings: Settings, *, clock: Clock | None = None) -> Application:
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     api = settings.telegram_api_url
@@ -256,7 +256,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
     return app
 
 
-async def start_polling(app: Application, *, poll: bool = True) -> None:  # type: ignore[type-arg]
+async def start_polling(app: Application, *, poll: bool = True) -> None:
     """Start an application built here inside an already running event loop (with long polling by default).
 
     `run_polling` owns the loop; the playground, tests and benchmarks share theirs with the emulator,
@@ -273,7 +273,7 @@ async def start_polling(app: Application, *, poll: bool = True) -> None:  # type
     await app.start()
 
 
-async def stop_polling(app: Application) -> None:  # type: ignore[type-arg]
+async def stop_polling(app: Application) -> None:
     """Undo `start_polling` in run_polling's order: stop fetching, let handlers finish, close services."""
     if app.updater is not None and app.updater.running:
         await app.updater.stop()

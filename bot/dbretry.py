@@ -15,8 +15,8 @@ import functools
 import logging
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from typing import Any, TypeVar, cast
 
 import asyncpg
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -78,10 +78,10 @@ async def with_retries(attempt: Callable[[], Awaitable[R]], name: str) -> R:
         delay, tries = min(delay * 2, MAX_DELAY), tries + 1
 
 
-def retrying(callback: Callable[[U, C], Awaitable[R]]) -> Callable[[U, C], Awaitable[R]]:
+def retrying(callback: Callable[[U, C], Awaitable[R]]) -> Callable[[U, C], Coroutine[Any, Any, R]]:
     """The handler callback, run again from the start while it fails with a transient database error."""
     if getattr(callback, _MARK, False):
-        return callback
+        return cast("Callable[[U, C], Coroutine[Any, Any, R]]", callback)  # wrapped already
     name = getattr(callback, "__qualname__", repr(callback))
 
     @functools.wraps(callback)

@@ -79,7 +79,7 @@ def _figures(out: str) -> int:
     return 0
 
 
-async def _run_until_signal(app: Application, settings: Settings) -> int:  # type: ignore[type-arg]
+async def _run_until_signal(app: Application, settings: Settings) -> int:
     """A webhook worker (updates posted by Telegram) or the prompt clock alone; stops on SIGINT/SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -217,7 +217,7 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
-async def prompt_now(app: Application) -> str:  # type: ignore[type-arg]
+async def prompt_now(app: Application) -> str:
     """Make today's daily prompt due now and run the prompt clock once (the playground's /promptnow)."""
     svc: Services = app.bot_data["services"]
     now = svc.clock.now()
@@ -240,7 +240,7 @@ async def prompt_now(app: Application) -> str:  # type: ignore[type-arg]
 async def _interactive(
     client: EmulatorClient,
     printer: ChatPrinter,
-    app: Application | None = None,  # type: ignore[type-arg]
+    app: Application | None = None,
 ) -> None:
     loop = asyncio.get_running_loop()
     print(
@@ -266,7 +266,7 @@ async def _interactive(
 async def _typed(
     client: EmulatorClient,
     printer: ChatPrinter,
-    app: Application | None,  # type: ignore[type-arg]
+    app: Application | None,
     line: str,
 ) -> None:
     """One typed line: a button press, a playground command, or a message (split when too long)."""

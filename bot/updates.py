@@ -74,7 +74,7 @@ async def handle_once(app: Application[Any, Any, Any, Any, Any, Any], update: ob
     return "handled"
 
 
-class LimberApplication(Application):  # type: ignore[type-arg]
+class LimberApplication(Application):
     """PTB's Application, with every update (polled or posted to the webhook) going through `handle_once`.
 
     Stopping lets the updates and jobs in hand finish for `STOP_GRACE` seconds, then cancels those

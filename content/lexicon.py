@@ -119,7 +119,8 @@ class Lexicon(BaseModel):
     @model_validator(mode="after")
     def _rules_use_known_concepts(self) -> Lexicon:
         known = set(self.phrases.values()) | set(self.words.values()) | BUILT_IN
-        for name, rule in [*self.rules.items(), ("pointer", self.pointer)]:
+        named: list[tuple[str, Rule | Pointer]] = [*self.rules.items(), ("pointer", self.pointer)]
+        for name, rule in named:
             for alt in rule.any:
                 missing = [c for c in (*alt.all, *alt.unless) if c not in known]
                 if missing:
@@ -142,7 +143,7 @@ class _UniqueKeys(yaml.SafeLoader):
 def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
     seen: set[object] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"'{key}' is given twice", key_node.start_mark)
         seen.add(key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import builtins
 import functools
 import inspect
 import json
@@ -145,7 +146,7 @@ class Params:
             return None
         return value if isinstance(value, str) else json.dumps(value)
 
-    def int(self, key: str) -> int | None:
+    def int(self, key: builtins.str) -> int | None:
         value = self.raw(key)
         if isinstance(value, bool) or value is None:
             return None
@@ -156,7 +157,7 @@ class Params:
         text = str(value).strip()
         return int(text) if re.fullmatch(r"[+-]?\d{1,19}", text) else None
 
-    def float(self, key: str) -> float | None:
+    def float(self, key: builtins.str) -> float | None:
         value = self.raw(key)
         if value is None or isinstance(value, bool):
             return None
@@ -165,7 +166,7 @@ class Params:
         except (TypeError, ValueError):
             return None
 
-    def bool(self, key: str) -> bool:
+    def bool(self, key: builtins.str) -> bool:
         value = self.raw(key)
         if isinstance(value, bool):
             return value
@@ -173,7 +174,7 @@ class Params:
             return value != 0
         return isinstance(value, str) and value.strip().lower() in BOOL_TRUE
 
-    def json(self, key: str, error: str) -> Any:
+    def json(self, key: builtins.str, error: builtins.str) -> Any:
         value = self.raw(key)
         if not isinstance(value, str):
             return value

@@ -540,6 +540,7 @@ def parse_markdown_v2(text: str, users: UserLookup | None = None) -> tuple[str, 
                 match = re.fullmatch(r"tg://emoji\?id=(\d+)", url)
                 if not match or int(match.group(1)) == 0:
                     raise EntityParseError("Invalid custom emoji identifier specified")
+                assert entity is not None  # still the entity made above
                 entity["custom_emoji_id"] = match.group(1)
             else:
                 entity = _link_entity(url, top.offset, 0, users)

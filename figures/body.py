@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from content.schema import SEGMENTS, Pose, Region, Support, SupportKind, View
 
@@ -255,13 +256,13 @@ def merged(pose: Pose, index: int) -> tuple[dict[str, float], dict[str, float], 
     x = 0.0
     y: float | None = None
     for i, key in enumerate(pose.keyframes[: index + 1]):
-        angles.update(key.angles)
-        tilts.update(key.tilt)
+        angles.update(key.angles.items())
+        tilts.update(key.tilt.items())
         for limb in list(reach):
             # Angles given later take a limb back from its reach.
             if any(f"{part}_{limb[-1]}" in key.angles for part in LIMB[limb.split("_")[0]]):
                 del reach[limb]
-        reach.update(key.reach)
+        reach.update(key.reach.items())
         x = key.x if key.x is not None else x
         # A top view has no gravity: its hip centre is placed, and stays put unless moved.
         y = key.y if key.y is not None else (y if pose.view is View.top and i else None)
@@ -285,7 +286,7 @@ def _solve(pose: Pose, angles: dict[str, float], tilts: dict[str, float], limb: 
         else:
             goal = joints[name]
     else:
-        tx, ty = target  # type: ignore[misc]
+        tx, ty = cast("tuple[float, float]", target)
         goal = (tx, ty, 0.0)
     l1 = LENGTH[LIMB[kind][0]]
     l2 = LENGTH[LIMB[kind][1]] + (HAND_REACH if kind == "hand" else 0.0)

@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 
 import itertools
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Ellipse, FancyArrowPatch, FancyBboxPatch, Polygon, Rectangle
@@ -59,7 +60,7 @@ def _canvas(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def _capsule(ax: object, part: Part, fill: str, *, zorder: float, alpha: float = 1.0, edge: str = OUTLINE) -> None:
+def _capsule(ax: Axes, part: Part, fill: str, *, zorder: float, alpha: float = 1.0, edge: str = OUTLINE) -> None:
     (x0, y0, _), (x1, y1, _) = part.start, part.end
     dx, dy = x1 - x0, y1 - y0
     n = math.hypot(dx, dy)
@@ -92,7 +93,7 @@ def _part_colour(pose: Pose, part: Part) -> str:
     return NEAR if _depth(part) >= -0.01 else FAR
 
 
-def draw_body(ax: object, pose: Pose, frame: Frame, *, ghost: bool = False, only: set[str] | None = None) -> None:
+def draw_body(ax: Axes, pose: Pose, frame: Frame, *, ghost: bool = False, only: set[str] | None = None) -> None:
     """The filled figure; a ghost is a faint outline of an earlier keyframe, optionally of some parts only."""
     base_z = 2.0 if ghost else 10.0
     order = sorted(frame.parts, key=_depth)
@@ -132,7 +133,7 @@ def draw_body(ax: object, pose: Pose, frame: Frame, *, ghost: bool = False, only
                     _nose(ax, pose, frame, hz)
 
 
-def _nose(ax: object, pose: Pose, frame: Frame, z: float) -> None:
+def _nose(ax: Axes, pose: Pose, frame: Frame, z: float) -> None:
     (hx, hy, _), r = frame.head
     nx, ny, _ = frame.joints["neck"]
     ux, uy = hx - nx, hy - ny
@@ -163,7 +164,7 @@ def _anterior(pose: Pose, name: str, frame: Frame) -> tuple[float, float]:
     return (-sign * dy / n, sign * dx / n)
 
 
-def draw_highlight(ax: object, pose: Pose, frame: Frame) -> None:
+def draw_highlight(ax: Axes, pose: Pose, frame: Frame) -> None:
     working = (pose.working_side or "right")[0]
     for region in pose.highlight:
         centre, direction, half = body.region_anchor(region, frame, working)
@@ -203,7 +204,7 @@ def draw_highlight(ax: object, pose: Pose, frame: Frame) -> None:
         )
 
 
-def draw_supports(ax: object, pose: Pose, frame: Frame, xlim: tuple[float, float]) -> None:
+def draw_supports(ax: Axes, pose: Pose, frame: Frame, xlim: tuple[float, float]) -> None:
     if pose.view is not View.top:
         ax.add_patch(Rectangle((xlim[0], -0.06), xlim[1] - xlim[0], 0.06, fc="#EDEDED", ec="none", zorder=0))
         ax.plot(list(xlim), [0, 0], color=FLOOR, lw=1.5, zorder=1)
@@ -306,7 +307,7 @@ def _bounds(pose: Pose, frame_list: Sequence[Frame]) -> tuple[tuple[float, float
     return (x0, x1), (y0, y1)
 
 
-def _arrow(ax: object, pose: Pose, frame_list: Sequence[Frame], upto: int) -> None:
+def _arrow(ax: Axes, pose: Pose, frame_list: Sequence[Frame], upto: int) -> None:
     points = [frame_list[i].joints[pose.arrow][:2] for i in range(upto + 1)]
     for a, b in itertools.pairwise(points):
         (ax0, ay0), (bx, by) = a, b
@@ -334,7 +335,7 @@ def _arrow(ax: object, pose: Pose, frame_list: Sequence[Frame], upto: int) -> No
         )
 
 
-def _style(ax: object, xlim: tuple[float, float], ylim: tuple[float, float]) -> None:
+def _style(ax: Axes, xlim: tuple[float, float], ylim: tuple[float, float]) -> None:
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.set_aspect("equal")

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from storage.models import DayMark, RedFlagEvent, RoutineSession, StepOutcome, User, utcnow
 from storage.repo import _insert
@@ -28,7 +28,7 @@ async def sessions_with_outcomes(db: AsyncSession, *, user_id: int) -> list[tupl
         (
             await db.execute(
                 select(StepOutcome)
-                .where(StepOutcome.user_id == user_id)
+                .where(col(StepOutcome.user_id) == user_id)
                 .order_by(StepOutcome.session_id, StepOutcome.step_index)  # type: ignore[arg-type]
             )
         )
@@ -75,10 +75,10 @@ async def person_rows(db: AsyncSession, *, user_id: int) -> dict[str, list[dict[
     """Every row about the person, table by table (parents first), each row as its column values."""
     rows: dict[str, list[dict[str, Any]]] = {}
     for model in reversed(person_tables()):
-        column = model.id if model is User else model.user_id  # type: ignore[attr-defined]
+        column: Any = model.id if model is User else model.user_id  # type: ignore[attr-defined]
         keys = list(model.__table__.primary_key.columns)  # type: ignore[attr-defined]
         found = (await db.execute(select(model).where(column == user_id).order_by(*keys))).scalars().all()
-        rows[model.__tablename__] = [  # type: ignore[attr-defined]
+        rows[str(model.__tablename__)] = [
             {c.name: getattr(row, c.name) for c in model.__table__.columns}  # type: ignore[attr-defined]
             for row in found
         ]
@@ -88,5 +88,5 @@ async def person_rows(db: AsyncSession, *, user_id: int) -> dict[str, list[dict[
 async def erase_person(db: AsyncSession, *, user_id: int) -> None:
     """Delete every row about the person, in every table, in one transaction."""
     for model in person_tables():
-        column = model.id if model is User else model.user_id  # type: ignore[attr-defined]
+        column: Any = model.id if model is User else model.user_id  # type: ignore[attr-defined]
         await db.execute(delete(model).where(column == user_id))

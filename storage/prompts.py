@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, bindparam, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from storage.models import Preferences, Prompt, User, utcnow
 from storage.repo import _insert
@@ -35,7 +35,7 @@ class DueSchedule:
 
 
 async def preferences_of(db: AsyncSession, *, user_id: int) -> Preferences:
-    stmt = select(Preferences).where(Preferences.user_id == user_id).with_for_update()
+    stmt = select(Preferences).where(col(Preferences.user_id) == user_id).with_for_update()
     prefs = (await db.execute(stmt.execution_options(populate_existing=True))).scalars().first()
     if prefs is None:
         prefs = Preferences(user_id=user_id)
@@ -48,25 +48,26 @@ async def claim_due_schedules(db: AsyncSession, *, now: datetime, limit: int) ->
     """People whose next prompt is due, locked for this transaction (other clocks skip them)."""
     stmt = (
         select(
-            Preferences.user_id,
-            Preferences.timezone,
-            Preferences.reminder_time,
-            Preferences.reminder_days,
-            Preferences.reminders_on,
-            Preferences.prompts_paused,
-            User.blocked_at,
-            Preferences.next_prompt_at,
-            Preferences.next_prompt_date,
+            col(Preferences.user_id),
+            col(Preferences.timezone),
+            col(Preferences.reminder_time),
+            col(Preferences.reminder_days),
+            col(Preferences.reminders_on),
+            col(Preferences.prompts_paused),
+            col(User.blocked_at),
+            col(Preferences.next_prompt_at),
+            col(Preferences.next_prompt_date),
         )
-        .join(User, User.id == Preferences.user_id)  # type: ignore[arg-type]
-        .where(Preferences.next_prompt_at <= now)  # type: ignore[arg-type,operator]
-        .order_by(Preferences.next_prompt_at)  # type: ignore[arg-type]
+        .join(User, col(User.id) == col(Preferences.user_id))
+        .where(col(Preferences.next_prompt_at) <= now)
+        .order_by(col(Preferences.next_prompt_at))
         .limit(limit)
-        .with_for_update(skip_locked=True, of=Preferences)  # type: ignore[arg-type]
+        .with_for_update(skip_locked=True, of=Preferences)
     )
     return [
         DueSchedule(user_id, zone, at, days, bool(on) and not paused and blocked is None, due, day)
         for user_id, zone, at, days, on, paused, blocked, due, day in (await db.execute(stmt)).all()
+        if due is not None  # always: the query asks for due ones
     ]
 
 
@@ -119,8 +120,8 @@ async def claim_prompts(db: AsyncSession, *, now: datetime, worker: str, limit: 
     stmt = (
         select(Prompt)
         .where(
-            Prompt.due_at <= now,  # type: ignore[arg-type,operator]
-            Prompt.status == "pending",
+            col(Prompt.due_at) <= now,
+            col(Prompt.status) == "pending",
         )
         .order_by(Prompt.due_at)  # type: ignore[arg-type]
         .limit(limit)
@@ -156,7 +157,7 @@ async def beat_claims(db: AsyncSession, *, worker: str, now: datetime) -> None:
 
 async def claimants(db: AsyncSession) -> set[str]:
     """The clocks holding prompts claimed or being sent."""
-    stmt = select(Prompt.claimed_by).where(Prompt.status.in_(_IN_HAND)).distinct()  # type: ignore[attr-defined]
+    stmt = select(col(Prompt.claimed_by)).where(col(Prompt.status).in_(_IN_HAND)).distinct()
     return {w for w in (await db.execute(stmt)).scalars().all() if w is not None}
 
 
@@ -164,9 +165,9 @@ async def take_back(db: AsyncSession, *, workers: Sequence[str] = (), stale_befo
     """Resolve the claims of clocks that are gone (those `workers`, or whoever has not beaten since
     `stale_before`): a claimed prompt is pending again; one left "sending" may have reached the person,
     so it becomes "unknown" and is never sent again."""
-    gone = Prompt.claimed_by.in_(list(workers)) if workers else None  # type: ignore[union-attr]
+    gone: ColumnElement[bool] | None = col(Prompt.claimed_by).in_(list(workers)) if workers else None
     if stale_before is not None:
-        stale = Prompt.claimed_at < stale_before  # type: ignore[operator]
+        stale = col(Prompt.claimed_at) < stale_before
         gone = stale if gone is None else or_(gone, stale)
     if gone is None:
         return 0
@@ -180,7 +181,7 @@ async def take_back(db: AsyncSession, *, workers: Sequence[str] = (), stale_befo
 
 async def get_prompt(db: AsyncSession, *, prompt_id: int, user_id: int) -> Prompt | None:
     """A prompt by id, only if it was sent to this person: ids from buttons are never trusted."""
-    stmt = select(Prompt).where(Prompt.id == prompt_id, Prompt.user_id == user_id).with_for_update()
+    stmt = select(Prompt).where(col(Prompt.id) == prompt_id, col(Prompt.user_id) == user_id).with_for_update()
     return (await db.execute(stmt.execution_options(populate_existing=True))).scalars().first()
 
 
@@ -203,10 +204,10 @@ async def forget_day(db: AsyncSession, *, user_id: int, local_date: date) -> Non
 
 
 async def has_daily(db: AsyncSession, *, user_id: int, local_date: date) -> bool:
-    stmt = select(Prompt.id).where(
-        Prompt.user_id == user_id,  # type: ignore[arg-type]
-        Prompt.local_date == local_date,  # type: ignore[arg-type]
-        Prompt.kind == "daily",  # type: ignore[arg-type]
+    stmt = select(col(Prompt.id)).where(
+        col(Prompt.user_id) == user_id,
+        col(Prompt.local_date) == local_date,
+        col(Prompt.kind) == "daily",
     )
     return (await db.execute(stmt)).first() is not None
 
@@ -225,9 +226,9 @@ async def last_daily(db: AsyncSession, *, user_id: int) -> Prompt | None:
 async def last_daily_dues(db: AsyncSession, *, user_ids: Sequence[int]) -> dict[int, datetime]:
     """Each person's latest daily prompt (its due time), of those who have one."""
     stmt = (
-        select(Prompt.user_id, func.max(Prompt.due_at))
-        .where(Prompt.user_id.in_(set(user_ids)), Prompt.kind == "daily")  # type: ignore[attr-defined]
-        .group_by(Prompt.user_id)  # type: ignore[arg-type]
+        select(col(Prompt.user_id), func.max(col(Prompt.due_at)))
+        .where(col(Prompt.user_id).in_(set(user_ids)), col(Prompt.kind) == "daily")
+        .group_by(col(Prompt.user_id))
     )
     return {user_id: at for user_id, at in (await db.execute(stmt)).all()}  # max() keeps the column's UTC type
 
@@ -235,11 +236,11 @@ async def last_daily_dues(db: AsyncSession, *, user_ids: Sequence[int]) -> dict[
 async def recipients(db: AsyncSession, *, user_ids: Sequence[int]) -> dict[int, str | None]:
     """Of these people, those who still get prompts (not off, paused, blocked or told to get checked), with their routine."""
     stmt = (
-        select(Preferences.user_id, Preferences.routine_id)
-        .join(User, User.id == Preferences.user_id)  # type: ignore[arg-type]
+        select(col(Preferences.user_id), col(Preferences.routine_id))
+        .join(User, col(User.id) == col(Preferences.user_id))
         .where(
             Preferences.user_id.in_(set(user_ids)),  # type: ignore[attr-defined]
-            Preferences.reminders_on,
+            col(Preferences.reminders_on),
             Preferences.prompts_paused.is_(False),  # type: ignore[attr-defined]
             User.blocked_at.is_(None),  # type: ignore[union-attr]
             # Someone who described a warning sign is told to get checked, not to stretch.

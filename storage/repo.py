@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col
 
 from storage.models import (
     CueMessage,
@@ -26,14 +27,14 @@ from storage.models import (
     utcnow,
 )
 
-OPEN = RoutineSession.status != "finished"  # type: ignore[comparison-overlap]
+OPEN = col(RoutineSession.status) != "finished"
 # For UPDATE and DELETE statements whose loaded objects the caller updates itself (or has none):
 # SQLAlchemy would otherwise evaluate the WHERE clause against every object in the session.
 NO_SYNC = {"synchronize_session": False}
 
 
 def _insert(db: AsyncSession) -> Any:
-    return pg_insert if db.bind.dialect.name == "postgresql" else sqlite_insert
+    return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 # --- users ---------------------------------------------------------------------------------------
@@ -74,7 +75,7 @@ async def get_user(db: AsyncSession, *, user_id: int) -> User | None:
 
 
 async def language_of(db: AsyncSession, *, user_id: int) -> str | None:
-    stmt = select(User.language).where(User.id == user_id)  # type: ignore[arg-type]
+    stmt = select(col(User.language)).where(col(User.id) == user_id)
     return (await db.execute(stmt)).scalar_one_or_none()
 
 
@@ -84,7 +85,7 @@ async def set_language(db: AsyncSession, *, user_id: int, language: str) -> None
 
 async def timezone_of(db: AsyncSession, *, user_id: int) -> str | None:
     """The person's time zone, or None before they have one."""
-    stmt = select(Preferences.timezone).where(Preferences.user_id == user_id)  # type: ignore[arg-type]
+    stmt = select(col(Preferences.timezone)).where(col(Preferences.user_id) == user_id)
     return (await db.execute(stmt)).scalar_one_or_none()
 
 
@@ -100,13 +101,13 @@ async def set_delete_code(db: AsyncSession, *, user_id: int, code: str | None) -
 
 async def delete_code(db: AsyncSession, *, user_id: int) -> str | None:
     """The person's pending /delete code, locked so two confirmations cannot both use it."""
-    stmt = select(User.delete_code).where(User.id == user_id).with_for_update()  # type: ignore[arg-type]
+    stmt = select(col(User.delete_code)).where(col(User.id) == user_id).with_for_update()
     return (await db.execute(stmt)).scalar_one_or_none()
 
 
 async def mark_onboarded(db: AsyncSession, *, user_id: int) -> None:
     await db.execute(
-        update(User).where(User.id == user_id, User.onboarded_at.is_(None)).values(onboarded_at=utcnow())  # type: ignore[union-attr]
+        update(User).where(col(User.id) == user_id, col(User.onboarded_at).is_(None)).values(onboarded_at=utcnow())
     )
 
 
@@ -115,13 +116,13 @@ async def mark_onboarded(db: AsyncSession, *, user_id: int) -> None:
 
 async def open_session(db: AsyncSession, *, user_id: int) -> RoutineSession | None:
     """The person's unfinished session, locked for this transaction where the backend can."""
-    stmt = select(RoutineSession).where(RoutineSession.user_id == user_id, OPEN).with_for_update()
+    stmt = select(RoutineSession).where(col(RoutineSession.user_id) == user_id, OPEN).with_for_update()
     return (await db.execute(stmt.execution_options(populate_existing=True))).scalars().first()
 
 
 async def get_session(db: AsyncSession, *, session_id: int, user_id: int) -> RoutineSession | None:
     """A session by id, only if it belongs to this person: ids from buttons are never trusted."""
-    stmt = select(RoutineSession).where(RoutineSession.id == session_id, RoutineSession.user_id == user_id)
+    stmt = select(RoutineSession).where(col(RoutineSession.id) == session_id, col(RoutineSession.user_id) == user_id)
     return (await db.execute(stmt.with_for_update().execution_options(populate_existing=True))).scalars().first()
 
 
@@ -145,8 +146,8 @@ async def set_message_if_at(
         .where(
             RoutineSession.id == session_id,  # type: ignore[arg-type]
             RoutineSession.user_id == user_id,  # type: ignore[arg-type]
-            RoutineSession.status == status,
-            RoutineSession.current_step == step,
+            col(RoutineSession.status) == status,
+            col(RoutineSession.current_step) == step,
         )
         .values(message_id=message_id, updated_at=utcnow())
     )
@@ -186,8 +187,8 @@ async def advance_session(
         update(RoutineSession)
         .where(
             RoutineSession.id == session.id,  # type: ignore[arg-type]
-            RoutineSession.status == expect_status,
-            RoutineSession.current_step == expect_step,
+            col(RoutineSession.status) == expect_status,
+            col(RoutineSession.current_step) == expect_step,
         )
         .values(**values)
     )
@@ -205,8 +206,8 @@ async def start_timer(db: AsyncSession, *, session: RoutineSession, step: int, a
         update(RoutineSession)
         .where(
             RoutineSession.id == session.id,  # type: ignore[arg-type]
-            RoutineSession.status == "in_progress",
-            RoutineSession.current_step == step,
+            col(RoutineSession.status) == "in_progress",
+            col(RoutineSession.current_step) == step,
             RoutineSession.timer_started_at.is_(None),  # type: ignore[union-attr]
         )
         .values(timer_started_at=at, timer_owner=None, timer_beat_at=None, updated_at=utcnow())
@@ -221,12 +222,12 @@ async def start_timer(db: AsyncSession, *, session: RoutineSession, step: int, a
 async def running_timers(db: AsyncSession, *, silent_since: datetime | None = None) -> Sequence[RoutineSession]:
     """Sessions with a countdown running; with `silent_since`, only those whose editor has not beaten since."""
     stmt = select(RoutineSession).where(
-        RoutineSession.status == "in_progress",
+        col(RoutineSession.status) == "in_progress",
         RoutineSession.timer_started_at.is_not(None),  # type: ignore[union-attr]
     )
     if silent_since is not None:
         stmt = stmt.where(
-            or_(RoutineSession.timer_beat_at.is_(None), RoutineSession.timer_beat_at < silent_since)  # type: ignore[union-attr,operator]
+            or_(col(RoutineSession.timer_beat_at).is_(None), col(RoutineSession.timer_beat_at) < silent_since)
         )
     return (await db.execute(stmt)).scalars().all()
 
@@ -248,14 +249,14 @@ async def beat_timer(
         update(RoutineSession)
         .where(
             RoutineSession.id == session.id,  # type: ignore[arg-type]
-            RoutineSession.status == "in_progress",
-            RoutineSession.current_step == session.current_step,
-            RoutineSession.timer_started_at == session.timer_started_at,
-            RoutineSession.message_id == session.message_id,
+            col(RoutineSession.status) == "in_progress",
+            col(RoutineSession.current_step) == session.current_step,
+            col(RoutineSession.timer_started_at) == session.timer_started_at,
+            col(RoutineSession.message_id) == session.message_id,
             or_(
                 RoutineSession.timer_owner.is_(None),  # type: ignore[union-attr]
-                RoutineSession.timer_owner == owner,
-                RoutineSession.timer_beat_at < silent_since,  # type: ignore[operator]
+                col(RoutineSession.timer_owner) == owner,
+                col(RoutineSession.timer_beat_at) < silent_since,
             ),
         )
         .values(timer_owner=owner, timer_beat_at=now)
@@ -274,14 +275,14 @@ async def claim_update(db: AsyncSession, *, update_id: int, owner: str, now: dat
     """
     row = {"update_id": update_id, "status": "working", "owner": owner, "claimed_at": now}
     stmt = _insert(db)(HandledUpdate).values(**row).on_conflict_do_nothing(index_elements=["update_id"])
-    if (await db.execute(stmt.returning(HandledUpdate.update_id))).first() is not None:  # type: ignore[arg-type]
+    if (await db.execute(stmt.returning(HandledUpdate.update_id))).first() is not None:
         return "new"
     retake = (
         update(HandledUpdate)
         .where(
             HandledUpdate.update_id == update_id,  # type: ignore[arg-type]
             HandledUpdate.status == "working",  # type: ignore[arg-type]
-            HandledUpdate.claimed_at < stale_before,  # type: ignore[arg-type,operator]
+            col(HandledUpdate.claimed_at) < stale_before,
         )
         .values(owner=owner, claimed_at=now)
     )
@@ -289,7 +290,7 @@ async def claim_update(db: AsyncSession, *, update_id: int, owner: str, now: dat
     if result.rowcount == 1:
         return "new"
     status = (
-        await db.execute(select(HandledUpdate.status).where(HandledUpdate.update_id == update_id))  # type: ignore[arg-type]
+        await db.execute(select(col(HandledUpdate.status)).where(col(HandledUpdate.update_id) == update_id))
     ).scalar_one_or_none()
     return "done" if status == "done" else "busy"
 
@@ -312,7 +313,7 @@ async def release_updates(db: AsyncSession) -> int:
 
 async def prune_updates(db: AsyncSession, *, before: datetime) -> int:
     """Drop claims older than Telegram would ever re-deliver."""
-    stmt = delete(HandledUpdate).where(HandledUpdate.claimed_at < before)  # type: ignore[arg-type,operator]
+    stmt = delete(HandledUpdate).where(col(HandledUpdate.claimed_at) < before)
     result: CursorResult[Any] = await db.execute(stmt, execution_options=NO_SYNC)  # type: ignore[assignment]
     return result.rowcount
 
@@ -323,6 +324,7 @@ async def prune_updates(db: AsyncSession, *, before: datetime) -> int:
 async def add_outcome(
     db: AsyncSession, *, session: RoutineSession, step_index: int, technique_id: str, outcome: str
 ) -> StepOutcome:
+    assert session.id is not None  # a stored session
     row = StepOutcome(
         session_id=session.id,
         user_id=session.user_id,
@@ -369,10 +371,10 @@ async def recent_prompt_rating(db: AsyncSession, *, user_id: int, since: datetim
     stmt = (
         select(PainRating)
         .where(
-            PainRating.user_id == user_id,
-            PainRating.context == "prompt",
+            col(PainRating.user_id) == user_id,
+            col(PainRating.context) == "prompt",
             PainRating.session_id.is_(None),  # type: ignore[union-attr]
-            PainRating.created_at >= since,  # type: ignore[operator]
+            col(PainRating.created_at) >= since,
         )
         .order_by(PainRating.created_at.desc())  # type: ignore[attr-defined]
         .limit(1)
@@ -388,14 +390,14 @@ def message_source(message_id: int) -> str:
 
 async def rating_from(db: AsyncSession, *, user_id: int, source: str) -> PainRating | None:
     """The rating a message already stored, if its update ran before."""
-    stmt = select(PainRating).where(PainRating.user_id == user_id, PainRating.source == source)
+    stmt = select(PainRating).where(col(PainRating.user_id) == user_id, col(PainRating.source) == source)
     return (await db.execute(stmt)).scalars().first()
 
 
 async def session_ratings(db: AsyncSession, *, session_id: int) -> dict[str, int]:
     """The before and after ratings of one session, by context."""
     stmt = select(PainRating).where(
-        PainRating.session_id == session_id,
+        col(PainRating.session_id) == session_id,
         PainRating.context.in_(("before", "after")),  # type: ignore[attr-defined]
     )
     return {r.context: r.value for r in (await db.execute(stmt)).scalars().all()}
@@ -412,7 +414,7 @@ async def ratings_for(db: AsyncSession, *, user_id: int) -> Sequence[PainRating]
 async def open_red_flag(db: AsyncSession, *, user_id: int) -> RedFlagEvent | None:
     stmt = (
         select(RedFlagEvent)
-        .where(RedFlagEvent.user_id == user_id, RedFlagEvent.cleared_at.is_(None))  # type: ignore[union-attr]
+        .where(col(RedFlagEvent.user_id) == user_id, col(RedFlagEvent.cleared_at).is_(None))
         .order_by(RedFlagEvent.id.desc())  # type: ignore[union-attr]
         .with_for_update()
     )
@@ -455,18 +457,18 @@ async def usage_figures(db: AsyncSession, *, since: datetime) -> dict[str, int]:
         "people": await count(select(func.count()).select_from(User)),
         "sessions": await count(select(func.count()).select_from(RoutineSession)),
         "sessions_recent": await count(
-            select(func.count()).select_from(RoutineSession).where(RoutineSession.started_at >= since)  # type: ignore[arg-type,operator]
+            select(func.count()).select_from(RoutineSession).where(col(RoutineSession.started_at) >= since)
         ),
         "ratings_recent": await count(
-            select(func.count()).select_from(PainRating).where(PainRating.created_at >= since)  # type: ignore[arg-type,operator]
+            select(func.count()).select_from(PainRating).where(col(PainRating.created_at) >= since)
         ),
         "prompts_sent_recent": await count(
             select(func.count()).select_from(Prompt).where(Prompt.status == "sent", Prompt.sent_at >= since)  # type: ignore[arg-type,operator]
         ),
-        "reminders_on": await count(select(func.count()).select_from(Preferences).where(Preferences.reminders_on)),
+        "reminders_on": await count(select(func.count()).select_from(Preferences).where(col(Preferences.reminders_on))),
         # Left "sending" by a clock that died: perhaps delivered, perhaps not; never sent twice.
         "prompts_unknown_recent": await count(
-            select(func.count()).select_from(Prompt).where(Prompt.status == "unknown", Prompt.due_at >= since)  # type: ignore[arg-type,operator]
+            select(func.count()).select_from(Prompt).where(col(Prompt.status) == "unknown", col(Prompt.due_at) >= since)
         ),
     }
 
@@ -475,7 +477,7 @@ async def usage_figures(db: AsyncSession, *, since: datetime) -> dict[str, int]:
 
 
 async def text_only(db: AsyncSession, *, user_id: int) -> bool:
-    stmt = select(Preferences.text_only).where(Preferences.user_id == user_id)
+    stmt = select(col(Preferences.text_only)).where(col(Preferences.user_id) == user_id)
     return bool((await db.execute(stmt)).scalar())
 
 
@@ -494,7 +496,9 @@ async def remember_figure_file(db: AsyncSession, *, bot_id: int, name: str, file
 
 async def forget_figure_file(db: AsyncSession, *, bot_id: int, name: str, file_id: str) -> None:
     await db.execute(
-        delete(FigureFile).where(FigureFile.bot_id == bot_id, FigureFile.name == name, FigureFile.file_id == file_id),
+        delete(FigureFile).where(
+            col(FigureFile.bot_id) == bot_id, col(FigureFile.name) == name, col(FigureFile.file_id) == file_id
+        ),
         execution_options=NO_SYNC,
     )
 

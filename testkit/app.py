@@ -20,7 +20,7 @@ from testkit.chat import TOKEN
 
 WEBHOOK_SECRET = "test-webhook-secret-0123456789"
 # Webhook mode for BotProcess: Telegram posts to the public URL; the worker listens on a free local port.
-WEBHOOK = {
+WEBHOOK: dict[str, Any] = {
     "webhook_url": "https://limber.example/telegram/hook",
     "webhook_secret": WEBHOOK_SECRET,
     "webhook_listen": "127.0.0.1",
@@ -44,7 +44,7 @@ class BotProcess:
         )
         self.clock = clock
         self.poll = poll
-        self.app: Application | None = None  # type: ignore[type-arg]
+        self.app: Application | None = None
         self.webhook: WebhookServer | None = None
 
     @property

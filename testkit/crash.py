@@ -207,12 +207,12 @@ class Ledger:
             self._read(event)
 
     def _read(self, event: JSON) -> None:
-        chat = event.get("chat_id")
+        chat = int(event.get("chat_id") or 0)
         if event["type"] == "message":
             message = event["message"]
-            for press in presses_of(message):
-                if isinstance(press, cb.RatePress):
-                    self._keyboards[(chat, message["message_id"])] = press.session_id
+            for button in presses_of(message):
+                if isinstance(button, cb.RatePress):
+                    self._keyboards[(chat, message["message_id"])] = button.session_id
                     break
             if noted := NOTED.match(message.get("text") or ""):
                 self.noted[(chat, "during" if noted[2] else "free", int(noted[1]))] += 1
@@ -282,9 +282,9 @@ def losses(ledger: Ledger, db: Snapshot) -> list[str]:
     # A message's update may run twice (after a kill between its commit and its confirmation): then
     # the same rating is noted again, so "noted" counts acknowledgements, not ratings.
     loose = Counter((r.user_id, r.context, r.value) for r in db.ratings)
-    for key, times in sorted(ledger.noted.items()):
-        if not loose[key]:
-            missing.append(f"rating {key}: noted {times} times, not in the database")
+    for noted, times in sorted(ledger.noted.items()):
+        if not loose[noted]:
+            missing.append(f"rating {noted}: noted {times} times, not in the database")
     for session_id in sorted(ledger.stops):
         if session_id not in db.sessions or not db.sessions[session_id].stopped:
             missing.append(f"session {session_id}: stop acknowledged, not in the database")
@@ -351,11 +351,11 @@ def prompt_problems(db: Snapshot, chats: dict[int, list[JSON]]) -> list[str]:
             days[row.local_date] += 1
         problems += [f"user {user_id}: {n} prompt messages on {day}" for day, n in days.items() if n > 1]
     for row in db.prompts:
-        messages = sent.get(row.id or 0, [])
-        if row.status == "sent" and messages != [row.message_id]:
-            problems.append(f"prompt {row.id} is sent as message {row.message_id}, the chat has {messages}")
-        if row.status in NEVER_SENT and messages:
-            problems.append(f"prompt {row.id} is {row.status}, the chat has {messages}")
+        shown = sent.get(row.id or 0, [])
+        if row.status == "sent" and shown != [row.message_id]:
+            problems.append(f"prompt {row.id} is sent as message {row.message_id}, the chat has {shown}")
+        if row.status in NEVER_SENT and shown:
+            problems.append(f"prompt {row.id} is {row.status}, the chat has {shown}")
     # A kill leaves prompts claimed or mid-request; the restarted clock resolves them at once.
     problems += [f"prompt {p.id} left {p.status}" for p in db.prompts if p.status in ("claimed", "sending")]
     days_sent = Counter((p.user_id, p.local_date) for p in db.prompts if p.status == "sent")

@@ -69,6 +69,7 @@ async def seed_history(
             )
             db.add(session)
             await db.flush()
+            assert session.id is not None
             for index, technique_id in enumerate(routine.techniques):
                 outcome = "hurt" if (hurt or {}).get(back) == technique_id else "done"
                 db.add(

@@ -91,7 +91,9 @@ def one_week() -> Persona:
             b.session(day, 7, 50, "hips", pain[i], max(pain[i] - 2, 0), hurt="clamshell" if i == 2 else "")
         if i in (1, 5):
             b.session(day, 20, 15, "low-back", pain[i] - 1, pain[i] - 2)
-    flags = [(at(start + timedelta(days=2), 21, 40, BERLIN), "injury", "checked")]
+    flags: list[tuple[datetime, str, str | None]] = [
+        (at(start + timedelta(days=2), 21, 40, BERLIN), "injury", "checked")
+    ]
     marks = [DayMark(start + timedelta(days=3), "rest")]
     return Persona("Ben", start, b.ratings, b.sessions, marks, flags)
 

@@ -51,8 +51,8 @@ def test_every_text_is_translated_faithfully(language: str) -> None:
     for message in catalog:
         if not message.id or message.id not in template:
             continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        ids = [str(i) for i in (message.id if isinstance(message.id, tuple | list) else (message.id,))]
+        strings = [str(s) for s in (message.string if isinstance(message.string, tuple | list) else (message.string,))]
         assert all(s.strip() for s in strings), f"{language}: untranslated: {ids[0][:60]!r}"
         if isinstance(message.id, tuple):
             assert len(strings) == plurals, f"{language}: {ids[0][:60]!r} needs {plurals} plural forms"

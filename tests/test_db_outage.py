@@ -15,11 +15,13 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlmodel import col
 
 from bot import records
 from bot.dbretry import wrap_handlers
@@ -153,7 +155,7 @@ async def all_handled(bot: BotProcess, timeout: float = 10.0) -> None:
     async with asyncio.timeout(timeout):
         while True:
             async with bot.services.db.transaction() as db:
-                working = await db.execute(select(HandledUpdate).where(HandledUpdate.status != "done"))
+                working = await db.execute(select(HandledUpdate).where(col(HandledUpdate.status) != "done"))
                 if working.first() is None:
                     return
             await asyncio.sleep(0.02)
@@ -277,12 +279,14 @@ async def test_a_press_and_a_rating_during_a_postgres_outage_are_processed_once_
         assert f"{count} of {count} steps done" in summary and "6 → 4" in summary
 
         async with process.services.db.transaction() as db:
-            outcomes = (await db.execute(select(StepOutcome).where(StepOutcome.user_id == person.user_id))).scalars()
+            outcomes = (
+                await db.execute(select(StepOutcome).where(col(StepOutcome.user_id) == person.user_id))
+            ).scalars()
             assert sorted((o.step_index, o.outcome) for o in outcomes) == [(i, "done") for i in range(count)]
             ratings = [(r.value, r.context) for r in await repo.ratings_for(db, user_id=person.user_id)]
             assert ratings == [(6, "before"), (4, "after")]
             (session,) = (
-                await db.execute(select(RoutineSession).where(RoutineSession.user_id == person.user_id))
+                await db.execute(select(RoutineSession).where(col(RoutineSession.user_id) == person.user_id))
             ).scalars()
             assert session.status == "finished" and not session.stopped
         assert not [m for m in await person.messages() if "went wrong" in (m.get("text") or "")]
@@ -322,7 +326,7 @@ async def test_a_retry_after_a_typed_rating_was_committed_does_not_store_it_agai
 
 
 # Short database timeouts, so a silent outage shows in a second rather than the default 15 s.
-QUICK = {
+QUICK: dict[str, Any] = {
     "database_connect_timeout_seconds": 1.0,
     "database_statement_timeout_seconds": 1.0,
     "database_pool_timeout_seconds": 1.0,

@@ -178,7 +178,7 @@ async def test_inline_keyboard_press_arrives_as_callback_query(bot: telegram.Bot
     assert all(q is not None for q in queries)
     assert [q.data for q in queries if q] == ["cb:No", "cb:Later"]
     query = queries[0]
-    assert query is not None and query.message is not None
+    assert query is not None and isinstance(query.message, telegram.Message)
     assert query.from_user.id == USER
     assert query.message.message_id == sent.message_id
     assert query.message.reply_markup == keyboard("Yes", "No", "Later")

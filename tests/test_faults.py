@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from storage import prompts as prompt_repo
 from storage import repo
@@ -33,7 +35,7 @@ async def first_step(person: Person) -> dict:
 
 async def outcomes(bot: BotProcess, user_id: int) -> list[str]:
     async with bot.services.db.transaction() as db:
-        rows = await db.execute(select(StepOutcome).where(StepOutcome.user_id == user_id))
+        rows = await db.execute(select(StepOutcome).where(col(StepOutcome.user_id) == user_id))
         return [o.outcome for o in rows.scalars()]
 
 
@@ -74,7 +76,11 @@ async def test_a_send_that_times_out_is_not_doubled_and_the_routine_goes_on(bot:
     await person.press("Done", step)
     # The apology goes out when the bot gives up (1 s); the step lands when Telegram gets to it.
     for text in ("Sorry, something went wrong", "Step 2 of"):
-        await person.client.wait_for(lambda e, t=text: e["type"] == "message" and t in e["message"]["text"], after=mark)
+
+        def shown(event: dict[str, Any], text: str = text) -> bool:
+            return bool(event["type"] == "message" and text in event["message"]["text"])
+
+        await person.client.wait_for(shown, after=mark)
     steps = [m for m in await person.messages() if "Step 2 of" in (m.get("text") or "")]
     assert len(steps) == 1  # never sent twice
     assert await outcomes(bot, person.user_id) == ["done"]  # the press was kept

@@ -155,7 +155,7 @@ def test_left_and_right_are_as_the_text_says(tid: str) -> None:
     pose, technique = LIB.poses[tid], LIB.techniques[tid]
     one_sided = technique.sides.value == "both"
     assert (pose.working_side is not None) == one_sided
-    if not one_sided:
+    if not one_sided or pose.working_side is None:
         return
     assert tid in SIDE_RULES, "every one-sided technique has a rule tying its text to the figure"
     w = pose.working_side[0]
@@ -224,7 +224,7 @@ def test_rendering_is_deterministic_and_the_files_are_what_they_say(tmp_path: Pa
     assert gif == render.animation_gif(pose, technique)
     with Image.open(io.BytesIO(gif)) as im:
         # Pillow folds the held frames at each end into one longer frame.
-        assert im.format == "GIF" and im.n_frames >= 2 * render.ANIMATION_STEPS
+        assert im.format == "GIF" and getattr(im, "n_frames", 1) >= 2 * render.ANIMATION_STEPS
         assert im.info["loop"] == 0
     store = FigureStore(LIB, tmp_path)
     picture = store.for_step("clamshell")

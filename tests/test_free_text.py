@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from storage.models import PainRating, RedFlagEvent
 from tests.factories import BotProcess, Person, labels
@@ -24,13 +25,13 @@ NOT_ALARMS = [
 
 async def ratings(bot: BotProcess, user_id: int) -> list[tuple[int, str]]:
     async with bot.services.db.transaction() as db:
-        rows = (await db.execute(select(PainRating).where(PainRating.user_id == user_id))).scalars()
+        rows = (await db.execute(select(PainRating).where(col(PainRating.user_id) == user_id))).scalars()
         return [(r.value, r.context) for r in rows]
 
 
 async def flags(bot: BotProcess, user_id: int) -> list[str]:
     async with bot.services.db.transaction() as db:
-        rows = (await db.execute(select(RedFlagEvent).where(RedFlagEvent.user_id == user_id))).scalars()
+        rows = (await db.execute(select(RedFlagEvent).where(col(RedFlagEvent.user_id) == user_id))).scalars()
         return [r.categories for r in rows]
 
 

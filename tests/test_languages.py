@@ -10,7 +10,7 @@ import pytest
 
 from storage import prompts as prompt_repo
 from storage import repo
-from tests.factories import BotProcess, Person
+from tests.factories import BotProcess, FakeClock, Person
 
 # Words that would give away an English text in a reply meant for someone else.
 ENGLISH = re.compile(
@@ -118,6 +118,7 @@ async def test_language_changes_with_a_tap_and_the_next_prompt_follows(bot: BotP
     await ana.press("Русский", menu)
     await ana.expect("Русский", kind="edit")
     await bot.schedule(ana.user_id, at="06:00")
+    assert isinstance(bot.clock, FakeClock)
     await bot.clock.advance(21.5 * 3600)  # 06:30 tomorrow: due, and within the grace
     await bot.prompt_pass()
     prompt = (await ana.expect("боль"))["message"]["text"]

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
@@ -228,7 +229,7 @@ async def test_delete_erases_every_row_after_two_taps(bot: BotProcess, person: P
         await person.expect("has been erased", kind="edit")
         async with bot.services.db.transaction() as db:
             for model in person_tables():
-                column = model.id if model is User else model.user_id  # type: ignore[attr-defined]
+                column: Any = model.id if model is User else model.user_id  # type: ignore[attr-defined]
                 mine = (
                     await db.execute(select(func.count()).select_from(model).where(column == person.user_id))
                 ).scalar()

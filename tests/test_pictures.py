@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
+from sqlmodel import col
 
 from bot import views
 from bot.coaching.holds import TimerView, timer_phases, timer_view
@@ -114,7 +115,7 @@ async def test_a_file_id_telegram_rejects_is_uploaded_again(bot: BotProcess, per
     assert [type(c["params"][first_kind]).__name__ for c in attempts] == ["str", "dict"]
     assert [c["ok"] for c in attempts] == [False, True]
     async with bot.services.db.transaction() as db:
-        row = (await db.execute(select(FigureFile).where(FigureFile.name.startswith(HIPS[0])))).scalars().one()
+        row = (await db.execute(select(FigureFile).where(col(FigureFile.name).startswith(HIPS[0])))).scalars().one()
     message = step["message"]
     assert row.file_id == (message["photo"][-1]["file_id"] if "photo" in message else message["animation"]["file_id"])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.coaching.plan import LEVELS, LevelFit, PlannedStep, build_plan, estimate_minutes, fit_length, within_level
 from content import load_library
@@ -19,13 +20,15 @@ RELAX = LIB.routines["relax"]
 
 async def sessions(bot: BotProcess, user_id: int) -> list[RoutineSession]:
     async with bot.services.db.transaction() as db:
-        rows = await db.execute(select(RoutineSession).where(RoutineSession.user_id == user_id))
+        rows = await db.execute(select(RoutineSession).where(col(RoutineSession.user_id) == user_id))
         return sorted(rows.scalars().all(), key=lambda r: r.id or 0)
 
 
 async def ratings(bot: BotProcess, user_id: int) -> list[tuple[int, str, int | None]]:
     async with bot.services.db.transaction() as db:
-        rows = await db.execute(select(PainRating).where(PainRating.user_id == user_id).order_by(PainRating.id))
+        rows = await db.execute(
+            select(PainRating).where(col(PainRating.user_id) == user_id).order_by(col(PainRating.id))
+        )
         return [(r.value, r.context, r.session_id) for r in rows.scalars().all()]
 
 
@@ -139,7 +142,8 @@ LENGTHS = ("short", "normal", "long")
 def plan_at(routine_id: str, level: str, length: str) -> tuple[list[PlannedStep], LevelFit]:
     """The plan for someone with no history: the level first, then the length (as personal_plan does)."""
     fit = within_level(list(LIB.routines[routine_id].techniques), LIB, level)
-    steps = [s for tid in fit.ids for s in build_plan(Routine.model_construct(techniques=[tid]), LIB)]
+    routines = [Routine.model_construct(techniques=[tid]) for tid in fit.ids]  # type: ignore[call-arg]  # techniques only
+    steps = [s for routine in routines for s in build_plan(routine, LIB)]
     return fit_length(steps, length, LIB), fit
 
 

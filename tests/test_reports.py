@@ -205,7 +205,9 @@ def test_report_lines_with_no_history() -> None:
 
 
 def test_report_lists_at_most_four_red_flags() -> None:
-    many = [(datetime(2025, 2, day, 9, tzinfo=UTC), "fever", None) for day in range(1, 8)]
+    many: list[tuple[datetime, str, str | None]] = [
+        (datetime(2025, 2, day, 9, tzinfo=UTC), "fever", None) for day in range(1, 8)
+    ]
     text = lines(seeded_progress(), red_flags=many)
     flags = text.index(FLAGS_HEADING)
     assert text[flags + 1].startswith("• 7 February 2025")
@@ -221,7 +223,7 @@ def test_report_pdf_is_one_a4_page() -> None:
 
 
 def test_report_pdf_stays_one_page_with_too_much_to_say() -> None:
-    many = [
+    many: list[tuple[datetime, str, str | None]] = [
         (datetime(2025, 2, day, 9, tzinfo=UTC), "bladder_bowel,saddle,both_legs,fever,injury", None)
         for day in range(1, 28)
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot import callbacks as cb
 from storage.models import PainRating, RedFlagEvent, User
@@ -11,7 +12,7 @@ from tests.factories import BotProcess, Person, button_data
 
 async def flags(bot: BotProcess, user_id: int) -> list[RedFlagEvent]:
     async with bot.services.db.transaction() as db:
-        return list((await db.execute(select(RedFlagEvent).where(RedFlagEvent.user_id == user_id))).scalars())
+        return list((await db.execute(select(RedFlagEvent).where(col(RedFlagEvent.user_id) == user_id))).scalars())
 
 
 async def paused(bot: BotProcess, user_id: int) -> bool:

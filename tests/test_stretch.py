@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
+from sqlmodel import col
 
 from bot import callbacks as cb
 from bot.coaching.session import StepAction
@@ -28,13 +29,15 @@ async def begin(person: Person, area: str = "hips", before: int | str = 6) -> di
 
 async def sessions(bot: BotProcess, user_id: int) -> list[RoutineSession]:
     async with bot.services.db.transaction() as db:
-        rows = await db.execute(select(RoutineSession).where(RoutineSession.user_id == user_id))
+        rows = await db.execute(select(RoutineSession).where(col(RoutineSession.user_id) == user_id))
         return list(rows.scalars().all())
 
 
 async def outcomes(bot: BotProcess, user_id: int) -> list[tuple[int, str, str]]:
     async with bot.services.db.transaction() as db:
-        rows = await db.execute(select(StepOutcome).where(StepOutcome.user_id == user_id).order_by(StepOutcome.id))
+        rows = await db.execute(
+            select(StepOutcome).where(col(StepOutcome.user_id) == user_id).order_by(col(StepOutcome.id))
+        )
         return [(o.step_index, o.technique_id, o.outcome) for o in rows.scalars().all()]
 
 
@@ -338,5 +341,5 @@ async def test_the_newest_buttons_work_while_their_message_id_is_not_stored(
     await person.expect(f"Step {timed + 2} of")
     assert not [m for m in await person.messages() if "went wrong" in (m.get("text") or "")]
     async with bot.services.db.transaction() as db:
-        outcomes = (await db.execute(select(StepOutcome).where(StepOutcome.user_id == person.user_id))).scalars()
+        outcomes = (await db.execute(select(StepOutcome).where(col(StepOutcome.user_id) == person.user_id))).scalars()
         assert [o.step_index for o in outcomes] == list(range(timed + 1))

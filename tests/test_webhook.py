@@ -6,10 +6,12 @@ import asyncio
 import io
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 from telegram import Update
 
 from bot.config import Settings
@@ -177,7 +179,9 @@ async def test_a_replayed_update_is_dropped_in_polling_mode_too(bot: BotProcess,
     assert len(answers) == 1
     assert await ratings_of(bot, person.user_id) == [3]
     async with bot.services.db.transaction() as db:
-        rows = (await db.execute(select(HandledUpdate.status).where(HandledUpdate.update_id == 900_000_003))).all()
+        rows = (
+            await db.execute(select(col(HandledUpdate.status)).where(col(HandledUpdate.update_id) == 900_000_003))
+        ).all()
     assert [r[0] for r in rows] == ["done"]
 
 
@@ -192,12 +196,12 @@ async def test_old_handled_updates_are_forgotten(bot: BotProcess, clock: FakeClo
         await repo.claim_update(db, update_id=2, owner="x", now=clock.now(), stale_before=clock.now())
     await housekeeping(svc)
     async with svc.db.transaction() as db:
-        ids = (await db.execute(select(HandledUpdate.update_id))).scalars().all()
+        ids = (await db.execute(select(col(HandledUpdate.update_id)))).scalars().all()
     assert list(ids) == [2]
 
 
 def test_webhook_settings_need_https_and_a_proper_secret() -> None:
-    base = {"_env_file": None, "webhook_url": "https://limber.example/hook"}
+    base: dict[str, Any] = {"_env_file": None, "webhook_url": "https://limber.example/hook"}
     with pytest.raises(ValueError, match="https"):
         Settings(**{**base, "webhook_url": "http://limber.example/hook", "webhook_secret": WEBHOOK_SECRET})
     for secret in (None, "short", "has spaces in it, sixteen+", "x" * 257):
@@ -285,7 +289,7 @@ async def test_a_conversation_spread_over_two_workers_keeps_its_state(
     finally:
         await person.close()
     async with two_workers[0].services.db.transaction() as db:
-        handled_by = set((await db.execute(select(HandledUpdate.owner))).scalars())
+        handled_by = set((await db.execute(select(col(HandledUpdate.owner)))).scalars())
     assert handled_by == {w.services.instance for w in two_workers}
 
 
@@ -306,6 +310,7 @@ async def test_a_dead_workers_countdown_is_adopted_by_another(
         editor = owners[0]
         other = second if editor is first else first
         # While the editor beats, nobody else takes the countdown.
+        assert other.app is not None
         assert await resume_countdowns(other.app.bot, other.services) == 0
         await editor.stop()  # gone: no more beats
         await clock.advance(3 * other.settings.timer_tick_seconds + 1)

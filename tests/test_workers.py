@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlmodel import col
 
 from bot import dbretry, views
 from content import load_library
@@ -174,7 +175,9 @@ async def test_two_workers_and_two_clocks_double_nothing_and_lose_nothing(postgr
     try:
         async with database.transaction() as s:
             working = (
-                await s.execute(select(func.count()).select_from(HandledUpdate).where(HandledUpdate.status != "done"))
+                await s.execute(
+                    select(func.count()).select_from(HandledUpdate).where(col(HandledUpdate.status) != "done")
+                )
             ).scalar_one()
             owners = (await s.execute(select(func.count(func.distinct(HandledUpdate.owner))))).scalar_one()
     finally:
