@@ -18,7 +18,9 @@ from tests.factories import BotProcess, FakeClock, Person
 
 # Fixtures (here and in test modules) that bring up the emulator, a database, the bot or the playground:
 # a test using one, directly or through another fixture, is end to end.
-E2E_FIXTURES = frozenset({"api_url", "database_url", "bot", "person", "emulator", "db", "proxied_postgres", "terminal"})
+E2E_FIXTURES = frozenset(
+    {"api_url", "database_url", "bot", "person", "emulator", "db", "proxied_postgres", "postgres_url", "terminal"}
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from content import CONTENT_DIR, ContentError, load_library
+from content import CONTENT_DIR, ContentError, Library, load_library
 from content.schema import SEED_NAME
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +22,14 @@ SEED_PLACES = (
     else [parent / "shared" / "seeds" for parent in ROOT.parents]
 )
 SEEDS = next((place for place in SEED_PLACES if place.is_dir()), None)
+
+
+@functools.cache
+def library() -> Library:
+    """The shipped library, loaded once for the tests that only read it."""
+    return load_library()
+
+
 REQUIRED_ROUTINES = {"hips", "low-back", "glutes", "hamstrings", "core", "relax", "quick"}
 
 
@@ -31,7 +40,7 @@ def test_library_loads_and_covers_the_required_routines() -> None:
 
 
 def test_every_technique_names_its_seed() -> None:
-    lib = load_library()
+    lib = library()
     for technique in lib.techniques.values():
         assert SEED_NAME.match(technique.source), technique.id
     if SEEDS is None:
@@ -84,7 +93,7 @@ DEEP_HIP = {
 
 
 def test_every_deep_hip_stretch_carries_a_hip_replacement_caution() -> None:
-    lib = load_library()
+    lib = library()
     assert {t.id for t in lib.techniques.values() if t.deep_hip} == DEEP_HIP
     for tid in DEEP_HIP:
         assert any("hip replacement" in c.lower() for c in lib.techniques[tid].cautions), tid
@@ -101,26 +110,26 @@ def test_a_deep_hip_stretch_without_the_caution_is_refused(broken_copy: Path) ->
 
 
 def test_the_chair_supported_stretch_faces_the_chair() -> None:
-    steps = load_library().techniques["chair-supported-hip-flexor"].steps
+    steps = library().techniques["chair-supported-hip-flexor"].steps
     assert "facing a sturdy chair" in steps[0]
     assert not [s for s in steps if "beside a" in s]
 
 
 def test_the_tennis_ball_goes_to_the_upper_outer_buttock() -> None:
-    steps = load_library().techniques["tennis-ball-glute-release"].steps
+    steps = library().techniques["tennis-ball-glute-release"].steps
     assert [s for s in steps if "tennis ball under the upper, outer part of the buttock" in s]
     assert not [s for s in steps if "middle" in s]
 
 
 def test_the_lean_back_hold_is_short_holds_repeated_as_in_its_seed() -> None:
     # 000: "Hold 5-10 seconds ... Do 10 sets periodically during the day."
-    t = load_library().techniques["lean-back-hold"]
+    t = library().techniques["lean-back-hold"]
     assert t.hold_seconds == 5 and t.max_hold_seconds == 10 and t.reps is not None and t.reps >= 5
     assert [s for s in t.steps if "five to ten seconds" in s] and [s for s in t.steps if "repeat" in s]
 
 
 def test_every_two_sided_technique_says_which_leg_is_meant() -> None:
-    lib = load_library()
+    lib = library()
     for t in lib.techniques.values():
         if t.sides.value == "both":
             named = [s for s in t.steps if re.search(r"\bbeing (stretched|worked|released)\b", s)]
@@ -128,7 +137,7 @@ def test_every_two_sided_technique_says_which_leg_is_meant() -> None:
 
 
 def test_swaps_share_the_target_and_no_routine_puts_a_stretch_after_its_swap() -> None:
-    lib = load_library()
+    lib = library()
     for t in lib.techniques.values():
         for sid in t.swaps:
             assert lib.techniques[sid].areas[0] == t.areas[0], (t.id, sid)
