@@ -114,6 +114,7 @@ async def test_a_file_id_telegram_rejects_is_uploaded_again(bot: BotProcess, per
     # The stored id is refused (400), then the figure is uploaded once more and its new id kept.
     assert [type(c["params"][first_kind]).__name__ for c in attempts] == ["str", "dict"]
     assert [c["ok"] for c in attempts] == [False, True]
+    await person.settled()  # the new id is stored after the send, in the same update
     async with bot.services.db.transaction() as db:
         row = (await db.execute(select(FigureFile).where(col(FigureFile.name).startswith(HIPS[0])))).scalars().one()
     message = step["message"]
