@@ -24,17 +24,20 @@ _YEAR = re.compile(r"^(?:19|20)[0-9]{2}$")
 _HARD = frozenset(".!?;\n")
 _SOFT = frozenset(",:()-–—…")
 _APOSTROPHES = str.maketrans("", "", "'’‘`´")
-# What a negation, a question or another person's story can govern (see `_mark`).
-NEG, NEG_RAISE, POSTNEG, POSTNEG_STRONG, HYPO, OTHER_PERSON = (
+# What a negation, a question or another person's story can govern (see `_mark`). ASKING ("just
+# curious") is a question marker that also governs the sentence before it: "can it be cancer? just curious".
+NEG, NEG_RAISE, POSTNEG, POSTNEG_STRONG, HYPO, ASKING, OTHER_PERSON = (
     "NEG",
     "NEG_RAISE",
     "POSTNEG",
     "POSTNEG_STRONG",
     "HYPO",
+    "ASKING",
     "OTHER_PERSON",
 )
-_MARKERS = frozenset({NEG, NEG_RAISE, POSTNEG, POSTNEG_STRONG, HYPO, OTHER_PERSON})
-_OPENERS = frozenset({NEG, NEG_RAISE, POSTNEG_STRONG, HYPO, OTHER_PERSON})
+_MARKERS = frozenset({NEG, NEG_RAISE, POSTNEG, POSTNEG_STRONG, HYPO, ASKING, OTHER_PERSON})
+_OPENERS = frozenset({NEG, NEG_RAISE, POSTNEG_STRONG, HYPO, ASKING, OTHER_PERSON})
+_QUESTIONS = frozenset({HYPO, ASKING})
 _BACKWARD = 5
 _MAX_PHRASE = 8
 
@@ -144,12 +147,12 @@ class _Reader:
             passes_subjects = listing
             for index, token in enumerate(segment):
                 kind = token.concept
-                if kind in (POSTNEG, POSTNEG_STRONG, HYPO):
-                    for earlier in segment[0 if kind == HYPO else max(0, index - _BACKWARD) : index]:
+                if kind in (POSTNEG, POSTNEG_STRONG, HYPO, ASKING):
+                    for earlier in segment[0 if kind in _QUESTIONS else max(0, index - _BACKWARD) : index]:
                         earlier.negated = True
                 if kind in _OPENERS:
-                    remaining = len(segment) if kind == HYPO else self.scope + (2 if kind == NEG_RAISE else 0)
-                    passes_subjects = kind in (NEG_RAISE, HYPO)
+                    remaining = len(segment) if kind in _QUESTIONS else self.scope + (2 if kind == NEG_RAISE else 0)
+                    passes_subjects = kind in (NEG_RAISE, HYPO, ASKING)
                     continue
                 if remaining <= 0:
                     continue
@@ -165,9 +168,15 @@ class _Reader:
     def read(self, text: str) -> Finding:
         found: dict[str, Tier] = {}
         pointer = False
-        for sentence in self.sentences(text):
+        sentences = self.sentences(text)
+        for number, sentence in enumerate(sentences):
             for clause in sentence:
                 self.mark(clause)
+            if number + 1 < len(sentences) and _asks(sentences[number + 1]):
+                for clause in sentence:
+                    for segment in clause:
+                        for token in segment:
+                            token.negated = True
             whole = [_present(clause) for clause in sentence]
             sentence_wide = _present([seg for clause in sentence for seg in clause])
             for name, rule in self.lexicon.rules.items():
@@ -181,6 +190,10 @@ class _Reader:
         order = [Tier.emergency, Tier.same_day]
         categories = sorted(found, key=lambda c: (order.index(found[c]), list(self.lexicon.rules).index(c)))
         return Finding(tuple(categories), found[categories[0]], pointer=False)
+
+
+def _asks(sentence: list[list[list[_Token]]]) -> bool:
+    return any(t.concept == ASKING for clause in sentence for segment in clause for t in segment)
 
 
 def _present(clause: list[list[_Token]]) -> dict[str, list[int]]:
