@@ -104,6 +104,24 @@ def test_just_asking_governs_the_question_before_it_and_no_further(language: str
     assert read_warning_signs(report, language).categories == ("urinary",)
 
 
+@pytest.mark.parametrize(
+    ("language", "accented", "plain"),
+    [
+        ("es", "no llegué al baño a tiempo", "no llegue al baño a tiempo"),
+        ("es", "se me dobló la pierna al bajar del bus", "se me doblo la pierna al bajar del bus"),
+    ],
+)
+def test_accents_left_off_read_as_written(language: str, accented: str, plain: str) -> None:
+    found = read_warning_signs(accented, language)
+    assert found and read_warning_signs(plain, language) == found
+
+
+def test_folding_keeps_the_tilde_and_short_words() -> None:
+    # "año" is not "ano", and "el" (the) is not "él" (he): "el dolor" is still the person's own.
+    assert not read_warning_signs("hace un año me cuesta un poco sentarme en el suelo", "es")
+    assert read_warning_signs("el chorro es muy débil y me cuesta orinar", "es").categories == ("urinary",)
+
+
 def test_both_tiers_are_reported_most_urgent_first() -> None:
     found = read_warning_signs("ive had a fever since monday and now both my legs are numb")
     assert found.categories == ("both_legs", "fever") and found.tier is Tier.emergency

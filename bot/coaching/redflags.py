@@ -11,6 +11,7 @@ Leaning towards caution: a false alarm costs two taps, a missed one can cost far
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from itertools import product
@@ -24,6 +25,10 @@ _YEAR = re.compile(r"^(?:19|20)[0-9]{2}$")
 _HARD = frozenset(".!?;\n")
 _SOFT = frozenset(",:()-–—…")
 _APOSTROPHES = str.maketrans("", "", "'’‘`´")
+# Accents people leave off (or add): acute, grave and diaeresis ("rinon", "despues", "всё"). Never the
+# tilde or the breve, which make other letters ("año" is not "ano", "й" is not "и").
+_FOLDED_MARKS = frozenset("\u0300\u0301\u0308")
+_FOLD_MIN = 4  # shorter words differ by their accent alone: "él" and "el", "sé" and "se", "más" and "mas"
 # What a negation, a question or another person's story can govern (see `_mark`). ASKING ("just
 # curious") is a question marker that also governs the sentence before it: "can it be cancer? just curious".
 NEG, NEG_RAISE, POSTNEG, POSTNEG_STRONG, HYPO, ASKING, OTHER_PERSON = (
@@ -74,6 +79,13 @@ class _Reader:
         self.phrases: dict[tuple[str, ...], str] = {}
         for phrase, concept in lexicon.phrases.items():
             self.phrases[tuple(self._mend(t) for t in _tokens(phrase))] = concept
+        # The same keys without their accents, read only where the exact spelling is not known.
+        self.words_folded = _folded({(k,): v for k, v in self.words.items()})
+        self.phrases_folded = _folded(self.phrases)
+        folded_stems = {(_fold(stem),): concept for stem, concept in self.stems}
+        self.stems = sorted(
+            {*self.stems, *((key[0], c) for key, c in _folded(folded_stems).items())}, key=lambda kv: -len(kv[0])
+        )
         self.longest = min(_MAX_PHRASE, max((len(p) for p in self.phrases), default=1))
         self.vocabulary = sorted({w for w in self.words if len(w) >= 7})
         # Every word the lexicon knows, for telling which language a text is in.
@@ -91,6 +103,9 @@ class _Reader:
     def concept_of(self, word: str) -> str | None:
         if word in self.words:
             return self.words[word]
+        folded = self.words_folded.get((_fold(word),))
+        if folded is not None:
+            return folded
         if _YEAR.match(word):
             return "OLD"  # a year named: a history, not today's news
         if word[:1].isdigit():
@@ -107,18 +122,21 @@ class _Reader:
     def sentences(self, text: str) -> list[list[list[list[_Token]]]]:
         """Sentences, of clauses (split at "but"), of segments (split at commas), of tokens."""
         words = [self._mend(t) for t in _tokens(text)]
+        folded = [_fold(w) for w in words]
         tokens: list[_Token] = []
         i = 0
         while i < len(words):
             for size in range(min(self.longest, len(words) - i), 1, -1):
-                concept = self.phrases.get(tuple(words[i : i + size]))
+                concept = self.phrases.get(tuple(words[i : i + size])) or self.phrases_folded.get(
+                    tuple(folded[i : i + size])
+                )
                 if concept is not None:
                     tokens.append(_Token(concept, " ".join(words[i : i + size])))
                     i += size
                     break
             else:
                 word = words[i]
-                concept = self.phrases.get((word,)) or self.concept_of(word)
+                concept = self.phrases.get((word,)) or self.phrases_folded.get((folded[i],)) or self.concept_of(word)
                 tokens.append(_Token(concept, word))
                 i += 1
         sentences: list[list[list[list[_Token]]]] = [[[[]]]]
@@ -211,6 +229,23 @@ def _fires(rule: Rule | Pointer, present: dict[str, list[int]]) -> bool:
         concepts >= set(alt.all) and concepts.isdisjoint(alt.unless) and _close(present, alt.all, rule.window)
         for alt in rule.any
     )
+
+
+def _fold(word: str) -> str:
+    if len(word) < _FOLD_MIN or word.isascii():
+        return word
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in unicodedata.normalize("NFD", word) if c not in _FOLDED_MARKS)
+    )
+
+
+def _folded(keys: dict[tuple[str, ...], str]) -> dict[tuple[str, ...], str]:
+    """Keys with their accents folded, leaving out any that two concepts would share."""
+    folded: dict[tuple[str, ...], str | None] = {}
+    for key, concept in keys.items():
+        plain = tuple(_fold(t) for t in key)
+        folded[plain] = concept if folded.get(plain, concept) == concept else None
+    return {key: concept for key, concept in folded.items() if concept is not None}
 
 
 def _tokens(text: str) -> list[str]:
