@@ -87,6 +87,9 @@ class _Reader:
             {*self.stems, *((key[0], c) for key, c in _folded(folded_stems).items())}, key=lambda kv: -len(kv[0])
         )
         self.longest = min(_MAX_PHRASE, max((len(p) for p in self.phrases), default=1))
+        # Words a phrase can start with: most positions start none, and are passed by at once.
+        self.openers = frozenset(p[0] for p in self.phrases if len(p) > 1)
+        self.openers_folded = frozenset(p[0] for p in self.phrases_folded if len(p) > 1)
         self.vocabulary = sorted({w for w in self.words if len(w) >= 7})
         # Every word the lexicon knows, for telling which language a text is in.
         self.vocabulary_all = frozenset(
@@ -126,9 +129,10 @@ class _Reader:
         tokens: list[_Token] = []
         i = 0
         while i < len(words):
-            for size in range(min(self.longest, len(words) - i), 1, -1):
-                concept = self.phrases.get(tuple(words[i : i + size])) or self.phrases_folded.get(
-                    tuple(folded[i : i + size])
+            exact, plain = words[i] in self.openers, folded[i] in self.openers_folded
+            for size in range(min(self.longest, len(words) - i) if exact or plain else 1, 1, -1):
+                concept = (self.phrases.get(tuple(words[i : i + size])) if exact else None) or (
+                    self.phrases_folded.get(tuple(folded[i : i + size])) if plain else None
                 )
                 if concept is not None:
                     tokens.append(_Token(concept, " ".join(words[i : i + size])))
