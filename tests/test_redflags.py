@@ -9,12 +9,14 @@ import yaml
 
 from bot.coaching.redflags import help_contacts, read_warning_signs
 from content.lexicon import LEXICON_DIR, LexiconError, Tier, available_lexicons, load_lexicon
-from tests.safety_corpus import FALSE_ALARM_TARGET, RECALL_TARGET, load_corpus, report, score
+from tests.safety_corpus import CORPUS_DIR, FALSE_ALARM_TARGET, RECALL_TARGET, load_corpus, report, score
 
-# Smallest corpus worth holding a lexicon to: (emergency, same-day, must-not). English has two corpora;
-# every other language has one, written independently by native speakers.
-MIN_CORPUS = {"en": (200, 60, 200)}
-MIN_CORPUS_OTHER = (100, 50, 150)
+# Smallest corpus worth holding a lexicon to: (emergency, same-day, must-not), all of a language's files
+# merged. Each language has a first corpus and a second one written blind, by a writer who never saw the
+# lexicon; each file alone holds issue 15's "at least 120 must-flag and 120 must-not" (MIN_PER_FILE).
+MIN_CORPUS = {"en": (300, 160, 440)}
+MIN_CORPUS_OTHER = (160, 110, 280)
+MIN_PER_FILE = (120, 120)
 
 
 @pytest.mark.parametrize("language", available_lexicons())
@@ -27,6 +29,18 @@ def test_corpus_meets_the_targets(language: str) -> None:
         assert result.recall(tier) >= RECALL_TARGET, report(result)
     assert result.false_alarm_rate <= FALSE_ALARM_TARGET, report(result)
     assert not result.wrong_tier, report(result)
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS_DIR.glob("redflags_*.yaml")), ids=lambda p: p.stem)
+def test_every_corpus_file_is_big_enough_on_its_own(path: Path) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    must_flag, must_not = MIN_PER_FILE
+    assert len(data["must_flag"]) >= must_flag and len(data["must_not"]) >= must_not, path.name
+
+
+@pytest.mark.parametrize("language", available_lexicons())
+def test_every_language_has_a_corpus_written_blind(language: str) -> None:
+    assert (CORPUS_DIR / f"redflags_{language}_unseen.yaml").exists()
 
 
 @pytest.mark.parametrize("language", available_lexicons())
@@ -63,6 +77,49 @@ def test_the_whole_message_is_read() -> None:
 def test_a_denied_sign_beside_a_reported_one_still_flags_the_reported_one() -> None:
     found = read_warning_signs("the doctor said no fever, but since tuesday i cant pee properly")
     assert found.tier is Tier.emergency and found.categories == ("urinary",)
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "report"),
+    [
+        (
+            "en",
+            "can back pain with a fever mean an infection? just curious",
+            "i cant pee since last night. is that bad? just curious",
+        ),
+        (
+            "es",
+            "la fiebre con dolor de espalda es motivo para ir al médico? solo pregunto",
+            "no puedo orinar desde anoche. es grave? solo pregunto",
+        ),
+        (
+            "ru",
+            "озноб при боли в спине это опасно? просто спрашиваю",
+            "не могу помочиться с утра. это опасно? просто спрашиваю",
+        ),
+    ],
+)
+def test_just_asking_governs_the_question_before_it_and_no_further(language: str, question: str, report: str) -> None:
+    assert not read_warning_signs(question, language)
+    assert read_warning_signs(report, language).categories == ("urinary",)
+
+
+@pytest.mark.parametrize(
+    ("language", "accented", "plain"),
+    [
+        ("es", "no llegué al baño a tiempo", "no llegue al baño a tiempo"),
+        ("es", "se me dobló la pierna al bajar del bus", "se me doblo la pierna al bajar del bus"),
+    ],
+)
+def test_accents_left_off_read_as_written(language: str, accented: str, plain: str) -> None:
+    found = read_warning_signs(accented, language)
+    assert found and read_warning_signs(plain, language) == found
+
+
+def test_folding_keeps_the_tilde_and_short_words() -> None:
+    # "año" is not "ano", and "el" (the) is not "él" (he): "el dolor" is still the person's own.
+    assert not read_warning_signs("hace un año me cuesta un poco sentarme en el suelo", "es")
+    assert read_warning_signs("el chorro es muy débil y me cuesta orinar", "es").categories == ("urinary",)
 
 
 def test_both_tiers_are_reported_most_urgent_first() -> None:

@@ -11,6 +11,7 @@ Leaning towards caution: a false alarm costs two taps, a missed one can cost far
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from itertools import product
@@ -24,17 +25,24 @@ _YEAR = re.compile(r"^(?:19|20)[0-9]{2}$")
 _HARD = frozenset(".!?;\n")
 _SOFT = frozenset(",:()-–—…")
 _APOSTROPHES = str.maketrans("", "", "'’‘`´")
-# What a negation, a question or another person's story can govern (see `_mark`).
-NEG, NEG_RAISE, POSTNEG, POSTNEG_STRONG, HYPO, OTHER_PERSON = (
+# Accents people leave off (or add): acute, grave and diaeresis ("rinon", "despues", "всё"). Never the
+# tilde or the breve, which make other letters ("año" is not "ano", "й" is not "и").
+_FOLDED_MARKS = frozenset("\u0300\u0301\u0308")
+_FOLD_MIN = 4  # shorter words differ by their accent alone: "él" and "el", "sé" and "se", "más" and "mas"
+# What a negation, a question or another person's story can govern (see `_mark`). ASKING ("just
+# curious") is a question marker that also governs the sentence before it: "can it be cancer? just curious".
+NEG, NEG_RAISE, POSTNEG, POSTNEG_STRONG, HYPO, ASKING, OTHER_PERSON = (
     "NEG",
     "NEG_RAISE",
     "POSTNEG",
     "POSTNEG_STRONG",
     "HYPO",
+    "ASKING",
     "OTHER_PERSON",
 )
-_MARKERS = frozenset({NEG, NEG_RAISE, POSTNEG, POSTNEG_STRONG, HYPO, OTHER_PERSON})
-_OPENERS = frozenset({NEG, NEG_RAISE, POSTNEG_STRONG, HYPO, OTHER_PERSON})
+_MARKERS = frozenset({NEG, NEG_RAISE, POSTNEG, POSTNEG_STRONG, HYPO, ASKING, OTHER_PERSON})
+_OPENERS = frozenset({NEG, NEG_RAISE, POSTNEG_STRONG, HYPO, ASKING, OTHER_PERSON})
+_QUESTIONS = frozenset({HYPO, ASKING})
 _BACKWARD = 5
 _MAX_PHRASE = 8
 
@@ -71,7 +79,17 @@ class _Reader:
         self.phrases: dict[tuple[str, ...], str] = {}
         for phrase, concept in lexicon.phrases.items():
             self.phrases[tuple(self._mend(t) for t in _tokens(phrase))] = concept
+        # The same keys without their accents, read only where the exact spelling is not known.
+        self.words_folded = _folded({(k,): v for k, v in self.words.items()})
+        self.phrases_folded = _folded(self.phrases)
+        folded_stems = {(_fold(stem),): concept for stem, concept in self.stems}
+        self.stems = sorted(
+            {*self.stems, *((key[0], c) for key, c in _folded(folded_stems).items())}, key=lambda kv: -len(kv[0])
+        )
         self.longest = min(_MAX_PHRASE, max((len(p) for p in self.phrases), default=1))
+        # Words a phrase can start with: most positions start none, and are passed by at once.
+        self.openers = frozenset(p[0] for p in self.phrases if len(p) > 1)
+        self.openers_folded = frozenset(p[0] for p in self.phrases_folded if len(p) > 1)
         self.vocabulary = sorted({w for w in self.words if len(w) >= 7})
         # Every word the lexicon knows, for telling which language a text is in.
         self.vocabulary_all = frozenset(
@@ -88,6 +106,9 @@ class _Reader:
     def concept_of(self, word: str) -> str | None:
         if word in self.words:
             return self.words[word]
+        folded = self.words_folded.get((_fold(word),))
+        if folded is not None:
+            return folded
         if _YEAR.match(word):
             return "OLD"  # a year named: a history, not today's news
         if word[:1].isdigit():
@@ -104,18 +125,22 @@ class _Reader:
     def sentences(self, text: str) -> list[list[list[list[_Token]]]]:
         """Sentences, of clauses (split at "but"), of segments (split at commas), of tokens."""
         words = [self._mend(t) for t in _tokens(text)]
+        folded = [_fold(w) for w in words]
         tokens: list[_Token] = []
         i = 0
         while i < len(words):
-            for size in range(min(self.longest, len(words) - i), 1, -1):
-                concept = self.phrases.get(tuple(words[i : i + size]))
+            exact, plain = words[i] in self.openers, folded[i] in self.openers_folded
+            for size in range(min(self.longest, len(words) - i) if exact or plain else 1, 1, -1):
+                concept = (self.phrases.get(tuple(words[i : i + size])) if exact else None) or (
+                    self.phrases_folded.get(tuple(folded[i : i + size])) if plain else None
+                )
                 if concept is not None:
                     tokens.append(_Token(concept, " ".join(words[i : i + size])))
                     i += size
                     break
             else:
                 word = words[i]
-                concept = self.phrases.get((word,)) or self.concept_of(word)
+                concept = self.phrases.get((word,)) or self.phrases_folded.get((folded[i],)) or self.concept_of(word)
                 tokens.append(_Token(concept, word))
                 i += 1
         sentences: list[list[list[list[_Token]]]] = [[[[]]]]
@@ -144,12 +169,12 @@ class _Reader:
             passes_subjects = listing
             for index, token in enumerate(segment):
                 kind = token.concept
-                if kind in (POSTNEG, POSTNEG_STRONG, HYPO):
-                    for earlier in segment[0 if kind == HYPO else max(0, index - _BACKWARD) : index]:
+                if kind in (POSTNEG, POSTNEG_STRONG, HYPO, ASKING):
+                    for earlier in segment[0 if kind in _QUESTIONS else max(0, index - _BACKWARD) : index]:
                         earlier.negated = True
                 if kind in _OPENERS:
-                    remaining = len(segment) if kind == HYPO else self.scope + (2 if kind == NEG_RAISE else 0)
-                    passes_subjects = kind in (NEG_RAISE, HYPO)
+                    remaining = len(segment) if kind in _QUESTIONS else self.scope + (2 if kind == NEG_RAISE else 0)
+                    passes_subjects = kind in (NEG_RAISE, HYPO, ASKING)
                     continue
                 if remaining <= 0:
                     continue
@@ -165,9 +190,15 @@ class _Reader:
     def read(self, text: str) -> Finding:
         found: dict[str, Tier] = {}
         pointer = False
-        for sentence in self.sentences(text):
+        sentences = self.sentences(text)
+        for number, sentence in enumerate(sentences):
             for clause in sentence:
                 self.mark(clause)
+            if number + 1 < len(sentences) and _asks(sentences[number + 1]):
+                for clause in sentence:
+                    for segment in clause:
+                        for token in segment:
+                            token.negated = True
             whole = [_present(clause) for clause in sentence]
             sentence_wide = _present([seg for clause in sentence for seg in clause])
             for name, rule in self.lexicon.rules.items():
@@ -181,6 +212,10 @@ class _Reader:
         order = [Tier.emergency, Tier.same_day]
         categories = sorted(found, key=lambda c: (order.index(found[c]), list(self.lexicon.rules).index(c)))
         return Finding(tuple(categories), found[categories[0]], pointer=False)
+
+
+def _asks(sentence: list[list[list[_Token]]]) -> bool:
+    return any(t.concept == ASKING for clause in sentence for segment in clause for t in segment)
 
 
 def _present(clause: list[list[_Token]]) -> dict[str, list[int]]:
@@ -198,6 +233,23 @@ def _fires(rule: Rule | Pointer, present: dict[str, list[int]]) -> bool:
         concepts >= set(alt.all) and concepts.isdisjoint(alt.unless) and _close(present, alt.all, rule.window)
         for alt in rule.any
     )
+
+
+def _fold(word: str) -> str:
+    if len(word) < _FOLD_MIN or word.isascii():
+        return word
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in unicodedata.normalize("NFD", word) if c not in _FOLDED_MARKS)
+    )
+
+
+def _folded(keys: dict[tuple[str, ...], str]) -> dict[tuple[str, ...], str]:
+    """Keys with their accents folded, leaving out any that two concepts would share."""
+    folded: dict[tuple[str, ...], str | None] = {}
+    for key, concept in keys.items():
+        plain = tuple(_fold(t) for t in key)
+        folded[plain] = concept if folded.get(plain, concept) == concept else None
+    return {key: concept for key, concept in folded.items() if concept is not None}
 
 
 def _tokens(text: str) -> list[str]:
