@@ -25,10 +25,12 @@ from telegram.ext import ContextTypes
 from bot import dbretry, i18n, ui, views
 from bot.coaching.plan import estimate_minutes
 from bot.coaching.schedule import EVERY_DAY, MIN_PROMPT_GAP, is_late, next_due, parse_time
-from bot.flow import personal_plan
+from bot.flows.session import personal_plan
 from bot.ratelimit import FanoutLimiter
 from bot.services import Services
 from bot.updates import until_stopped
+from content import Library
+from content.schema import Role
 from storage import prompts as prompt_repo
 from storage.models import Preferences, Prompt, User
 from storage.repo import language_of
@@ -40,12 +42,16 @@ log = logging.getLogger(__name__)
 BATCH = 100
 SEND_RETRIES = 4
 MAX_REQUEUES = 20  # slots given back at the rate limiter's gate before a later pass takes the prompt
-DEFAULT_ROUTINE = "quick"
 WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 # A clock at work beats in its claims this often; one silent for STALE_CLAIM is dead, and its claims
 # are taken over by the next pass of any clock (with the poll interval, within a minute).
 BEAT_SECONDS = 10.0
 STALE_CLAIM = timedelta(seconds=30)
+
+
+def default_routine(library: Library) -> str:
+    """What a prompt offers when the person chose no focus routine: the quick one (its role in content)."""
+    return library.with_role(Role.quick) or library.routines_in_order()[0].id
 
 
 _zone = functools.lru_cache(maxsize=None)(ZoneInfo)  # ZoneInfo's own cache keeps only 8 zones for sure
@@ -236,7 +242,7 @@ async def _deliver_batches(bot: Bot, svc: Services, limiter: FanoutLimiter, repo
         for prompt in batch:
             if prompt.status == "claimed":
                 routine_id = wanted[prompt.user_id]
-                routine_id = routine_id if routine_id in svc.library.routines else DEFAULT_ROUTINE
+                routine_id = routine_id if routine_id in svc.library.routines else default_routine(svc.library)
                 # Each person's own plan, read before sending starts: reads between the rate limiter's
                 # admission and the request would bunch the sends.
                 queue.put_nowait((prompt, await prompt_view(svc, prompt, routine_id)))
@@ -336,7 +342,7 @@ async def _finish(svc: Services, prompt: Prompt, status: str, report: PassReport
 async def prompt_view(svc: Services, prompt: Prompt, routine_id: str) -> views.View:
     """The prompt with the routine as Start would make it for this person today (level, length, adaptations),
     in their language: a prompt has no incoming update to say it."""
-    routine = svc.library.routines.get(routine_id) or svc.library.routines[DEFAULT_ROUTINE]
+    routine = svc.library.routines.get(routine_id) or svc.library.routines[default_routine(svc.library)]
     plan, _notes = await personal_plan(svc, prompt.user_id, routine.id)
     async with svc.db.transaction() as db:
         language = await language_of(db, user_id=prompt.user_id)

@@ -4,7 +4,7 @@ Telegram re-delivers an update when the bot did not confirm it: a poller killed 
 getUpdates, a webhook answer that came too late. The update_id is claimed in the database before
 the handlers run and marked done after, so a re-delivery of a finished update is dropped. A claim
 left "working" by a worker that died is taken over once it is older than `STALE`: that update runs
-again, and the handlers' state checks (bot.flow) keep what it already committed from doubling.
+again, and the handlers' state checks (bot.flows.session) keep what it already committed from doubling.
 """
 
 from __future__ import annotations

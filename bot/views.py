@@ -795,6 +795,37 @@ GROUP = N_("I coach one person at a time: please talk to me in a private chat.")
 STALE_BUTTON = N_("That button is from an earlier message and no longer does anything.")
 UNKNOWN_BUTTON = N_("That button isn't valid any more.")
 NOTHING_TO_CANCEL = N_("There's nothing to cancel right now. /stretch starts a routine.")
+# Answers to a press on a routine's buttons (shown by the button, not in the chat). Those not marked for
+# translation are still only in English: marking one needs its es and ru entries (TRANSLATING.md).
+PAUSED_PRESS = "Coaching is paused: please get checked first."
+TIMER_RUNNING = "The timer is already running."
+TIMER_STARTED = "Timer started"
+EASE_OFF = "Noted. Ease off."
+STOPPED = N_("Stopped")
+STOPPED_LINE = "⏹ Stopped"
+RATING_SKIPPED = "Rating skipped"
+
+
+def step_answer(action: StepAction) -> str | None:
+    """What the button says once a step's press is committed (nothing for done and skip)."""
+    return {StepAction.timer: TIMER_STARTED, StepAction.hurt: EASE_OFF, StepAction.stop: STOPPED}.get(action)
+
+
+def noted(value: int | None) -> str | None:
+    return None if value is None else f"Noted: {value}/10"
+
+
+def rated(before: bool, value: int | None) -> str:
+    """What the rating message turns into once answered."""
+    if value is None:
+        return RATING_SKIPPED
+    return f"Pain {'before' if before else 'after'}: {value}/10 ✓"
+
+
+def cancelled_before() -> View:
+    return View(_("Routine cancelled before it began. Nothing was recorded."), [nav_row()])
+
+
 SOMETHING_WRONG = N_("Sorry, something went wrong on my side. What you sent before this is saved; please try again.")
 
 
@@ -1060,13 +1091,13 @@ DELETED = N_("Done: everything Limber stored about you has been erased. If you w
 KEPT = N_("Nothing was deleted.")
 
 
-def flare_offer(title: str, session_id: int) -> View:
+def flare_offer(title: str, session_id: int, flare_id: str) -> View:
     return View(
         _(
             "Your pain is 2 or more points above your recent average. On a day like this a gentler routine may suit "
             "you better. Switch from <b>{title}</b> to <b>Relax</b>, or just carry on below."
         ).format(title=e(title)),
-        [[Button(_("🌿 Switch to Relax"), cb.encode(cb.RoutinePress("relax", session_id)))]],
+        [[Button(_("🌿 Switch to Relax"), cb.encode(cb.RoutinePress(flare_id, session_id)))]],
     )
 
 
@@ -1186,3 +1217,30 @@ FLOOD = N_(
     "Pain ratings, buttons and /cancel still work, and nothing you rate is lost."
 )
 FLOOD_PRESS = N_("That's a lot of presses at once; give me a few seconds, then try again.")
+
+
+# --- the daily prompt's buttons (bot.flows.prompt) ---------------------------------------------------
+
+EARLIER_DAY = N_("That prompt is from an earlier day.")
+SNOOZED_ONCE = N_("You've already snoozed today's prompt once.")
+SKIPPED_TODAY = N_("Skipped for today.")
+PROMPT_STARTED = N_("▶ Started.")
+ALREADY_OPEN = N_("You already have a routine open: /stretch shows it.")
+
+
+def already_noted(value: int) -> str:
+    return _("Already noted: {value}/10.").format(value=value)
+
+
+def pain_today(value: int) -> str:
+    return f"Pain today: {value}/10 ✓"
+
+
+def snoozed_until(due: datetime) -> str:
+    """`due` in the person's own zone."""
+    return f"⏰ Snoozed: I'll ask again around {due:%H:%M}."
+
+
+def prompt_answered(shown: str, note: str, keep: list[list[Button]]) -> View:
+    """The prompt's message with what was done under it (`shown`: its text, empty when too old to read)."""
+    return View(f"{shown}\n\n{note}".strip(), keep)

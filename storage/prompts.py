@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy import CursorResult, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import SQLModel
 
 from storage.models import Preferences, Prompt, User, utcnow
-from storage.repo import _insert
+from storage.repo import NO_SYNC, _insert
 
 # Core tables for the clock's bulk statements: plain rows cost a fraction of ORM objects.
 _PREFERENCES = SQLModel.metadata.tables["preferences"]
@@ -182,6 +183,42 @@ async def get_prompt(db: AsyncSession, *, prompt_id: int, user_id: int) -> Promp
     """A prompt by id, only if it was sent to this person: ids from buttons are never trusted."""
     stmt = select(Prompt).where(Prompt.id == prompt_id, Prompt.user_id == user_id).with_for_update()
     return (await db.execute(stmt.execution_options(populate_existing=True))).scalars().first()
+
+
+async def prove_delivered(db: AsyncSession, *, prompt: Prompt, message_id: int) -> bool:
+    """A prompt whose send timed out ("unknown") was delivered after all: a press on it proves it."""
+    stmt = (
+        update(Prompt)
+        .where(Prompt.id == prompt.id, Prompt.status == "unknown", Prompt.message_id.is_(None))  # type: ignore[arg-type,union-attr]
+        .values(status="sent", message_id=message_id)
+    )
+    result: CursorResult[Any] = await db.execute(stmt, execution_options=NO_SYNC)  # type: ignore[assignment]
+    if result.rowcount != 1:
+        return False
+    set_committed_value(prompt, "status", "sent")
+    set_committed_value(prompt, "message_id", message_id)
+    return True
+
+
+async def rate_prompt(db: AsyncSession, *, prompt: Prompt, value: int) -> bool:
+    """Today's pain on this prompt, once: False when it already has one."""
+    stmt = (
+        update(Prompt)
+        .where(Prompt.id == prompt.id, Prompt.rating.is_(None))  # type: ignore[arg-type,union-attr]
+        .values(rating=value)
+    )
+    result: CursorResult[Any] = await db.execute(stmt, execution_options=NO_SYNC)  # type: ignore[assignment]
+    if result.rowcount != 1:
+        return False
+    set_committed_value(prompt, "rating", value)
+    return True
+
+
+async def respond_to_prompt(db: AsyncSession, *, prompt: Prompt, response: str) -> None:
+    """What the person did with the prompt (started, snoozed, skipped); a later answer replaces it."""
+    stmt = update(Prompt).where(Prompt.id == prompt.id).values(response=response)  # type: ignore[arg-type]
+    await db.execute(stmt, execution_options=NO_SYNC)
+    set_committed_value(prompt, "response", response)
 
 
 async def cancel_snoozes(db: AsyncSession, *, user_id: int, local_date: date) -> None:

@@ -200,7 +200,18 @@ async def advance_session(
     return True
 
 
-async def start_timer(db: AsyncSession, *, session: RoutineSession, step: int, at: datetime) -> bool:
+async def start_timer(
+    db: AsyncSession, *, session: RoutineSession, step: int, at: datetime, message_id: int | None = None
+) -> bool:
+    """Start the step's countdown if it is not running; `message_id` becomes the live message when none is."""
+    values: dict[str, Any] = {
+        "timer_started_at": at,
+        "timer_owner": None,
+        "timer_beat_at": None,
+        "updated_at": utcnow(),
+    }
+    if message_id is not None:
+        values["message_id"] = func.coalesce(RoutineSession.message_id, message_id)
     stmt = (
         update(RoutineSession)
         .where(
@@ -209,7 +220,7 @@ async def start_timer(db: AsyncSession, *, session: RoutineSession, step: int, a
             RoutineSession.current_step == step,
             RoutineSession.timer_started_at.is_(None),  # type: ignore[union-attr]
         )
-        .values(timer_started_at=at, timer_owner=None, timer_beat_at=None, updated_at=utcnow())
+        .values(**values)
     )
     result: CursorResult[Any] = await db.execute(stmt, execution_options=NO_SYNC)  # type: ignore[assignment]
     if result.rowcount != 1:
@@ -379,6 +390,14 @@ async def recent_prompt_rating(db: AsyncSession, *, user_id: int, since: datetim
         .with_for_update()
     )
     return (await db.execute(stmt)).scalars().first()
+
+
+async def take_prompt_rating(db: AsyncSession, *, rating: PainRating, session_id: int) -> None:
+    """A prompt's rating becomes a session's before-rating (counted once, as that)."""
+    stmt = update(PainRating).where(PainRating.id == rating.id).values(context="before", session_id=session_id)  # type: ignore[arg-type]
+    await db.execute(stmt, execution_options=NO_SYNC)
+    set_committed_value(rating, "context", "before")
+    set_committed_value(rating, "session_id", session_id)
 
 
 def message_source(message_id: int) -> str:

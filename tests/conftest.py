@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from bot import guard
 from emulator import Emulator
 from tests.databases import fresh_postgres, postgres_available
 from tests.factories import BotProcess, FakeClock, Person
+
+
+@pytest.fixture(autouse=True)
+def no_telegram_inside_transactions() -> Iterator[None]:
+    """Every test fails if the bot awaited a Bot API request inside a database transaction (bot.guard)."""
+    guard.VIOLATIONS.clear()
+    yield
+    called, guard.VIOLATIONS[:] = list(guard.VIOLATIONS), []
+    assert not called, f"Bot API requests made inside a database transaction: {called}"
 
 
 @pytest.fixture

@@ -106,7 +106,7 @@ class BotProcess:
         return svc
 
     async def start(self) -> None:
-        self.app = build_application(self.settings, clock=self.clock)
+        self.app = build_application(self.settings, clock=self.clock, guard=True)
         await start_polling(self.app, poll=self.poll and not self.settings.webhook)
         if self.settings.webhook:
             self.webhook = WebhookServer(self.app, self.settings)

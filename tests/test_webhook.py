@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from telegram import Update
 
 from bot.config import Settings
-from bot.flow import resume_countdowns
+from bot.flows.session import resume_countdowns
 from bot.logs import setup_logging
 from emulator import EmulatorClient
 from storage import repo

@@ -7,9 +7,10 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
-from bot import flow, i18n, ui, views
+from bot import i18n, ui, views
 from bot.coaching.ratings import OutOfRange, Unsure, parse_pain
 from bot.coaching.session import Status
+from bot.flows import session as session_flow
 from bot.handlers import ids, pressed
 from bot.services import Services, services
 from storage import repo
@@ -20,7 +21,7 @@ async def rate_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """A number (or Skip) on a session's rating keyboard."""
     query, press = pressed(update, cb.RatePress)
     user_id, chat_id = ids(update)
-    await flow.rate_session(
+    await session_flow.rate_session(
         context.bot,
         services(context),
         ui.acker(query),
@@ -96,10 +97,10 @@ async def _record(update: Update, context: ContextTypes.DEFAULT_TYPE, value: int
     if status in (Status.rating_before, Status.rating_after):
         assert session is not None and session.id is not None
         when = "b" if status is Status.rating_before else "a"
-        await flow.rate_session(
+        await session_flow.rate_session(
             context.bot,
             svc,
-            flow.no_ack,
+            session_flow.no_ack,
             chat_id=chat_id,
             user_id=user_id,
             session_id=session.id,
@@ -122,6 +123,6 @@ async def _noted_again(context: ContextTypes.DEFAULT_TYPE, svc: Services, chat_i
     if session is None:
         return
     if session.status == Status.finished:
-        await flow.send_summary(context.bot, svc, chat_id, session)
+        await session_flow.send_summary(context.bot, svc, chat_id, session)
     elif session.message_id is None:  # the step it led to may never have been shown
-        await flow.show_current(context.bot, svc, chat_id, session)
+        await session_flow.show_current(context.bot, svc, chat_id, session)

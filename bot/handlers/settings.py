@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
 from bot import ui, views
-from bot.flow import FLARE_ROUTINE
+from bot.flows.session import flare_routine
 from bot.handlers import ids, pressed
 from bot.i18n import _
 from bot.services import Services, services
@@ -59,7 +59,8 @@ async def setting_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         else:
             prefs.level = press.value
     if press.key == "d":
-        relax = svc.library.routines.get(FLARE_ROUTINE)
+        flare = flare_routine(svc)
+        relax = svc.library.routines.get(flare) if flare is not None else None
         await ui.answer(query)
         await ui.edit(context.bot, chat_id, query.message.message_id, views.day_marked(press.value, relax))
         return

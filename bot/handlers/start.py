@@ -6,8 +6,9 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
-from bot import flow, ui, views
+from bot import ui, views
 from bot.coaching.redflags import help_contacts
+from bot.flows import session as session_flow
 from bot.handlers import ids, language, pressed, reminders, settings, stretch
 from bot.services import services
 from content.emergency import Contacts
@@ -66,7 +67,9 @@ async def nav_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     user_id, chat_id = ids(update)
     if press.target == "menu":
         svc = services(context)
-        await ui.send(context.bot, chat_id, views.menu(svc.library, minutes_of=await flow.menu_minutes(svc, user_id)))
+        await ui.send(
+            context.bot, chat_id, views.menu(svc.library, minutes_of=await session_flow.menu_minutes(svc, user_id))
+        )
     elif press.target == "help":
         await ui.send(context.bot, chat_id, views.help_view())
     elif press.target == "reminders":

@@ -6,8 +6,9 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
-from bot import flow, ui, views
+from bot import ui, views
 from bot.coaching.areas import resolve_area
+from bot.flows import session as session_flow
 from bot.handlers import ids, pressed
 from bot.i18n import _
 from bot.services import Services, services
@@ -29,7 +30,7 @@ async def stretch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     typed = " ".join(context.args or [])
     match = resolve_area(typed, svc.library) if typed else None
     if typed and match is None:
-        minutes = await flow.menu_minutes(svc, user_id)
+        minutes = await session_flow.menu_minutes(svc, user_id)
         await ui.send(context.bot, chat_id, views.unknown_area(typed, svc.library, minutes))
         return
     if match is not None and not match.exact:
@@ -40,9 +41,11 @@ async def stretch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if open_ is not None:
         await _offer_open(context, svc, chat_id, open_, match.routine_id if match else None)
     elif match is None:
-        await ui.send(context.bot, chat_id, views.menu(svc.library, minutes_of=await flow.menu_minutes(svc, user_id)))
+        await ui.send(
+            context.bot, chat_id, views.menu(svc.library, minutes_of=await session_flow.menu_minutes(svc, user_id))
+        )
     else:
-        await flow.begin(context.bot, svc, chat_id=chat_id, user_id=user_id, routine_id=match.routine_id)
+        await session_flow.begin(context.bot, svc, chat_id=chat_id, user_id=user_id, routine_id=match.routine_id)
 
 
 async def _offer_open(
@@ -53,12 +56,12 @@ async def _offer_open(
         wanted = None  # an old "Start Hips" while Hips is open: Continue is the offer, not Hips again
     view = views.open_session(
         session.id,
-        flow.title_of(svc, session.routine_id),
+        session_flow.title_of(svc, session.routine_id),
         session.current_step,
         len(session.plan),
         session.status,
         wanted,
-        flow.title_of(svc, wanted) if wanted else None,
+        session_flow.title_of(svc, wanted) if wanted else None,
     )
     await ui.send(context.bot, chat_id, view)
 
@@ -76,12 +79,12 @@ async def routine_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await ui.send(context.bot, chat_id, views.coaching_paused())
         return
     ack = ui.acker(query)
-    if press.replace is not None and not await flow.stop(
+    if press.replace is not None and not await session_flow.stop(
         context.bot, svc, ack, chat_id=chat_id, user_id=user_id, session_id=press.replace, quiet=True
     ):
         return
     await ack(None)
-    if not await flow.begin(context.bot, svc, chat_id=chat_id, user_id=user_id, routine_id=press.routine_id):
+    if not await session_flow.begin(context.bot, svc, chat_id=chat_id, user_id=user_id, routine_id=press.routine_id):
         async with svc.db.transaction() as db:
             open_ = await repo.open_session(db, user_id=user_id)
         if open_ is not None:
@@ -94,7 +97,7 @@ async def continue_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     user_id, chat_id = ids(update)
     svc = services(context)
     if press.stop:
-        await flow.stop(
+        await session_flow.stop(
             context.bot, svc, ui.acker(query), chat_id=chat_id, user_id=user_id, session_id=press.session_id
         )
         return
@@ -110,16 +113,16 @@ async def continue_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await ui.answer(query)
     if session.message_id is not None:
         await ui.edit(context.bot, chat_id, session.message_id, views.View(_("(continued below)")))
-    await flow.show_current(context.bot, svc, chat_id, session)
+    await session_flow.show_current(context.bot, svc, chat_id, session)
     if session.timer_started_at is not None:
-        flow.start_countdown(context.bot, svc, chat_id=chat_id, session=session)
+        session_flow.start_countdown(context.bot, svc, chat_id=chat_id, session=session)
 
 
 async def pain_check_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """After a severe rating before a routine: Relax or stop for now."""
     query, press = pressed(update, cb.PainCheckPress)
     user_id, chat_id = ids(update)
-    await flow.pain_check(
+    await session_flow.pain_check(
         context.bot,
         services(context),
         ui.acker(query),
@@ -135,7 +138,7 @@ async def step_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """A button under a step: start timer, done, skip, this hurts, stop."""
     query, press = pressed(update, cb.StepPress)
     user_id, chat_id = ids(update)
-    await flow.press_step(
+    await session_flow.press_step(
         context.bot,
         services(context),
         ui.acker(query),
