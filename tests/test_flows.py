@@ -1,0 +1,84 @@
+"""The one pattern's rules: a refusal rolls back, and no Bot API call is made inside a transaction."""
+
+from __future__ import annotations
+
+import pytest
+from telegram.error import NetworkError
+
+from bot import guard
+from bot.coaching.session import StepAction
+from bot.flows import Refused
+from bot.flows import session as session_flow
+from storage import repo
+from tests.factories import BotProcess, Person
+from tests.test_stretch import begin, outcomes, ratings
+
+
+async def test_a_refusal_after_a_flushed_write_leaves_nothing_written(bot: BotProcess, person: Person) -> None:
+    await person.join()
+    db = bot.services.db
+    with pytest.raises(Refused):
+        async with db.transaction() as tx:
+            await repo.add_rating(tx, user_id=person.user_id, value=4, context="free", now=bot.clock.now())
+            await tx.flush()
+            raise Refused("That button isn't valid any more.")
+    assert await ratings(bot, person.user_id) == []
+
+
+async def test_a_step_press_that_loses_the_race_keeps_no_outcome(
+    bot: BotProcess, person: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Hurts" on a step another press moved on meanwhile: its outcome, written first, is rolled back."""
+    step = await begin(person, "hips")
+    session = await repo_open_session(bot, person.user_id)
+
+    async def moved_on(*_args: object, **_kwargs: object) -> bool:
+        return False  # what advance_session returns when a concurrent press already moved the session
+
+    monkeypatch.setattr(repo, "advance_session", moved_on)
+    answers: list[str | None] = []
+
+    async def ack(text: str | None) -> None:
+        answers.append(text)
+
+    assert bot.app is not None
+    done = await session_flow.press_step(
+        bot.app.bot,
+        bot.services,
+        ack,
+        chat_id=person.user_id,
+        user_id=person.user_id,
+        session_id=session,
+        step=0,
+        action=StepAction.hurt,
+        message_id=step["message"]["message_id"],
+    )
+    assert (done, answers) == (False, ["That button is from an earlier message and no longer does anything."])
+    assert await outcomes(bot, person.user_id) == []
+
+
+async def repo_open_session(bot: BotProcess, user_id: int) -> int:
+    async with bot.services.db.transaction() as db:
+        session = await repo.open_session(db, user_id=user_id)
+    assert session is not None and session.id is not None
+    return session.id
+
+
+async def test_a_bot_api_call_inside_a_transaction_fails_loudly(bot: BotProcess, person: Person) -> None:
+    await person.join()
+    assert bot.app is not None
+    telegram = bot.app.bot
+    with pytest.raises(NetworkError, match="inside a database transaction"):
+        async with bot.services.db.transaction():
+            await telegram.send_message(person.user_id, "Hello from inside a transaction")
+    assert guard.VIOLATIONS == ["sendMessage"]
+    guard.VIOLATIONS.clear()  # recorded as it should be; the fixture would fail the test otherwise
+    # Outside a transaction the same call goes through.
+    await telegram.send_message(person.user_id, "Hello after it")
+    await person.expect("Hello after it")
+
+
+async def test_every_bot_test_is_guarded(bot: BotProcess) -> None:
+    """The fixture's bot refuses the call: a handler that talked to Telegram inside a transaction fails its test."""
+    assert bot.app is not None
+    assert isinstance(bot.app.bot.request, guard.GuardedRequest)
