@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 # (storage.sqlite_inline), so a transaction is time the loop does nothing else: 100 keep one under
 # ~10 ms (500 prompts took ~40 ms to claim); a batch of prompts still outlasts three seconds of sending.
 BATCH = 100
-SEND_RETRIES = 4
+SEND_RETRIES = 4  # a prompt's attempts; each 429 is one, with the fan-out paused meanwhile
 MAX_REQUEUES = 20  # slots given back at the rate limiter's gate before a later pass takes the prompt
 WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 # A clock at work beats in its claims this often; one silent for STALE_CLAIM is dead, and its claims
@@ -284,9 +284,9 @@ async def _send_one(
             continue
         attempt += 1
         try:
-            message = await bot.send_message(
-                prompt.user_id, view.text, parse_mode="HTML", reply_markup=ui.markup(view.buttons)
-            )
+            # The one sender's request, with its retry policy (ui.retry_delay) applied here: a prompt waits
+            # "claimed" between attempts, and a 429 pauses the whole fan-out rather than this prompt alone.
+            message = await ui.deliver(bot, prompt.user_id, view)
         except RetryAfter as exc:
             limiter.pause(ui.retry_seconds(exc))
             report.retried_429 += 1
@@ -306,9 +306,11 @@ async def _send_one(
             log.warning("prompt %s refused: %s", prompt.id, exc.message)
             return await _finish(svc, prompt, "failed", report)
         except NetworkError as exc:  # 5xx, connection refused: nothing was delivered
+            delay = ui.retry_delay(exc, attempt - 1, retries=SEND_RETRIES)
             log.info("prompt %s: %s; retrying", prompt.id, exc.message)
             await _back_to_claimed(svc, prompt.id)
-            await svc.clock.sleep(2 ** (attempt - 1))
+            if delay is not None:
+                await svc.clock.sleep(delay)
             continue
         async with svc.db.transaction() as db:
             await prompt_repo.move_prompt(

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from html import escape
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -36,9 +37,33 @@ class Button:
 
 
 @dataclass(frozen=True)
+class KeyButton:
+    """A button of a reply keyboard (under the input field); `location` asks to share one."""
+
+    label: str
+    location: bool = False
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file a message carries: its bytes and file name, or a file_id Telegram gave this bot before."""
+
+    kind: Literal["photo", "animation", "document"]
+    name: str
+    data: bytes | None = None
+    file_id: str | None = None
+
+
+@dataclass(frozen=True)
 class View:
+    """One message: HTML text (an attachment's caption when it has one) and inline buttons, or instead of
+    them a reply keyboard (`keyboard`) or the removal of the one shown (`remove_keyboard`). bot.ui sends it."""
+
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
+    attachment: Attachment | None = None
+    keyboard: list[list[KeyButton]] = field(default_factory=list)
+    remove_keyboard: bool = False
 
 
 def e(text: str) -> str:
