@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ContextTypes
@@ -32,7 +33,7 @@ from bot.updates import until_stopped
 from content import Library
 from content.schema import Role
 from storage import prompts as prompt_repo
-from storage.models import Preferences, Prompt, User
+from storage.models import Preferences, Prompt, PromptStatus, User
 from storage.repo import language_of
 
 log = logging.getLogger(__name__)
@@ -79,17 +80,18 @@ def next_prompt(
     return due, day
 
 
-def reschedule(
+async def reschedule(
+    db: AsyncSession,
+    *,
     prefs: Preferences,
     user: User,
     now: datetime,
-    *,
     after_day: date | None = None,
     last_due: datetime | None = None,
 ) -> None:
     """Set the person's next due prompt from their settings, or clear it when none should come."""
     active = prefs.reminders_on and not prefs.prompts_paused and user.blocked_at is None
-    prefs.next_prompt_at, prefs.next_prompt_date = next_prompt(
+    at, day = next_prompt(
         reminder_time=prefs.reminder_time,
         days=prefs.reminder_days,
         timezone=prefs.timezone,
@@ -98,6 +100,7 @@ def reschedule(
         after_day=after_day,
         last_due=last_due,
     )
+    await prompt_repo.update_preferences(db, prefs=prefs, next_prompt_at=at, next_prompt_date=day)
 
 
 @dataclass
@@ -230,14 +233,14 @@ async def _deliver_batches(bot: Bot, svc: Services, limiter: FanoutLimiter, repo
             batch = await prompt_repo.claim_prompts(db, now=now, worker=WORKER, limit=BATCH)
             # Who still wants prompts, and with which routine: one query for the whole batch.
             wanted = await prompt_repo.recipients(db, user_ids=[p.user_id for p in batch]) if batch else {}
-            for prompt in batch:
-                if prompt.user_id not in wanted:
-                    prompt.status = "cancelled"
-                    report.cancelled += 1
-                elif is_late(prompt.due_at, now, grace):
-                    # Held up past the grace (an outage, retries): too late to be useful today.
-                    prompt.status = "missed"
-                    report.missed += 1
+            unwanted = [p for p in batch if p.user_id not in wanted]
+            # Held up past the grace (an outage, retries): too late to be useful today.
+            late = [p for p in batch if p.user_id in wanted and is_late(p.due_at, now, grace)]
+            claimed = PromptStatus.claimed
+            await prompt_repo.mark_prompts(db, prompts=unwanted, expect=claimed, status=PromptStatus.cancelled)
+            await prompt_repo.mark_prompts(db, prompts=late, expect=claimed, status=PromptStatus.missed)
+            report.cancelled += len(unwanted)
+            report.missed += len(late)
         queue: asyncio.Queue[tuple[Prompt, views.View]] = asyncio.Queue()
         for prompt in batch:
             if prompt.status == "claimed":

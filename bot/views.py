@@ -977,9 +977,14 @@ def bad_zone(typed: str) -> str:
     ).format(typed=e(clip(typed, 30)))
 
 
-def zone_set(screen: View) -> str:
-    """The settings screen as one message without its buttons (it takes the location keyboard away)."""
-    return f"{screen.text}\n\n" + _("/reminders shows the buttons to change the time, days or zone.")
+def zone_set(screen: View) -> View:
+    """The settings screen as one message that takes the location keyboard away.
+
+    A message carries one keyboard: removing the reply keyboard leaves no room for the inline buttons,
+    so the message says where they are rather than sending a second one.
+    """
+    text = f"{screen.text}\n\n" + _("/reminders shows the buttons to change the time, days or zone.")
+    return View(text, remove_keyboard=True)
 
 
 def zone_guess(typed: str, key: str) -> View:
@@ -1269,3 +1274,38 @@ def snoozed_until(due: datetime) -> str:
 def prompt_answered(shown: str, note: str, keep: list[list[Button]]) -> View:
     """The prompt's message with what was done under it (`shown`: its text, empty when too old to read)."""
     return View(f"{shown}\n\n{note}".strip(), keep)
+
+
+# --- daily prompt settings (bot.flows.reminders) ------------------------------------------------------
+
+KEEP_ONE_DAY = N_("Keep at least one day.")
+NEVER_MIND = N_("OK, never mind.")
+SHARE_LOCATION = "📍 Share my location"
+NO_ZONE_THERE = N_("I couldn't find a time zone for that place. Type a city instead.")
+
+
+def reminder_note(note: str, *, time_text: str | None, zone: str) -> str:
+    """The line above the settings after a change (bot.flows.reminders.Note)."""
+    match note:
+        case "on":
+            return _("Daily prompts are on.")
+        case "off":
+            return _("Daily prompts are off.")
+        case "time":
+            return _("Daily prompt at {time}.").format(time=time_text)
+        case "zone":
+            return _("Time zone set to {zone}.").format(zone=e(zone))
+        case "located":
+            return _("Time zone set to {zone} from your location.").format(zone=e(zone))
+        case _:
+            return ""
+
+
+def ask_zone() -> View:
+    """The time zone question, with a button that shares a location (looked up offline)."""
+    return View(ASK_ZONE, keyboard=[[KeyButton(SHARE_LOCATION, location=True)]])
+
+
+def never_mind() -> View:
+    """A command ended the typed question; the location keyboard, if shown, goes with it."""
+    return View(NEVER_MIND, remove_keyboard=True)

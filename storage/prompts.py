@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import SQLModel
 
-from storage.models import Preferences, Prompt, User, utcnow
+from storage.models import Preferences, Prompt, PromptStatus, User, utcnow
 from storage.repo import NO_SYNC, _insert
 
 # Core tables for the clock's bulk statements: plain rows cost a fraction of ORM objects.
@@ -43,6 +43,17 @@ async def preferences_of(db: AsyncSession, *, user_id: int) -> Preferences:
         db.add(prefs)
         await db.flush()
     return prefs
+
+
+async def update_preferences(db: AsyncSession, *, prefs: Preferences, **values: Any) -> None:
+    """Write these columns of the person's preferences (loaded with `preferences_of`), and show them on `prefs`."""
+    if not values:
+        return
+    values["updated_at"] = utcnow()
+    stmt = update(Preferences).where(Preferences.user_id == prefs.user_id).values(**values)  # type: ignore[arg-type]
+    await db.execute(stmt, execution_options=NO_SYNC)
+    for key, value in values.items():
+        set_committed_value(prefs, key, value)
 
 
 async def claim_due_schedules(db: AsyncSession, *, now: datetime, limit: int) -> list[DueSchedule]:
@@ -128,10 +139,23 @@ async def claim_prompts(db: AsyncSession, *, now: datetime, worker: str, limit: 
         .with_for_update(skip_locked=True)
     )
     prompts = (await db.execute(stmt.execution_options(populate_existing=True))).scalars().all()
-    for prompt in prompts:
-        prompt.status, prompt.claimed_by, prompt.claimed_at = "claimed", worker, now
-    await db.flush()
+    await mark_prompts(
+        db, prompts=prompts, expect=PromptStatus.pending, status=PromptStatus.claimed, claimed_by=worker, claimed_at=now
+    )
     return prompts
+
+
+async def mark_prompts(db: AsyncSession, *, prompts: Sequence[Prompt], expect: str, status: str, **fields: Any) -> None:
+    """Move these prompts (loaded and locked by the caller) from `expect` to `status`, shown on the objects too."""
+    if not prompts:
+        return
+    values = {"status": status, **fields}
+    ids = [p.id for p in prompts]
+    stmt = update(Prompt).where(Prompt.id.in_(ids), Prompt.status == expect).values(**values)  # type: ignore[union-attr]
+    await db.execute(stmt, execution_options=NO_SYNC)
+    for prompt in prompts:
+        for key, value in values.items():
+            set_committed_value(prompt, key, value)
 
 
 async def move_prompt(

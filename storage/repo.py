@@ -447,8 +447,9 @@ async def raise_red_flag(db: AsyncSession, *, user_id: int, categories: Sequence
 
 
 async def set_red_flag_code(db: AsyncSession, *, event: RedFlagEvent, code: str | None) -> None:
-    event.confirm_code = code
-    await db.flush()
+    stmt = update(RedFlagEvent).where(RedFlagEvent.id == event.id).values(confirm_code=code)  # type: ignore[arg-type]
+    await db.execute(stmt, execution_options=NO_SYNC)
+    set_committed_value(event, "confirm_code", code)
 
 
 async def clear_red_flags(db: AsyncSession, *, user_id: int, reason: str) -> None:

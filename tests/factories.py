@@ -143,8 +143,10 @@ class BotProcess:
             prefs = await prompt_repo.preferences_of(db, user_id=user_id)
             user = await repo.get_user(db, user_id=user_id)
             assert user is not None
-            prefs.reminders_on, prefs.reminder_time, prefs.timezone, prefs.reminder_days = True, at, tz, days
-            reschedule(prefs, user, now or self.clock.now())
+            await prompt_repo.update_preferences(
+                db, prefs=prefs, reminders_on=True, reminder_time=at, timezone=tz, reminder_days=days
+            )
+            await reschedule(db, prefs=prefs, user=user, now=now or self.clock.now())
         return prefs
 
 

@@ -52,4 +52,4 @@ async def welcome_back(svc: Services, user_id: int) -> None:
         if user is None:
             return
         prefs = await prompt_repo.preferences_of(db, user_id=user_id)
-        reschedule(prefs, user, svc.clock.now())
+        await reschedule(db, prefs=prefs, user=user, now=svc.clock.now())
