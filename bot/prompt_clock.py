@@ -33,7 +33,7 @@ from bot.updates import until_stopped
 from content import Library
 from content.schema import Role
 from storage import prompts as prompt_repo
-from storage.models import Preferences, Prompt, PromptStatus, User
+from storage.models import Preferences, Prompt, PromptKind, PromptStatus, User
 from storage.repo import language_of
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ async def _materialize(svc: Services, report: PassReport) -> None:
                         "user_id": s.user_id,
                         "local_date": day,
                         "due_at": s.due_at,
-                        "status": "missed" if gone else "pending",
+                        "status": PromptStatus.missed if gone else PromptStatus.pending,
                     }
                     for s, day, gone, early in zip(due, days, late, soon, strict=True)
                     if not early
@@ -243,7 +243,7 @@ async def _deliver_batches(bot: Bot, svc: Services, limiter: FanoutLimiter, repo
             report.missed += len(late)
         queue: asyncio.Queue[tuple[Prompt, views.View]] = asyncio.Queue()
         for prompt in batch:
-            if prompt.status == "claimed":
+            if prompt.status == PromptStatus.claimed:
                 routine_id = wanted[prompt.user_id]
                 routine_id = routine_id if routine_id in svc.library.routines else default_routine(svc.library)
                 # Each person's own plan, read before sending starts: reads between the rate limiter's
@@ -277,7 +277,12 @@ async def _send_one(
         # "sending" only for the request itself: a crash while waiting leaves it "claimed", to be sent later.
         async with svc.db.transaction() as db:
             if not await prompt_repo.move_prompt(
-                db, prompt_id=prompt.id, expect="claimed", status="sending", owner=WORKER, claimed_at=svc.clock.now()
+                db,
+                prompt_id=prompt.id,
+                expect=PromptStatus.claimed,
+                status=PromptStatus.sending,
+                owner=WORKER,
+                claimed_at=svc.clock.now(),
             ):
                 return "taken"  # this clock stalled past the stale window and another one took it over
         if not await limiter.admit(prompt.user_id):
@@ -297,17 +302,19 @@ async def _send_one(
             continue  # the same message, once the pause is over
         except Forbidden:
             async with svc.db.transaction() as db:
-                await prompt_repo.move_prompt(db, prompt_id=prompt.id, expect="sending", status="blocked")
+                await prompt_repo.move_prompt(
+                    db, prompt_id=prompt.id, expect=PromptStatus.sending, status=PromptStatus.blocked
+                )
                 await prompt_repo.set_blocked(db, user_id=prompt.user_id, at=svc.clock.now())
             svc.known_users.discard(prompt.user_id)
             report.blocked += 1
-            return "blocked"
+            return PromptStatus.blocked
         except TimedOut:
             # Telegram may have delivered it: never risk a second copy.
-            return await _finish(svc, prompt, "unknown", report)
+            return await _finish(svc, prompt, PromptStatus.unknown, report)
         except BadRequest as exc:
             log.warning("prompt %s refused: %s", prompt.id, exc.message)
-            return await _finish(svc, prompt, "failed", report)
+            return await _finish(svc, prompt, PromptStatus.failed, report)
         except NetworkError as exc:  # 5xx, connection refused: nothing was delivered
             delay = ui.retry_delay(exc, attempt - 1, retries=SEND_RETRIES)
             log.info("prompt %s: %s; retrying", prompt.id, exc.message)
@@ -319,27 +326,27 @@ async def _send_one(
             await prompt_repo.move_prompt(
                 db,
                 prompt_id=prompt.id,
-                expect="sending",
-                status="sent",
+                expect=PromptStatus.sending,
+                status=PromptStatus.sent,
                 sent_at=svc.clock.now(),
                 message_id=message.message_id,
             )
         report.sent += 1
-        return "sent"
+        return PromptStatus.sent
     # Still failing: hand it back to a later pass (nothing was delivered).
     async with svc.db.transaction() as db:
-        await prompt_repo.move_prompt(db, prompt_id=prompt.id, expect="claimed", status="pending")
-    return "pending"
+        await prompt_repo.move_prompt(db, prompt_id=prompt.id, expect=PromptStatus.claimed, status=PromptStatus.pending)
+    return PromptStatus.pending
 
 
 async def _back_to_claimed(svc: Services, prompt_id: int) -> None:
     async with svc.db.transaction() as db:
-        await prompt_repo.move_prompt(db, prompt_id=prompt_id, expect="sending", status="claimed")
+        await prompt_repo.move_prompt(db, prompt_id=prompt_id, expect=PromptStatus.sending, status=PromptStatus.claimed)
 
 
-async def _finish(svc: Services, prompt: Prompt, status: str, report: PassReport) -> str:
+async def _finish(svc: Services, prompt: Prompt, status: PromptStatus, report: PassReport) -> str:
     async with svc.db.transaction() as db:
-        await prompt_repo.move_prompt(db, prompt_id=prompt.id or 0, expect="sending", status=status)
+        await prompt_repo.move_prompt(db, prompt_id=prompt.id or 0, expect=PromptStatus.sending, status=status)
     report.failed += 1
     return status
 
@@ -357,7 +364,7 @@ async def prompt_view(svc: Services, prompt: Prompt, routine_id: str) -> views.V
             views.routine_title(routine),
             len(plan),
             estimate_minutes(plan),
-            snooze=prompt.kind == "snooze",
+            snooze=prompt.kind == PromptKind.snooze,
         )
 
 

@@ -23,6 +23,7 @@ from telegram.ext import Application
 from bot import dbretry, ui, views
 from bot.services import Services
 from storage import repo
+from storage.models import Claim
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +56,11 @@ async def handle_once(app: Application[Any, Any, Any, Any, Any, Any], update: ob
     except Exception:
         # Handling twice beats not at all: the handlers' own checks still hold.
         log.exception("could not claim update %s; handling it anyway", update_id)
-        taken = "new"
-    if taken == "done":
+        taken = Claim.new
+    if taken == Claim.done:
         log.info("update %s was already handled; dropped", update_id)
         return "duplicate"
-    if taken == "busy":
+    if taken == Claim.busy:
         return "busy"
     await Application.process_update(app, update)
 

@@ -1309,3 +1309,11 @@ def ask_zone() -> View:
 def never_mind() -> View:
     """A command ended the typed question; the location keyboard, if shown, goes with it."""
     return View(NEVER_MIND, remove_keyboard=True)
+
+
+# --- /settings (bot.flows.settings) ------------------------------------------------------------------
+
+SAVED = N_("Saved")
+SAVED_NOTE = "Saved."
+NOT_PAUSED = N_("Coaching isn't paused.")
+ERASED = N_("Erased")

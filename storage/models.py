@@ -47,6 +47,21 @@ class DayKind(StrEnum):
     skipped = "skipped"
 
 
+class UpdateStatus(StrEnum):
+    """A Telegram update taken by a worker (handled_updates.status)."""
+
+    working = "working"
+    done = "done"
+
+
+class Claim(StrEnum):
+    """What taking an update found: it is this worker's now, was handled before, or is being handled."""
+
+    new = "new"
+    done = "done"
+    busy = "busy"
+
+
 class RatingContext(StrEnum):
     """Where a pain rating was given."""
 

@@ -12,14 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import SQLModel
 
-from storage.models import Preferences, Prompt, PromptStatus, User, utcnow
+from storage.models import Preferences, Prompt, PromptKind, PromptStatus, User, utcnow
 from storage.repo import NO_SYNC, _insert
 
 # Core tables for the clock's bulk statements: plain rows cost a fraction of ORM objects.
 _PREFERENCES = SQLModel.metadata.tables["preferences"]
 _PROMPTS = SQLModel.metadata.tables["prompts"]
 # A clock's prompts in hand: claimed, or with the request under way.
-_IN_HAND = ("claimed", "sending")
+_IN_HAND = (PromptStatus.claimed, PromptStatus.sending)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +122,7 @@ async def add_daily_prompts(db: AsyncSession, rows: Sequence[dict[str, Any]]) ->
         .on_conflict_do_nothing(index_elements=["user_id", "local_date", "kind"])
         .returning(_PROMPTS.c.user_id)
     )
-    result = await db.execute(stmt, [{**row, "kind": "daily", "created_at": now} for row in rows])
+    result = await db.execute(stmt, [{**row, "kind": PromptKind.daily, "created_at": now} for row in rows])
     return set(result.scalars().all())
 
 
@@ -132,7 +132,7 @@ async def claim_prompts(db: AsyncSession, *, now: datetime, worker: str, limit: 
         select(Prompt)
         .where(
             Prompt.due_at <= now,  # type: ignore[arg-type,operator]
-            Prompt.status == "pending",
+            Prompt.status == PromptStatus.pending,
         )
         .order_by(Prompt.due_at)  # type: ignore[arg-type]
         .limit(limit)
@@ -196,7 +196,10 @@ async def take_back(db: AsyncSession, *, workers: Sequence[str] = (), stale_befo
     if gone is None:
         return 0
     moved = 0
-    for was, becomes in (("claimed", "pending"), ("sending", "unknown")):
+    for was, becomes in (
+        (PromptStatus.claimed, PromptStatus.pending),
+        (PromptStatus.sending, PromptStatus.unknown),
+    ):
         stmt = update(Prompt).where(Prompt.status == was, gone).values(status=becomes)  # type: ignore[arg-type]
         result: CursorResult[Any] = await db.execute(stmt)  # type: ignore[assignment]
         moved += result.rowcount
@@ -213,13 +216,13 @@ async def prove_delivered(db: AsyncSession, *, prompt: Prompt, message_id: int) 
     """A prompt whose send timed out ("unknown") was delivered after all: a press on it proves it."""
     stmt = (
         update(Prompt)
-        .where(Prompt.id == prompt.id, Prompt.status == "unknown", Prompt.message_id.is_(None))  # type: ignore[arg-type,union-attr]
-        .values(status="sent", message_id=message_id)
+        .where(Prompt.id == prompt.id, Prompt.status == PromptStatus.unknown, Prompt.message_id.is_(None))  # type: ignore[arg-type,union-attr]
+        .values(status=PromptStatus.sent, message_id=message_id)
     )
     result: CursorResult[Any] = await db.execute(stmt, execution_options=NO_SYNC)  # type: ignore[assignment]
     if result.rowcount != 1:
         return False
-    set_committed_value(prompt, "status", "sent")
+    set_committed_value(prompt, "status", PromptStatus.sent)
     set_committed_value(prompt, "message_id", message_id)
     return True
 
@@ -251,10 +254,10 @@ async def cancel_snoozes(db: AsyncSession, *, user_id: int, local_date: date) ->
         .where(
             Prompt.user_id == user_id,  # type: ignore[arg-type]
             Prompt.local_date == local_date,  # type: ignore[arg-type]
-            Prompt.kind == "snooze",  # type: ignore[arg-type]
-            Prompt.status == "pending",  # type: ignore[arg-type]
+            Prompt.kind == PromptKind.snooze,  # type: ignore[arg-type]
+            Prompt.status == PromptStatus.pending,  # type: ignore[arg-type]
         )
-        .values(status="cancelled")
+        .values(status=PromptStatus.cancelled)
     )
 
 
@@ -267,7 +270,7 @@ async def has_daily(db: AsyncSession, *, user_id: int, local_date: date) -> bool
     stmt = select(Prompt.id).where(
         Prompt.user_id == user_id,  # type: ignore[arg-type]
         Prompt.local_date == local_date,  # type: ignore[arg-type]
-        Prompt.kind == "daily",  # type: ignore[arg-type]
+        Prompt.kind == PromptKind.daily,  # type: ignore[arg-type]
     )
     return (await db.execute(stmt)).first() is not None
 
@@ -276,7 +279,7 @@ async def last_daily(db: AsyncSession, *, user_id: int) -> Prompt | None:
     """The person's daily prompt for their latest local date."""
     stmt = (
         select(Prompt)
-        .where(Prompt.user_id == user_id, Prompt.kind == "daily")  # type: ignore[arg-type]
+        .where(Prompt.user_id == user_id, Prompt.kind == PromptKind.daily)  # type: ignore[arg-type]
         .order_by(Prompt.local_date.desc())  # type: ignore[attr-defined]
         .limit(1)
     )
@@ -287,7 +290,7 @@ async def last_daily_dues(db: AsyncSession, *, user_ids: Sequence[int]) -> dict[
     """Each person's latest daily prompt (its due time), of those who have one."""
     stmt = (
         select(Prompt.user_id, func.max(Prompt.due_at))
-        .where(Prompt.user_id.in_(set(user_ids)), Prompt.kind == "daily")  # type: ignore[attr-defined]
+        .where(Prompt.user_id.in_(set(user_ids)), Prompt.kind == PromptKind.daily)  # type: ignore[attr-defined]
         .group_by(Prompt.user_id)  # type: ignore[arg-type]
     )
     return {user_id: at for user_id, at in (await db.execute(stmt)).all()}  # max() keeps the column's UTC type

@@ -12,21 +12,26 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.coaching.session import Status
 from storage.models import (
+    Claim,
     CueMessage,
     FigureFile,
     HandledUpdate,
     PainRating,
     Preferences,
     Prompt,
+    PromptStatus,
+    RatingContext,
     RedFlagEvent,
     RoutineSession,
     StepOutcome,
+    UpdateStatus,
     User,
     utcnow,
 )
 
-OPEN = RoutineSession.status != "finished"  # type: ignore[comparison-overlap]
+OPEN = RoutineSession.status != Status.finished  # type: ignore[comparison-overlap]
 # For UPDATE and DELETE statements whose loaded objects the caller updates itself (or has none):
 # SQLAlchemy would otherwise evaluate the WHERE clause against every object in the session.
 NO_SYNC = {"synchronize_session": False}
@@ -216,7 +221,7 @@ async def start_timer(
         update(RoutineSession)
         .where(
             RoutineSession.id == session.id,  # type: ignore[arg-type]
-            RoutineSession.status == "in_progress",
+            RoutineSession.status == Status.in_progress,
             RoutineSession.current_step == step,
             RoutineSession.timer_started_at.is_(None),  # type: ignore[union-attr]
         )
@@ -232,7 +237,7 @@ async def start_timer(
 async def running_timers(db: AsyncSession, *, silent_since: datetime | None = None) -> Sequence[RoutineSession]:
     """Sessions with a countdown running; with `silent_since`, only those whose editor has not beaten since."""
     stmt = select(RoutineSession).where(
-        RoutineSession.status == "in_progress",
+        RoutineSession.status == Status.in_progress,
         RoutineSession.timer_started_at.is_not(None),  # type: ignore[union-attr]
     )
     if silent_since is not None:
@@ -246,7 +251,7 @@ async def release_timers(db: AsyncSession) -> None:
     """Every running countdown loses its editor (the only process answering buttons restarted)."""
     await db.execute(
         update(RoutineSession)
-        .where(RoutineSession.status == "in_progress", RoutineSession.timer_started_at.is_not(None))  # type: ignore[arg-type,union-attr]
+        .where(RoutineSession.status == Status.in_progress, RoutineSession.timer_started_at.is_not(None))  # type: ignore[arg-type,union-attr]
         .values(timer_owner=None)
     )
 
@@ -278,45 +283,45 @@ async def beat_timer(
 # --- handled updates -----------------------------------------------------------------------------
 
 
-async def claim_update(db: AsyncSession, *, update_id: int, owner: str, now: datetime, stale_before: datetime) -> str:
+async def claim_update(db: AsyncSession, *, update_id: int, owner: str, now: datetime, stale_before: datetime) -> Claim:
     """Take an update for handling: "new", or "done" (handled before) or "busy" (being handled elsewhere).
 
     A claim still "working" since `stale_before` belonged to a worker that died: it is taken over.
     """
-    row = {"update_id": update_id, "status": "working", "owner": owner, "claimed_at": now}
+    row = {"update_id": update_id, "status": UpdateStatus.working, "owner": owner, "claimed_at": now}
     stmt = _insert(db)(HandledUpdate).values(**row).on_conflict_do_nothing(index_elements=["update_id"])
     if (await db.execute(stmt.returning(HandledUpdate.update_id))).first() is not None:  # type: ignore[arg-type]
-        return "new"
+        return Claim.new
     retake = (
         update(HandledUpdate)
         .where(
             HandledUpdate.update_id == update_id,  # type: ignore[arg-type]
-            HandledUpdate.status == "working",  # type: ignore[arg-type]
+            HandledUpdate.status == UpdateStatus.working,  # type: ignore[arg-type]
             HandledUpdate.claimed_at < stale_before,  # type: ignore[arg-type,operator]
         )
         .values(owner=owner, claimed_at=now)
     )
     result: CursorResult[Any] = await db.execute(retake, execution_options=NO_SYNC)  # type: ignore[assignment]
     if result.rowcount == 1:
-        return "new"
+        return Claim.new
     status = (
         await db.execute(select(HandledUpdate.status).where(HandledUpdate.update_id == update_id))  # type: ignore[arg-type]
     ).scalar_one_or_none()
-    return "done" if status == "done" else "busy"
+    return Claim.done if status == UpdateStatus.done else Claim.busy
 
 
 async def finish_update(db: AsyncSession, *, update_id: int, owner: str) -> None:
     await db.execute(
         update(HandledUpdate)
         .where(HandledUpdate.update_id == update_id, HandledUpdate.owner == owner)  # type: ignore[arg-type]
-        .values(status="done"),
+        .values(status=UpdateStatus.done),
         execution_options=NO_SYNC,
     )
 
 
 async def release_updates(db: AsyncSession) -> int:
     """Forget unfinished claims (the single poller restarted: nobody else is handling them)."""
-    stmt = delete(HandledUpdate).where(HandledUpdate.status == "working")  # type: ignore[arg-type]
+    stmt = delete(HandledUpdate).where(HandledUpdate.status == UpdateStatus.working)  # type: ignore[arg-type]
     result: CursorResult[Any] = await db.execute(stmt, execution_options=NO_SYNC)  # type: ignore[assignment]
     return result.rowcount
 
@@ -381,7 +386,7 @@ async def recent_prompt_rating(db: AsyncSession, *, user_id: int, since: datetim
         select(PainRating)
         .where(
             PainRating.user_id == user_id,
-            PainRating.context == "prompt",
+            PainRating.context == RatingContext.prompt,
             PainRating.session_id.is_(None),  # type: ignore[union-attr]
             PainRating.created_at >= since,  # type: ignore[operator]
         )
@@ -394,9 +399,11 @@ async def recent_prompt_rating(db: AsyncSession, *, user_id: int, since: datetim
 
 async def take_prompt_rating(db: AsyncSession, *, rating: PainRating, session_id: int) -> None:
     """A prompt's rating becomes a session's before-rating (counted once, as that)."""
-    stmt = update(PainRating).where(PainRating.id == rating.id).values(context="before", session_id=session_id)  # type: ignore[arg-type]
+    stmt = (
+        update(PainRating).where(PainRating.id == rating.id).values(context=RatingContext.before, session_id=session_id)
+    )  # type: ignore[arg-type]
     await db.execute(stmt, execution_options=NO_SYNC)
-    set_committed_value(rating, "context", "before")
+    set_committed_value(rating, "context", RatingContext.before)
     set_committed_value(rating, "session_id", session_id)
 
 
@@ -481,12 +488,14 @@ async def usage_figures(db: AsyncSession, *, since: datetime) -> dict[str, int]:
             select(func.count()).select_from(PainRating).where(PainRating.created_at >= since)  # type: ignore[arg-type,operator]
         ),
         "prompts_sent_recent": await count(
-            select(func.count()).select_from(Prompt).where(Prompt.status == "sent", Prompt.sent_at >= since)  # type: ignore[arg-type,operator]
+            select(func.count()).select_from(Prompt).where(Prompt.status == PromptStatus.sent, Prompt.sent_at >= since)  # type: ignore[arg-type,operator]
         ),
         "reminders_on": await count(select(func.count()).select_from(Preferences).where(Preferences.reminders_on)),
         # Left "sending" by a clock that died: perhaps delivered, perhaps not; never sent twice.
         "prompts_unknown_recent": await count(
-            select(func.count()).select_from(Prompt).where(Prompt.status == "unknown", Prompt.due_at >= since)  # type: ignore[arg-type,operator]
+            select(func.count())
+            .select_from(Prompt)
+            .where(Prompt.status == PromptStatus.unknown, Prompt.due_at >= since)  # type: ignore[arg-type,operator]
         ),
     }
 

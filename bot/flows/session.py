@@ -26,7 +26,7 @@ from content.schema import Role
 from figures.files import Picture
 from storage import prompts as prompt_repo
 from storage import repo
-from storage.models import RoutineSession
+from storage.models import RatingContext, RoutineSession
 
 log = logging.getLogger(__name__)
 # A pain rating given on the daily prompt is the routine's before-rating if the routine starts this soon.
@@ -428,7 +428,7 @@ async def rate_session(
                     db,
                     user_id=user_id,
                     value=value,
-                    context="before" if when == "b" else "after",
+                    context=RatingContext.before if when == "b" else RatingContext.after,
                     session_id=session_id,
                     now=svc.clock.now(),
                     source=source,
@@ -542,8 +542,8 @@ async def send_summary(bot: Bot, svc: Services, chat_id: int, session: RoutineSe
         started_at=session.started_at,
         finished_at=session.finished_at or svc.clock.now(),
         stopped=session.stopped,
-        before=ratings.get("before"),
-        after=ratings.get("after"),
+        before=ratings.get(RatingContext.before),
+        after=ratings.get(RatingContext.after),
     )
     await ui.send(bot, chat_id, views.summary(summary))
 

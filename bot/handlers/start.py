@@ -9,6 +9,7 @@ from bot import callbacks as cb
 from bot import ui, views
 from bot.coaching.redflags import help_contacts
 from bot.flows import session as session_flow
+from bot.flows import start as start_flow
 from bot.handlers import ids, language, pressed, reminders, settings, stretch
 from bot.services import services
 from content.emergency import Contacts
@@ -23,10 +24,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """
     user_id, chat_id = ids(update)
     svc = services(context)
-    async with svc.db.transaction() as db:
-        user = await repo.get_user(db, user_id=user_id)
-        first_visit = user is None or user.onboarded_at is None
-        await repo.mark_onboarded(db, user_id=user_id)
+    first_visit = await start_flow.onboard(svc, user_id)
     payload = (context.args or [""])[0].lower()
     opens_routine = payload in svc.library.routines
     if first_visit or not (opens_routine or payload == "reminders"):

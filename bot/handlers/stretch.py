@@ -8,6 +8,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks as cb
 from bot import ui, views
 from bot.coaching.areas import resolve_area
+from bot.coaching.session import Status
 from bot.flows import session as session_flow
 from bot.handlers import ids, pressed
 from bot.i18n import _
@@ -107,7 +108,7 @@ async def continue_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     async with svc.db.transaction() as db:
         session = await repo.get_session(db, session_id=press.session_id, user_id=user_id)
-    if session is None or session.status == "finished":
+    if session is None or session.status == Status.finished:
         await ui.answer(query, views.STALE_BUTTON)
         return
     await ui.answer(query)
