@@ -820,6 +820,7 @@ GROUP = N_("I coach one person at a time: please talk to me in a private chat.")
 STALE_BUTTON = N_("That button is from an earlier message and no longer does anything.")
 UNKNOWN_BUTTON = N_("That button isn't valid any more.")
 NOTHING_TO_CANCEL = N_("There's nothing to cancel right now. /stretch starts a routine.")
+CONTINUED_BELOW = N_("(continued below)")
 # Answers to a press on a routine's buttons (shown by the button, not in the chat). Those not marked for
 # translation are still only in English: marking one needs its es and ru entries (TRANSLATING.md).
 PAUSED_PRESS = "Coaching is paused: please get checked first."

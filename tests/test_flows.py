@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 from telegram.error import NetworkError
 
@@ -82,3 +85,44 @@ async def test_every_bot_test_is_guarded(bot: BotProcess) -> None:
     """The fixture's bot refuses the call: a handler that talked to Telegram inside a transaction fails its test."""
     assert bot.app is not None
     assert isinstance(bot.app.bot.request, guard.GuardedRequest)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+# Calls that reach Telegram: the sender, a Bot, a button's query, an acknowledgement.
+TELEGRAM = ("ui.", "bot.", "context.bot.", "query.", "ack", "message.reply")
+
+
+def _dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""
+
+
+def _telegram_calls_in_transactions(source: str) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.AsyncWith):
+            continue
+        if not any(
+            isinstance(item.context_expr, ast.Call) and _dotted(item.context_expr.func).endswith("transaction")
+            for item in node.items
+        ):
+            continue
+        for inner in (n for statement in node.body for n in ast.walk(statement)):
+            if isinstance(inner, ast.Await) and isinstance(inner.value, ast.Call):
+                name = _dotted(inner.value.func)
+                if name.startswith(TELEGRAM):
+                    found.append(f"line {inner.lineno}: {name}")
+    return found
+
+
+def test_the_static_check_finds_a_telegram_call_inside_a_transaction() -> None:
+    source = "async def f(svc, query):\n    async with svc.db.transaction() as db:\n        await ui.answer(query)\n"
+    assert _telegram_calls_in_transactions(source) == ["line 3: ui.answer"]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "bot").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_telegram_call_is_written_inside_a_transaction(path: Path) -> None:
+    assert _telegram_calls_in_transactions(path.read_text(encoding="utf-8")) == []

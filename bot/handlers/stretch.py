@@ -11,7 +11,6 @@ from bot.coaching.areas import resolve_area
 from bot.coaching.session import Status
 from bot.flows import session as session_flow
 from bot.handlers import ids, pressed
-from bot.i18n import _
 from bot.services import Services, services
 from storage import repo
 
@@ -113,7 +112,7 @@ async def continue_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     await ui.answer(query)
     if session.message_id is not None:
-        await ui.edit(context.bot, chat_id, session.message_id, views.View(_("(continued below)")))
+        await ui.edit(context.bot, chat_id, session.message_id, views.View(views.CONTINUED_BELOW))
     await session_flow.show_current(context.bot, svc, chat_id, session)
     if session.timer_started_at is not None:
         session_flow.start_countdown(context.bot, svc, chat_id=chat_id, session=session)
