@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import CursorResult, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from storage.models import Preferences, Prompt, PromptKind, PromptStatus, User, utcnow
 from storage.repo import NO_SYNC, _insert
@@ -151,7 +151,7 @@ async def mark_prompts(db: AsyncSession, *, prompts: Sequence[Prompt], expect: s
         return
     values = {"status": status, **fields}
     ids = [p.id for p in prompts]
-    stmt = update(Prompt).where(Prompt.id.in_(ids), Prompt.status == expect).values(**values)  # type: ignore[union-attr]
+    stmt = update(Prompt).where(col(Prompt.id).in_(ids), col(Prompt.status) == expect).values(**values)
     await db.execute(stmt, execution_options=NO_SYNC)
     for prompt in prompts:
         for key, value in values.items():

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col
 
 from bot.coaching.session import Status
 from storage.models import (
@@ -400,7 +401,9 @@ async def recent_prompt_rating(db: AsyncSession, *, user_id: int, since: datetim
 async def take_prompt_rating(db: AsyncSession, *, rating: PainRating, session_id: int) -> None:
     """A prompt's rating becomes a session's before-rating (counted once, as that)."""
     stmt = (
-        update(PainRating).where(PainRating.id == rating.id).values(context=RatingContext.before, session_id=session_id)
+        update(PainRating)
+        .where(col(PainRating.id) == rating.id)
+        .values(context=RatingContext.before, session_id=session_id)
     )  # type: ignore[arg-type]
     await db.execute(stmt, execution_options=NO_SYNC)
     set_committed_value(rating, "context", RatingContext.before)

@@ -504,7 +504,7 @@ async def pain_check(
                 finished_at=svc.clock.now() if nxt.status is Status.finished else None,
             ):
                 raise Refused(views.STALE_BUTTON)
-            if to_relax:
+            if to_relax and flare is not None:
                 new = await repo.create_session(
                     db,
                     user_id=user_id,
