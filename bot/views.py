@@ -821,15 +821,15 @@ STALE_BUTTON = N_("That button is from an earlier message and no longer does any
 UNKNOWN_BUTTON = N_("That button isn't valid any more.")
 NOTHING_TO_CANCEL = N_("There's nothing to cancel right now. /stretch starts a routine.")
 CONTINUED_BELOW = N_("(continued below)")
-# Answers to a press on a routine's buttons (shown by the button, not in the chat). Those not marked for
-# translation are still only in English: marking one needs its es and ru entries (TRANSLATING.md).
-PAUSED_PRESS = "Coaching is paused: please get checked first."
-TIMER_RUNNING = "The timer is already running."
-TIMER_STARTED = "Timer started"
-EASE_OFF = "Noted. Ease off."
+# Answers to a press on a routine's buttons (shown by the button, not in the chat), and what the
+# answered message turns into.
+PAUSED_PRESS = N_("Coaching is paused: please get checked first.")
+TIMER_RUNNING = N_("The timer is already running.")
+TIMER_STARTED = N_("Timer started")
+EASE_OFF = N_("Noted. Ease off.")
 STOPPED = N_("Stopped")
-STOPPED_LINE = "⏹ Stopped"
-RATING_SKIPPED = "Rating skipped"
+STOPPED_LINE = N_("⏹ Stopped")
+RATING_SKIPPED = N_("Rating skipped")
 
 
 def step_answer(action: StepAction) -> str | None:
@@ -838,14 +838,16 @@ def step_answer(action: StepAction) -> str | None:
 
 
 def noted(value: int | None) -> str | None:
-    return None if value is None else f"Noted: {value}/10"
+    return None if value is None else _("Noted: {value}/10").format(value=value)
 
 
 def rated(before: bool, value: int | None) -> str:
     """What the rating message turns into once answered."""
     if value is None:
-        return RATING_SKIPPED
-    return f"Pain {'before' if before else 'after'}: {value}/10 ✓"
+        return _(RATING_SKIPPED)
+    if before:
+        return _("Pain before: {value}/10 ✓").format(value=value)
+    return _("Pain after: {value}/10 ✓").format(value=value)
 
 
 def cancelled_before() -> View:
@@ -1264,12 +1266,12 @@ def already_noted(value: int) -> str:
 
 
 def pain_today(value: int) -> str:
-    return f"Pain today: {value}/10 ✓"
+    return _("Pain today: {value}/10 ✓").format(value=value)
 
 
 def snoozed_until(due: datetime) -> str:
     """`due` in the person's own zone."""
-    return f"⏰ Snoozed: I'll ask again around {due:%H:%M}."
+    return _("⏰ Snoozed: I'll ask again around {time}.").format(time=f"{due:%H:%M}")
 
 
 def prompt_answered(shown: str, note: str, keep: list[list[Button]]) -> View:
@@ -1281,7 +1283,7 @@ def prompt_answered(shown: str, note: str, keep: list[list[Button]]) -> View:
 
 KEEP_ONE_DAY = N_("Keep at least one day.")
 NEVER_MIND = N_("OK, never mind.")
-SHARE_LOCATION = "📍 Share my location"
+SHARE_LOCATION = N_("📍 Share my location")
 NO_ZONE_THERE = N_("I couldn't find a time zone for that place. Type a city instead.")
 
 
@@ -1315,6 +1317,10 @@ def never_mind() -> View:
 # --- /settings (bot.flows.settings) ------------------------------------------------------------------
 
 SAVED = N_("Saved")
-SAVED_NOTE = "Saved."
+SAVED_NOTE = N_("Saved.")
+
+
+def saved_note() -> str:
+    return _(SAVED_NOTE)
 NOT_PAUSED = N_("Coaching isn't paused.")
 ERASED = N_("Erased")

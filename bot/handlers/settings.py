@@ -20,7 +20,7 @@ def _view(svc: Services, screen: settings_flow.Screen) -> views.View:
         routine_id=screen.routine_id,
         length=screen.length,
         level=screen.level,
-        note=views.SAVED_NOTE if screen.saved else "",
+        note=views.saved_note() if screen.saved else "",
         text_only=screen.text_only,
     )
 
