@@ -1322,5 +1322,7 @@ SAVED_NOTE = N_("Saved.")
 
 def saved_note() -> str:
     return _(SAVED_NOTE)
+
+
 NOT_PAUSED = N_("Coaching isn't paused.")
 ERASED = N_("Erased")
