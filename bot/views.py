@@ -14,7 +14,7 @@ from babel import Locale
 from babel.dates import format_date, get_day_names
 
 from bot import callbacks as cb
-from bot.coaching.holds import Cue, TimerView
+from bot.coaching.holds import Cue, CueKind, PhaseKind, TimerView
 from bot.coaching.intents import Intent
 from bot.coaching.plan import PlannedStep, estimate_minutes
 from bot.coaching.ratings import Verdict
@@ -28,6 +28,7 @@ from content.emergency import Contacts
 from content.lexicon import Tier
 from content.schema import Routine, Technique
 from content.translations import TechniqueText, translations
+from storage.models import DayKind
 
 
 @dataclass(frozen=True)
@@ -465,21 +466,21 @@ def timer_line(view: TimerView) -> str:
     if view.finished or view.phase is None:
         return _("✅ <b>Time's up.</b> Tap ✅ Done when you're ready.")
     phase = view.phase
-    if phase.kind == "rest":
+    if phase.kind == PhaseKind.rest:
         return _("🔄 <b>Switch sides</b>: rest and get ready for the right side, {n} s").format(n=view.remaining)
     side = {"left": _("Left side: "), "right": _("Right side: ")}.get(phase.side or "", "")
     after = ""
     if view.next_phase is not None:
-        after = _(" — then switch sides") if view.next_phase.kind == "rest" or view.next_phase.side else ""
+        after = _(" — then switch sides") if view.next_phase.kind == PhaseKind.rest or view.next_phase.side else ""
     return _("⏳ <b>{side}{n} s left</b>{after}").format(side=side, n=view.remaining, after=after)
 
 
 def cue(c: Cue) -> View:
     """The short message that sounds at a change in the countdown; the countdown itself stays above."""
-    if c.kind == "rest":
+    if c.kind == CueKind.rest:
         seconds = c.phase.seconds if c.phase else 0
         return View(_("🔄 <b>Switch sides</b>: rest {n} s, then the other side.").format(n=seconds))
-    if c.kind == "switch":
+    if c.kind == CueKind.switch:
         side = c.phase.side if c.phase and c.phase.side else ""
         return View(
             {"left": _("▶ <b>Left side now.</b>"), "right": _("▶ <b>Right side now.</b>")}.get(
@@ -1205,7 +1206,7 @@ def pain_check_stopped() -> View:
 
 def day_marked(kind: str, relax: Routine | None) -> View:
     """A skipped day marked as rest or flare; a flare day also offers the gentle routine when there is one."""
-    if kind == "rest":
+    if kind == DayKind.rest:
         return View(_("Marked today as a rest day. Your streak is safe."))
     if relax is None:
         return View(_("Marked today as a flare-up day. Your streak is safe. Go gently."))
@@ -1225,8 +1226,8 @@ def skip_reason() -> View:
         _("Skipped for today. Was it a planned rest day or a flare-up? Either keeps your streak going."),
         [
             [
-                Button(_("😌 Rest day"), cb.encode(cb.SettingPress("d", "rest"))),
-                Button(_("🔥 Flare-up"), cb.encode(cb.SettingPress("d", "flare"))),
+                Button(_("😌 Rest day"), cb.encode(cb.SettingPress("d", DayKind.rest))),
+                Button(_("🔥 Flare-up"), cb.encode(cb.SettingPress("d", DayKind.flare))),
             ]
         ],
     )
