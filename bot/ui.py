@@ -183,19 +183,6 @@ def retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
 
 
-def acker(query: CallbackQuery) -> Callable[[str | None], Awaitable[None]]:
-    """An acknowledgement that answers the press the first time it is called and ignores the rest."""
-    done = False
-
-    async def ack(text: str | None) -> None:
-        nonlocal done
-        if not done:
-            done = True
-            await answer(query, text)
-
-    return ack
-
-
 async def delete(bot: Bot, chat_id: int, message_id: int) -> bool:
     """Delete a message; one already gone (or too old to delete) is no error."""
     for attempt in range(RETRIES):

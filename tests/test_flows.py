@@ -39,24 +39,16 @@ async def test_a_step_press_that_loses_the_race_keeps_no_outcome(
         return False  # what advance_session returns when a concurrent press already moved the session
 
     monkeypatch.setattr(repo, "advance_session", moved_on)
-    answers: list[str | None] = []
-
-    async def ack(text: str | None) -> None:
-        answers.append(text)
-
-    assert bot.app is not None
-    done = await session_flow.press_step(
-        bot.app.bot,
+    result = await session_flow.press_step(
         bot.services,
-        ack,
-        chat_id=person.user_id,
         user_id=person.user_id,
         session_id=session,
         step=0,
         action=StepAction.hurt,
         message_id=step["message"]["message_id"],
     )
-    assert (done, answers) == (False, ["That button is from an earlier message and no longer does anything."])
+    assert isinstance(result, Refused)
+    assert result.reason == "That button is from an earlier message and no longer does anything."
     assert await outcomes(bot, person.user_id) == []
 
 

@@ -7,7 +7,7 @@ being where the person saw it, so stale, double or concurrent presses change not
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -31,14 +31,6 @@ from storage.models import RatingContext, RoutineSession
 log = logging.getLogger(__name__)
 # A pain rating given on the daily prompt is the routine's before-rating if the routine starts this soon.
 CARRY_PROMPT_RATING = timedelta(hours=1)
-
-
-# Acknowledges the person's action (answers the button press) once the outcome is committed.
-Ack = Callable[[str | None], Awaitable[None]]
-
-
-async def no_ack(_text: str | None) -> None:
-    return None
 
 
 def plan_of(session: RoutineSession) -> list[PlannedStep]:
@@ -323,18 +315,21 @@ async def offer_flare(
         await ui.send(bot, chat_id, views.flare_offer(title_of(svc, session.routine_id), session.id, flare))
 
 
+@dataclass(frozen=True)
+class StepPressed:
+    """A press under a step, committed: the timer started, or the step (or the routine) ended."""
+
+    session: RoutineSession
+    step: int  # the step pressed
+    action: StepAction
+    planned: PlannedStep
+    caption: bool  # the step's message is a picture, whose caption is edited
+    message_id: int | None
+
+
 async def press_step(
-    bot: Bot,
-    svc: Services,
-    ack: Ack,
-    *,
-    chat_id: int,
-    user_id: int,
-    session_id: int,
-    step: int,
-    action: StepAction,
-    message_id: int | None,
-) -> bool:
+    svc: Services, *, user_id: int, session_id: int, step: int, action: StepAction, message_id: int | None
+) -> StepPressed | Refused:
     """A button under a step: start the timer, or end the step (done, skip, hurts) or the routine (stop)."""
     try:
         async with svc.db.transaction() as db:
@@ -382,36 +377,47 @@ async def press_step(
                 ):
                     raise Refused(views.STALE_BUTTON)
     except Refused as refused:
-        await ack(refused.reason)
-        return False
-    # Committed: from here on only the conversation is updated.
-    await ack(views.step_answer(action))
+        return refused
+    if action is not StepAction.timer:
+        svc.timers.cancel(session_id)
+    return StepPressed(session, step, action, planned, bool(caption), message_id)
+
+
+async def show_step(bot: Bot, svc: Services, chat_id: int, pressed: StepPressed) -> None:
+    """After a step's press is committed and answered: the countdown, or the closed step and what follows."""
+    session, action, planned, message_id = pressed.session, pressed.action, pressed.planned, pressed.message_id
     if action is StepAction.timer:
         start_countdown(bot, svc, chat_id=chat_id, session=session)
-        return True
-    svc.timers.cancel(session_id)
+        return
     if message_id is not None:
         technique = svc.library.techniques.get(planned.technique_id)
         shown = views.technique_title(technique) if technique else planned.title
-        closed = views.step_closed(step, len(session.plan), shown, action)
-        await ui.edit(bot, chat_id, message_id, views.View(closed), caption=caption)
+        closed = views.step_closed(pressed.step, len(session.plan), shown, action)
+        await ui.edit(bot, chat_id, message_id, views.View(closed), caption=pressed.caption)
     await show_current(bot, svc, chat_id, session, note=views.HURT_NOTE if action is StepAction.hurt else "")
-    return True
+
+
+@dataclass(frozen=True)
+class SessionRated:
+    """A rating before or after a routine (or skipping it), committed."""
+
+    session: RoutineSession
+    before: bool
+    value: int | None
+    live_message: int | None  # the rating's message, to close
+    next_status: Status
 
 
 async def rate_session(
-    bot: Bot,
     svc: Services,
-    ack: Ack,
     *,
-    chat_id: int,
     user_id: int,
     session_id: int,
     when: str,
     value: int | None,
     message_id: int | None,
     source: str | None = None,
-) -> bool:
+) -> SessionRated | Refused:
     """A pain rating (or skipping it) before the first step or after the last; `message_id` None when typed,
     `source` the typed message (bot.handlers.ratings)."""
     expected = Status.rating_before if when == "b" else Status.rating_after
@@ -446,33 +452,39 @@ async def rate_session(
             ):
                 raise Refused(views.STALE_BUTTON)
     except Refused as refused:
-        await ack(refused.reason)
-        return False
-    await ack(views.noted(value))
-    if live_message is not None:
-        await ui.edit(bot, chat_id, live_message, views.View(views.rated(when == "b", value)))
-    if nxt.status is Status.finished:
+        return refused
+    return SessionRated(session, when == "b", value, live_message, nxt.status)
+
+
+async def show_rated(bot: Bot, svc: Services, chat_id: int, rated: SessionRated) -> None:
+    """After a rating is committed and answered: close its message, then the next step or the summary."""
+    session = rated.session
+    if rated.live_message is not None:
+        await ui.edit(bot, chat_id, rated.live_message, views.View(views.rated(rated.before, rated.value)))
+    if rated.next_status is Status.finished:
         await send_summary(bot, svc, chat_id, session)
-        return True
+        return
     await show_current(bot, svc, chat_id, session)
-    if nxt.status is Status.pain_check:
-        return True  # its message already offers Relax or stopping
-    if value is not None:
-        await offer_flare(bot, svc, chat_id=chat_id, user_id=user_id, session=session, value=value)
-    return True
+    if rated.next_status is Status.pain_check:
+        return  # its message already offers Relax or stopping
+    if rated.value is not None:
+        await offer_flare(bot, svc, chat_id=chat_id, user_id=session.user_id, session=session, value=rated.value)
+
+
+@dataclass(frozen=True)
+class PainChecked:
+    """The answer to the pain check, committed: `new` is the Relax session switched to, if any."""
+
+    session: RoutineSession
+    new: RoutineSession | None
+    notes: list[str]
+    switch: bool
+    message_id: int | None
 
 
 async def pain_check(
-    bot: Bot,
-    svc: Services,
-    ack: Ack,
-    *,
-    chat_id: int,
-    user_id: int,
-    session_id: int,
-    choice: str,
-    message_id: int | None,
-) -> bool:
+    svc: Services, *, user_id: int, session_id: int, choice: str, message_id: int | None
+) -> PainChecked | Refused:
     """The answer to a severe rating before a routine: Relax ("r") or stopping for now ("x").
 
     Switching ends this session unstarted and opens Relax at its first step, taking the rating along.
@@ -516,18 +528,19 @@ async def pain_check(
                 await repo.move_session_ratings(db, from_session=session_id, to_session=new.id or 0)
                 await prompt_repo.remember_routine(db, user_id=user_id, routine_id=flare)
     except Refused as refused:
-        await ack(refused.reason)
-        return False
-    await ack(None if switch else views.STOPPED)
-    if message_id is not None:
-        await ui.edit(bot, chat_id, message_id, views.View(views.pain_check_closed(switch)))
-    if new is not None:
-        await show_current(bot, svc, chat_id, new, note="\n".join(views.e(n) for n in notes))
-    elif switch:
-        await show_current(bot, svc, chat_id, session)
+        return refused
+    return PainChecked(session, new, notes, switch, message_id)
+
+
+async def show_pain_check(bot: Bot, svc: Services, chat_id: int, checked: PainChecked) -> None:
+    if checked.message_id is not None:
+        await ui.edit(bot, chat_id, checked.message_id, views.View(views.pain_check_closed(checked.switch)))
+    if checked.new is not None:
+        await show_current(bot, svc, chat_id, checked.new, note="\n".join(views.e(n) for n in checked.notes))
+    elif checked.switch:
+        await show_current(bot, svc, chat_id, checked.session)
     else:
         await ui.send(bot, chat_id, views.pain_check_stopped())
-    return True
 
 
 async def send_summary(bot: Bot, svc: Services, chat_id: int, session: RoutineSession) -> None:
@@ -548,9 +561,17 @@ async def send_summary(bot: Bot, svc: Services, chat_id: int, session: RoutineSe
     await ui.send(bot, chat_id, views.summary(summary))
 
 
-async def stop(
-    bot: Bot, svc: Services, ack: Ack, *, chat_id: int, user_id: int, session_id: int | None = None, quiet: bool = False
-) -> bool:
+@dataclass(frozen=True)
+class Stopped:
+    """The session ended (or moved to the rating after), committed."""
+
+    session: RoutineSession
+    was: Status
+    live_message: int | None
+    quiet: bool
+
+
+async def stop(svc: Services, *, user_id: int, session_id: int | None = None, quiet: bool = False) -> Stopped | Refused:
     """End the open session from wherever it is: a step goes to the rating after, a rating ends it.
 
     `quiet` ends it outright, without the rating after or a summary (the person chose another routine).
@@ -581,16 +602,20 @@ async def stop(
             ):
                 raise Refused(views.STALE_BUTTON)
     except Refused as refused:
-        await ack(refused.reason)
-        return False
-    await ack(views.STOPPED)
+        return refused
     svc.timers.cancel(session.id or 0)
-    if live_message is not None:
+    return Stopped(session, was, live_message, quiet)
+
+
+async def show_stopped(bot: Bot, svc: Services, chat_id: int, stopped: Stopped) -> None:
+    """After a stop is committed and answered: close the live message, then what comes next."""
+    session, was = stopped.session, stopped.was
+    if stopped.live_message is not None:
         closing = views.STOPPED_LINE if was is not Status.rating_after else views.RATING_SKIPPED
-        await ui.edit(bot, chat_id, live_message, views.View(closing))
+        await ui.edit(bot, chat_id, stopped.live_message, views.View(closing))
     await clear_cue(bot, svc, chat_id, session)
-    if quiet:
-        return True
+    if stopped.quiet:
+        return
     if was is Status.rating_before:
         await ui.send(bot, chat_id, views.cancelled_before())
     elif was is Status.pain_check:
@@ -599,7 +624,6 @@ async def stop(
         await send_summary(bot, svc, chat_id, session)
     else:
         await show_current(bot, svc, chat_id, session)
-    return True
 
 
 def _phases(step: PlannedStep) -> list[Phase]:

@@ -9,6 +9,7 @@ from bot import callbacks as cb
 from bot import i18n, ui, views
 from bot.coaching.ratings import OutOfRange, Unsure, parse_pain
 from bot.coaching.session import Status
+from bot.flows import Refused
 from bot.flows import ratings as ratings_flow
 from bot.flows import session as session_flow
 from bot.handlers import ids, pressed
@@ -21,17 +22,20 @@ async def rate_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """A number (or Skip) on a session's rating keyboard."""
     query, press = pressed(update, cb.RatePress)
     user_id, chat_id = ids(update)
-    await session_flow.rate_session(
-        context.bot,
-        services(context),
-        ui.acker(query),
-        chat_id=chat_id,
+    svc = services(context)
+    rated = await session_flow.rate_session(
+        svc,
         user_id=user_id,
         session_id=press.session_id,
         when=press.when,
         value=press.value,
         message_id=query.message.message_id if query.message else None,
     )
+    if isinstance(rated, Refused):
+        await ui.answer(query, rated.reason)
+        return
+    await ui.answer(query, views.noted(rated.value))
+    await session_flow.show_rated(context.bot, svc, chat_id, rated)
 
 
 async def typed_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -74,11 +78,8 @@ async def _record(update: Update, context: ContextTypes.DEFAULT_TYPE, value: int
         case ratings_flow.Again(earlier=earlier):
             await _noted_again(context, svc, chat_id, earlier)
         case ratings_flow.ForSession(session_id=session_id, before=before):
-            await session_flow.rate_session(
-                context.bot,
+            rated = await session_flow.rate_session(
                 svc,
-                session_flow.no_ack,
-                chat_id=chat_id,
                 user_id=user_id,
                 session_id=session_id,
                 when="b" if before else "a",
@@ -86,6 +87,9 @@ async def _record(update: Update, context: ContextTypes.DEFAULT_TYPE, value: int
                 message_id=None,
                 source=source,
             )
+            # Typed, there is no button to answer; a refusal (the session moved on meanwhile) says nothing.
+            if not isinstance(rated, Refused):
+                await session_flow.show_rated(context.bot, svc, chat_id, rated)
         case ratings_flow.Noted(value=noted, context=where):
             await ui.send(context.bot, chat_id, views.View(views.rating_noted(noted, where)))
 

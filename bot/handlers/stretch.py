@@ -9,6 +9,7 @@ from bot import callbacks as cb
 from bot import ui, views
 from bot.coaching.areas import resolve_area
 from bot.coaching.session import Status
+from bot.flows import Refused
 from bot.flows import session as session_flow
 from bot.handlers import ids, pressed
 from bot.services import Services, services
@@ -78,12 +79,16 @@ async def routine_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await ui.answer(query)
         await ui.send(context.bot, chat_id, views.coaching_paused())
         return
-    ack = ui.acker(query)
-    if press.replace is not None and not await session_flow.stop(
-        context.bot, svc, ack, chat_id=chat_id, user_id=user_id, session_id=press.replace, quiet=True
-    ):
-        return
-    await ack(None)
+    if press.replace is not None:
+        # The person chose to end the open routine for this one: quietly, without its rating after.
+        stopped = await session_flow.stop(svc, user_id=user_id, session_id=press.replace, quiet=True)
+        if isinstance(stopped, Refused):
+            await ui.answer(query, stopped.reason)
+            return
+        await ui.answer(query, views.STOPPED)
+        await session_flow.show_stopped(context.bot, svc, chat_id, stopped)
+    else:
+        await ui.answer(query)
     if not await session_flow.begin(context.bot, svc, chat_id=chat_id, user_id=user_id, routine_id=press.routine_id):
         async with svc.db.transaction() as db:
             open_ = await repo.open_session(db, user_id=user_id)
@@ -97,9 +102,12 @@ async def continue_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     user_id, chat_id = ids(update)
     svc = services(context)
     if press.stop:
-        await session_flow.stop(
-            context.bot, svc, ui.acker(query), chat_id=chat_id, user_id=user_id, session_id=press.session_id
-        )
+        stopped = await session_flow.stop(svc, user_id=user_id, session_id=press.session_id)
+        if isinstance(stopped, Refused):
+            await ui.answer(query, stopped.reason)
+            return
+        await ui.answer(query, views.STOPPED)
+        await session_flow.show_stopped(context.bot, svc, chat_id, stopped)
         return
     if await _paused(svc, user_id):
         await ui.answer(query)
@@ -122,30 +130,37 @@ async def pain_check_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE)
     """After a severe rating before a routine: Relax or stop for now."""
     query, press = pressed(update, cb.PainCheckPress)
     user_id, chat_id = ids(update)
-    await session_flow.pain_check(
-        context.bot,
-        services(context),
-        ui.acker(query),
-        chat_id=chat_id,
+    svc = services(context)
+    checked = await session_flow.pain_check(
+        svc,
         user_id=user_id,
         session_id=press.session_id,
         choice=press.choice,
         message_id=query.message.message_id if query.message else None,
     )
+    if isinstance(checked, Refused):
+        await ui.answer(query, checked.reason)
+        return
+    await ui.answer(query, None if checked.switch else views.STOPPED)
+    await session_flow.show_pain_check(context.bot, svc, chat_id, checked)
 
 
 async def step_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button under a step: start timer, done, skip, this hurts, stop."""
     query, press = pressed(update, cb.StepPress)
     user_id, chat_id = ids(update)
-    await session_flow.press_step(
-        context.bot,
-        services(context),
-        ui.acker(query),
-        chat_id=chat_id,
+    svc = services(context)
+    pressed_ = await session_flow.press_step(
+        svc,
         user_id=user_id,
         session_id=press.session_id,
         step=press.step,
         action=press.action,
         message_id=query.message.message_id if query.message else None,
     )
+    if isinstance(pressed_, Refused):
+        await ui.answer(query, pressed_.reason)
+        return
+    # Committed: from here on only the conversation is updated.
+    await ui.answer(query, views.step_answer(press.action))
+    await session_flow.show_step(context.bot, svc, chat_id, pressed_)
