@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot import views
 from bot.flows import Refused
+from bot.prompt_clock import default_routine
 from bot.services import Services
 from storage import history, repo
 from storage import prompts as prompt_repo
@@ -53,8 +54,8 @@ class Start:
 Result = Rated | AlreadyRated | Skipped | Snoozed | Start | Refused
 
 
-async def press(svc: Services, *, user_id: int, prompt_id: int, message_id: int, action: str, routine: str) -> Result:
-    """Decide and commit one press; `routine` is the routine a start opens when the person chose none."""
+async def press(svc: Services, *, user_id: int, prompt_id: int, message_id: int, action: str) -> Result:
+    """Decide and commit one press on the prompt's message `message_id`."""
     now = svc.clock.now()
     try:
         async with svc.db.transaction() as db:
@@ -98,6 +99,6 @@ async def press(svc: Services, *, user_id: int, prompt_id: int, message_id: int,
             await prompt_repo.respond_to_prompt(db, prompt=prompt, response=PromptResponse.started)
             # A routine renamed or removed from the content since: offer the default.
             chosen = prefs.routine_id
-            return Start(chosen if chosen in svc.library.routines else routine)
+            return Start(chosen if chosen in svc.library.routines else default_routine(svc.library))
     except Refused as refused:
         return refused

@@ -11,7 +11,6 @@ from bot.flows import Refused
 from bot.flows import prompt as prompt_flow
 from bot.flows import session as session_flow
 from bot.handlers import ids, pressed
-from bot.prompt_clock import default_routine
 from bot.services import services
 
 
@@ -23,12 +22,7 @@ async def prompt_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     svc = services(context)
     message_id = query.message.message_id
     result = await prompt_flow.press(
-        svc,
-        user_id=user_id,
-        prompt_id=press.prompt_id,
-        message_id=message_id,
-        action=press.action,
-        routine=default_routine(svc.library),
+        svc, user_id=user_id, prompt_id=press.prompt_id, message_id=message_id, action=press.action
     )
     bot = context.bot
     match result:
