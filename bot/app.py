@@ -20,10 +20,12 @@ from telegram.ext import (
 )
 
 from bot import callbacks as cb
-from bot import dbretry, flow, i18n, ui, views
+from bot import dbretry, i18n, ui, views
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.filters import PAIN_RATING_TEXT, RED_FLAG_TEXT
+from bot.flows import session as session_flow
+from bot.guard import POOL_SIZE, GuardedRequest
 from bot.handlers import (
     admin,
     cancel,
@@ -92,7 +94,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("pause", reminders.pause, filters=new_message))
     app.add_handler(CommandHandler("resume", reminders.resume, filters=new_message))
 
-    # Buttons: payloads are parsed in bot.callbacks and checked against the database in bot.flow.
+    # Buttons: payloads are parsed in bot.callbacks and checked against the database in bot.flows.session.
     app.add_handler(CallbackQueryHandler(stretch.step_pressed, pattern=cb.of_kind(cb.StepPress)))
     app.add_handler(CallbackQueryHandler(ratings.rate_pressed, pattern=cb.of_kind(cb.RatePress)))
     app.add_handler(CallbackQueryHandler(ratings.rating_checked, pattern=cb.of_kind(cb.CheckRatingPress)))
@@ -157,7 +159,7 @@ async def post_init(app: Application) -> None:
         # Countdowns belong to the processes that answer buttons. A lone poller just restarted, so
         # every running countdown and every unfinished update claim was its own; among webhook
         # workers only silent ones are adopted, now and every few ticks.
-        resumed = await flow.resume_countdowns(app.bot, svc, all_running=not settings.webhook)
+        resumed = await session_flow.resume_countdowns(app.bot, svc, all_running=not settings.webhook)
         if not settings.webhook:
             async with db.transaction() as session:
                 await repo.release_updates(session)
@@ -192,7 +194,7 @@ async def adopt_countdowns(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Webhook workers: take over the countdowns of a worker that stopped beating (it died)."""
     svc = services(context)
     try:
-        adopted = await until_stopped(context.application, flow.resume_countdowns(context.bot, svc))
+        adopted = await until_stopped(context.application, session_flow.resume_countdowns(context.bot, svc))
     except Exception as exc:
         if dbretry.is_transient(exc):  # the database is down: the next tick looks again
             log.warning("could not look for silent countdowns: database unavailable")
@@ -228,11 +230,13 @@ async def post_shutdown(app: Application) -> None:
         await svc.db.close()
 
 
-def build_application(settings: Settings, *, clock: Clock | None = None) -> Application:
+def build_application(settings: Settings, *, clock: Clock | None = None, guard: bool = False) -> Application:
+    """The Application; `guard` (tests) refuses any Bot API request made inside a transaction (bot.guard)."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     api = settings.telegram_api_url
-    app = (
+    timeout = settings.telegram_timeout_seconds
+    builder = (
         Application.builder()
         .application_class(LimberApplication)
         .token(settings.telegram_bot_token.get_secret_value())
@@ -240,14 +244,19 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .connect_timeout(settings.telegram_timeout_seconds)
-        .read_timeout(settings.telegram_timeout_seconds)
-        .write_timeout(settings.telegram_timeout_seconds)
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
-        .build()
     )
+    if guard:
+        builder = builder.request(
+            GuardedRequest(
+                connection_pool_size=POOL_SIZE, connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout
+            )
+        )
+    else:
+        builder = builder.connect_timeout(timeout).read_timeout(timeout).write_timeout(timeout)
+    app = builder.build()
     app.bot_data["settings"] = settings
     app.bot_data["clock"] = clock
     if clock is not None:

@@ -11,7 +11,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.coaching.plan import SessionLength
 from bot.coaching.session import StepAction
+from content.schema import Level
+from storage.models import DayKind
 
 VERSION = "1"
 _INT = re.compile(r"^[0-9]{1,12}$")
@@ -154,10 +157,10 @@ Press = (
     | DeletePress
     | SettingPress
 )
-SETTING_VALUES = {
-    "l": ("short", "normal", "long"),
-    "v": ("gentle", "beginner", "intermediate"),
-    "d": ("rest", "flare"),
+SETTING_VALUES: dict[str, tuple[str, ...]] = {
+    "l": tuple(SessionLength),
+    "v": tuple(Level),
+    "d": (DayKind.rest, DayKind.flare),
     "p": ("pics", "text"),
 }
 NAV_TARGETS = ("menu", "help", "safety", "reminders", "settings", "language")

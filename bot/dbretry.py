@@ -2,7 +2,7 @@
 
 PostgreSQL restarting or another SQLite writer holding the lock are transient: the handler is run
 again from the start, with backoff, for up to a minute. That is safe because every handler loads,
-decides and commits conditionally on the state it loaded (see bot.flow): a step that was already
+decides and commits conditionally on the state it loaded (see bot.flows.session): a step that was already
 advanced answers "stale". Updates are handled one at a time, so later updates wait behind the
 retried one and none is dropped; anything else, or an outage that outlasts the budget, goes to the
 error handler as before.

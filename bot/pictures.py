@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import replace
+from typing import Any, Literal
 
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import Bot, InputFile, Message
+from telegram import Bot, Message
 from telegram.error import BadRequest
 
 from bot import dbretry, ui, views
@@ -63,7 +64,7 @@ async def send_step(
     its file_id remembered (also when Telegram refuses the known one)."""
     if known is not None:
         try:
-            return await ui.send_picture(bot, chat_id, view, known, animated=picture.animated)
+            return await ui.send(bot, chat_id, replace(view, attachment=_attachment(picture, file_id=known)))
         except BadRequest as exc:
             if not any(word in exc.message.lower() for word in FILE_REFUSALS):
                 raise
@@ -74,8 +75,8 @@ async def send_step(
                     await repo.forget_figure_file(db, bot_id=bot.id, name=picture.name, file_id=known)
 
             await _best_effort(forget, picture)
-    upload = InputFile(picture.path.read_bytes(), filename=picture.path.name)
-    message = await ui.send_picture(bot, chat_id, view, upload, animated=picture.animated)
+    upload = _attachment(picture, data=picture.path.read_bytes())
+    message = await ui.send(bot, chat_id, replace(view, attachment=upload))
     file_id = _file_id(message, picture.animated)
     if file_id is not None:
 
@@ -85,6 +86,11 @@ async def send_step(
 
         await _best_effort(remember, picture)
     return message
+
+
+def _attachment(picture: Picture, *, data: bytes | None = None, file_id: str | None = None) -> views.Attachment:
+    kind: Literal["photo", "animation"] = "animation" if picture.animated else "photo"
+    return views.Attachment(kind, picture.path.name, data=data, file_id=file_id)
 
 
 async def _best_effort(write: Callable[[], Awaitable[None]], picture: Picture) -> None:

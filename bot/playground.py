@@ -226,12 +226,17 @@ async def prompt_now(app: Application) -> str:
         user = await repo.get_user(db, user_id=USER_ID)
         if user is None:
             return "Say /start first."
-        if not prefs.reminders_on or prefs.reminder_time is None:
-            prefs.reminders_on, prefs.reminder_time = True, prefs.reminder_time or "08:00"
-        prefs.prompts_paused = False
         today = now.astimezone(ZoneInfo(prefs.timezone)).date()
         await prompt_repo.forget_day(db, user_id=USER_ID, local_date=today)
-        prefs.next_prompt_at, prefs.next_prompt_date = now, today
+        await prompt_repo.update_preferences(
+            db,
+            prefs=prefs,
+            reminders_on=True,
+            reminder_time=prefs.reminder_time or "08:00",
+            prompts_paused=False,
+            next_prompt_at=now,
+            next_prompt_date=today,
+        )
     report = await run_pass(app.bot, svc, app.bot_data["limiter"])
     log.info("prompt pass: %s", report)
     return "(playground) Today's prompt is due now; the next ones follow your /reminders settings."

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ContextTypes
@@ -25,12 +26,14 @@ from telegram.ext import ContextTypes
 from bot import dbretry, i18n, ui, views
 from bot.coaching.plan import estimate_minutes
 from bot.coaching.schedule import EVERY_DAY, MIN_PROMPT_GAP, is_late, next_due, parse_time
-from bot.flow import personal_plan
+from bot.flows.session import personal_plan
 from bot.ratelimit import FanoutLimiter
 from bot.services import Services
 from bot.updates import until_stopped
+from content import Library
+from content.schema import Role
 from storage import prompts as prompt_repo
-from storage.models import Preferences, Prompt, User
+from storage.models import Preferences, Prompt, PromptKind, PromptStatus, User
 from storage.repo import language_of
 
 log = logging.getLogger(__name__)
@@ -38,14 +41,18 @@ log = logging.getLogger(__name__)
 # (storage.sqlite_inline), so a transaction is time the loop does nothing else: 100 keep one under
 # ~10 ms (500 prompts took ~40 ms to claim); a batch of prompts still outlasts three seconds of sending.
 BATCH = 100
-SEND_RETRIES = 4
+SEND_RETRIES = 4  # a prompt's attempts; each 429 is one, with the fan-out paused meanwhile
 MAX_REQUEUES = 20  # slots given back at the rate limiter's gate before a later pass takes the prompt
-DEFAULT_ROUTINE = "quick"
 WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 # A clock at work beats in its claims this often; one silent for STALE_CLAIM is dead, and its claims
 # are taken over by the next pass of any clock (with the poll interval, within a minute).
 BEAT_SECONDS = 10.0
 STALE_CLAIM = timedelta(seconds=30)
+
+
+def default_routine(library: Library) -> str:
+    """What a prompt offers when the person chose no focus routine: the quick one (its role in content)."""
+    return library.with_role(Role.quick) or library.routines_in_order()[0].id
 
 
 _zone = functools.lru_cache(maxsize=None)(ZoneInfo)  # ZoneInfo's own cache keeps only 8 zones for sure
@@ -73,17 +80,18 @@ def next_prompt(
     return due, day
 
 
-def reschedule(
+async def reschedule(
+    db: AsyncSession,
+    *,
     prefs: Preferences,
     user: User,
     now: datetime,
-    *,
     after_day: date | None = None,
     last_due: datetime | None = None,
 ) -> None:
     """Set the person's next due prompt from their settings, or clear it when none should come."""
     active = prefs.reminders_on and not prefs.prompts_paused and user.blocked_at is None
-    prefs.next_prompt_at, prefs.next_prompt_date = next_prompt(
+    at, day = next_prompt(
         reminder_time=prefs.reminder_time,
         days=prefs.reminder_days,
         timezone=prefs.timezone,
@@ -92,6 +100,7 @@ def reschedule(
         after_day=after_day,
         last_due=last_due,
     )
+    await prompt_repo.update_preferences(db, prefs=prefs, next_prompt_at=at, next_prompt_date=day)
 
 
 @dataclass
@@ -135,7 +144,7 @@ async def _materialize(svc: Services, report: PassReport) -> None:
                         "user_id": s.user_id,
                         "local_date": day,
                         "due_at": s.due_at,
-                        "status": "missed" if gone else "pending",
+                        "status": PromptStatus.missed if gone else PromptStatus.pending,
                     }
                     for s, day, gone, early in zip(due, days, late, soon, strict=True)
                     if not early
@@ -224,19 +233,19 @@ async def _deliver_batches(bot: Bot, svc: Services, limiter: FanoutLimiter, repo
             batch = await prompt_repo.claim_prompts(db, now=now, worker=WORKER, limit=BATCH)
             # Who still wants prompts, and with which routine: one query for the whole batch.
             wanted = await prompt_repo.recipients(db, user_ids=[p.user_id for p in batch]) if batch else {}
-            for prompt in batch:
-                if prompt.user_id not in wanted:
-                    prompt.status = "cancelled"
-                    report.cancelled += 1
-                elif is_late(prompt.due_at, now, grace):
-                    # Held up past the grace (an outage, retries): too late to be useful today.
-                    prompt.status = "missed"
-                    report.missed += 1
+            unwanted = [p for p in batch if p.user_id not in wanted]
+            # Held up past the grace (an outage, retries): too late to be useful today.
+            late = [p for p in batch if p.user_id in wanted and is_late(p.due_at, now, grace)]
+            claimed = PromptStatus.claimed
+            await prompt_repo.mark_prompts(db, prompts=unwanted, expect=claimed, status=PromptStatus.cancelled)
+            await prompt_repo.mark_prompts(db, prompts=late, expect=claimed, status=PromptStatus.missed)
+            report.cancelled += len(unwanted)
+            report.missed += len(late)
         queue: asyncio.Queue[tuple[Prompt, views.View]] = asyncio.Queue()
         for prompt in batch:
-            if prompt.status == "claimed":
+            if prompt.status == PromptStatus.claimed:
                 routine_id = wanted[prompt.user_id]
-                routine_id = routine_id if routine_id in svc.library.routines else DEFAULT_ROUTINE
+                routine_id = routine_id if routine_id in svc.library.routines else default_routine(svc.library)
                 # Each person's own plan, read before sending starts: reads between the rate limiter's
                 # admission and the request would bunch the sends.
                 queue.put_nowait((prompt, await prompt_view(svc, prompt, routine_id)))
@@ -268,7 +277,12 @@ async def _send_one(
         # "sending" only for the request itself: a crash while waiting leaves it "claimed", to be sent later.
         async with svc.db.transaction() as db:
             if not await prompt_repo.move_prompt(
-                db, prompt_id=prompt.id, expect="claimed", status="sending", owner=WORKER, claimed_at=svc.clock.now()
+                db,
+                prompt_id=prompt.id,
+                expect=PromptStatus.claimed,
+                status=PromptStatus.sending,
+                owner=WORKER,
+                claimed_at=svc.clock.now(),
             ):
                 return "taken"  # this clock stalled past the stale window and another one took it over
         if not await limiter.admit(prompt.user_id):
@@ -278,7 +292,9 @@ async def _send_one(
             continue
         attempt += 1
         try:
-            message = await bot.send_message(prompt.user_id, view.text, reply_markup=ui.markup(view.buttons))
+            # The one sender's request, with its retry policy (ui.retry_delay) applied here: a prompt waits
+            # "claimed" between attempts, and a 429 pauses the whole fan-out rather than this prompt alone.
+            message = await ui.deliver(bot, prompt.user_id, view)
         except RetryAfter as exc:
             limiter.pause(ui.retry_seconds(exc))
             report.retried_429 += 1
@@ -286,47 +302,51 @@ async def _send_one(
             continue  # the same message, once the pause is over
         except Forbidden:
             async with svc.db.transaction() as db:
-                await prompt_repo.move_prompt(db, prompt_id=prompt.id, expect="sending", status="blocked")
+                await prompt_repo.move_prompt(
+                    db, prompt_id=prompt.id, expect=PromptStatus.sending, status=PromptStatus.blocked
+                )
                 await prompt_repo.set_blocked(db, user_id=prompt.user_id, at=svc.clock.now())
             svc.known_users.discard(prompt.user_id)
             report.blocked += 1
-            return "blocked"
+            return PromptStatus.blocked
         except TimedOut:
             # Telegram may have delivered it: never risk a second copy.
-            return await _finish(svc, prompt, "unknown", report)
+            return await _finish(svc, prompt, PromptStatus.unknown, report)
         except BadRequest as exc:
             log.warning("prompt %s refused: %s", prompt.id, exc.message)
-            return await _finish(svc, prompt, "failed", report)
+            return await _finish(svc, prompt, PromptStatus.failed, report)
         except NetworkError as exc:  # 5xx, connection refused: nothing was delivered
+            delay = ui.retry_delay(exc, attempt - 1, retries=SEND_RETRIES)
             log.info("prompt %s: %s; retrying", prompt.id, exc.message)
             await _back_to_claimed(svc, prompt.id)
-            await svc.clock.sleep(2 ** (attempt - 1))
+            if delay is not None:
+                await svc.clock.sleep(delay)
             continue
         async with svc.db.transaction() as db:
             await prompt_repo.move_prompt(
                 db,
                 prompt_id=prompt.id,
-                expect="sending",
-                status="sent",
+                expect=PromptStatus.sending,
+                status=PromptStatus.sent,
                 sent_at=svc.clock.now(),
                 message_id=message.message_id,
             )
         report.sent += 1
-        return "sent"
+        return PromptStatus.sent
     # Still failing: hand it back to a later pass (nothing was delivered).
     async with svc.db.transaction() as db:
-        await prompt_repo.move_prompt(db, prompt_id=prompt.id, expect="claimed", status="pending")
-    return "pending"
+        await prompt_repo.move_prompt(db, prompt_id=prompt.id, expect=PromptStatus.claimed, status=PromptStatus.pending)
+    return PromptStatus.pending
 
 
 async def _back_to_claimed(svc: Services, prompt_id: int) -> None:
     async with svc.db.transaction() as db:
-        await prompt_repo.move_prompt(db, prompt_id=prompt_id, expect="sending", status="claimed")
+        await prompt_repo.move_prompt(db, prompt_id=prompt_id, expect=PromptStatus.sending, status=PromptStatus.claimed)
 
 
-async def _finish(svc: Services, prompt: Prompt, status: str, report: PassReport) -> str:
+async def _finish(svc: Services, prompt: Prompt, status: PromptStatus, report: PassReport) -> str:
     async with svc.db.transaction() as db:
-        await prompt_repo.move_prompt(db, prompt_id=prompt.id or 0, expect="sending", status=status)
+        await prompt_repo.move_prompt(db, prompt_id=prompt.id or 0, expect=PromptStatus.sending, status=status)
     report.failed += 1
     return status
 
@@ -334,7 +354,7 @@ async def _finish(svc: Services, prompt: Prompt, status: str, report: PassReport
 async def prompt_view(svc: Services, prompt: Prompt, routine_id: str) -> views.View:
     """The prompt with the routine as Start would make it for this person today (level, length, adaptations),
     in their language: a prompt has no incoming update to say it."""
-    routine = svc.library.routines.get(routine_id) or svc.library.routines[DEFAULT_ROUTINE]
+    routine = svc.library.routines.get(routine_id) or svc.library.routines[default_routine(svc.library)]
     plan, _notes = await personal_plan(svc, prompt.user_id, routine.id)
     async with svc.db.transaction() as db:
         language = await language_of(db, user_id=prompt.user_id)
@@ -344,7 +364,7 @@ async def prompt_view(svc: Services, prompt: Prompt, routine_id: str) -> views.V
             views.routine_title(routine),
             len(plan),
             estimate_minutes(plan),
-            snooze=prompt.kind == "snooze",
+            snooze=prompt.kind == PromptKind.snooze,
         )
 
 

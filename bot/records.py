@@ -10,7 +10,7 @@ from bot.coaching.progress import DayMark, RatingRecord, SessionRecord
 from bot.services import Services
 from storage import history as history_repo
 from storage import prompts as prompt_repo
-from storage.models import Preferences, User
+from storage.models import Preferences, RatingContext, User
 from storage.repo import ratings_for
 
 
@@ -42,7 +42,7 @@ async def load(svc: Services, user_id: int) -> History:
         flags = await history_repo.red_flags_of(db, user_id=user_id)
     by_session: dict[int, dict[str, int]] = {}
     for r in ratings:
-        if r.session_id is not None and r.context in ("before", "after"):
+        if r.session_id is not None and r.context in (RatingContext.before, RatingContext.after):
             by_session.setdefault(r.session_id, {})[r.context] = r.value
     return History(
         user=user,
@@ -55,8 +55,8 @@ async def load(svc: Services, user_id: int) -> History:
                 started_at=s.started_at,
                 finished_at=s.finished_at,
                 stopped=s.stopped,
-                before=by_session.get(s.id or 0, {}).get("before"),
-                after=by_session.get(s.id or 0, {}).get("after"),
+                before=by_session.get(s.id or 0, {}).get(RatingContext.before),
+                after=by_session.get(s.id or 0, {}).get(RatingContext.after),
                 outcomes=tuple((o.technique_id, o.outcome) for o in outcomes),
             )
             for s, outcomes in sessions

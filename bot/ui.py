@@ -10,7 +10,17 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable
 
-from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
+from telegram import (
+    Bot,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.clock import Clock, SystemClock
@@ -45,30 +55,69 @@ def markup(buttons: list[list[Button]]) -> InlineKeyboardMarkup | None:
     )
 
 
+def reply_markup(view: View) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
+    """A message carries one keyboard: the inline buttons, a reply keyboard, or the removal of one."""
+    if view.keyboard:
+        rows = [[KeyboardButton(_(b.label), request_location=b.location) for b in row] for row in view.keyboard]
+        return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+    if view.remove_keyboard:
+        return ReplyKeyboardRemove()
+    return markup(view.buttons)
+
+
 async def send(bot: Bot, chat_id: int, view: View) -> Message:
-    """Send a view, waiting out a 429 and retrying a 5xx or a dropped connection with backoff.
+    """Send a view (text, or a photo, animation or document with the text as caption), waiting out a 429 and
+    retrying a 5xx or a dropped connection with backoff.
 
     A timeout is not retried: Telegram may have delivered the message, and a copy would confuse.
     """
-    return await _sent(bot, lambda: bot.send_message(chat_id, _(view.text), reply_markup=markup(view.buttons)))
+    return await _sent(bot, lambda: deliver(bot, chat_id, view))
+
+
+async def deliver(bot: Bot, chat_id: int, view: View) -> Message:
+    """One request for a view, no retry: `send` retries it, and the prompt clock (bot.prompt_clock) paces it
+    with the same policy (`retry_delay`)."""
+    text, keyboard, attachment = _(view.text), reply_markup(view), view.attachment
+    if attachment is None:
+        return await bot.send_message(chat_id, text, reply_markup=keyboard)
+    media: InputFile | str
+    if attachment.file_id is not None:
+        media = attachment.file_id
+    else:
+        assert attachment.data is not None
+        media = InputFile(attachment.data, filename=attachment.name)
+    caption = text or None
+    match attachment.kind:
+        case "photo":
+            return await bot.send_photo(chat_id, media, caption=caption, reply_markup=keyboard)
+        case "animation":
+            return await bot.send_animation(chat_id, media, caption=caption, reply_markup=keyboard)
+        case "document":
+            return await bot.send_document(chat_id, media, caption=caption, reply_markup=keyboard)
+
+
+def retry_delay(exc: TelegramError, attempt: int, *, retries: int = RETRIES) -> float | None:
+    """The one retry policy of every send: seconds to wait before trying again after `attempt` (from 0)
+    failed, or None when the error is final: a 429 is waited out, a 5xx or a dropped connection retried
+    with backoff; a 400, a 403 or a timeout (Telegram may have delivered it) is not retried."""
+    if attempt >= retries - 1:
+        return None
+    if isinstance(exc, RetryAfter):
+        return retry_seconds(exc)
+    if isinstance(exc, (BadRequest, TimedOut)) or not isinstance(exc, NetworkError):
+        return None
+    return BACKOFF * 2**attempt
 
 
 async def _sent(bot: Bot, request: Callable[[], Awaitable[Message]]) -> Message:
-    """The one retry policy of every send: 429 waited out, 5xx and dropped connections retried, a 400 or a
-    timeout handed to the caller."""
     for attempt in range(RETRIES):
         try:
             return await request()
-        except RetryAfter as exc:
-            if attempt == RETRIES - 1:
+        except TelegramError as exc:
+            delay = retry_delay(exc, attempt)
+            if delay is None:
                 raise
-            await _pause(bot, retry_seconds(exc))
-        except (BadRequest, TimedOut):
-            raise
-        except NetworkError:
-            if attempt == RETRIES - 1:
-                raise
-            await _pause(bot, BACKOFF * 2**attempt)
+            await _pause(bot, delay)
     raise AssertionError("unreachable")
 
 
@@ -139,30 +188,6 @@ async def answer(query: CallbackQuery, text: str | None = None) -> None:
 def retry_seconds(exc: RetryAfter) -> float:
     value = exc.retry_after
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
-
-
-def acker(query: CallbackQuery) -> Callable[[str | None], Awaitable[None]]:
-    """An acknowledgement that answers the press the first time it is called and ignores the rest."""
-    done = False
-
-    async def ack(text: str | None) -> None:
-        nonlocal done
-        if not done:
-            done = True
-            await answer(query, text)
-
-    return ack
-
-
-async def send_picture(bot: Bot, chat_id: int, view: View, media: InputFile | str, *, animated: bool) -> Message:
-    """A photo or an animation (an upload, or a file_id) with the view as its caption and buttons.
-
-    Retried like `send`; a 400 (a file_id Telegram does not know, say) is the caller's to handle.
-    """
-    caption, buttons = _(view.text), markup(view.buttons)
-    if animated:
-        return await _sent(bot, lambda: bot.send_animation(chat_id, media, caption=caption, reply_markup=buttons))
-    return await _sent(bot, lambda: bot.send_photo(chat_id, media, caption=caption, reply_markup=buttons))
 
 
 async def delete(bot: Bot, chat_id: int, message_id: int) -> bool:

@@ -4,7 +4,7 @@ Telegram re-delivers an update when the bot did not confirm it: a poller killed 
 getUpdates, a webhook answer that came too late. The update_id is claimed in the database before
 the handlers run and marked done after, so a re-delivery of a finished update is dropped. A claim
 left "working" by a worker that died is taken over once it is older than `STALE`: that update runs
-again, and the handlers' state checks (bot.flow) keep what it already committed from doubling.
+again, and the handlers' state checks (bot.flows.session) keep what it already committed from doubling.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from telegram.ext import Application
 from bot import dbretry, ui, views
 from bot.services import Services
 from storage import repo
+from storage.models import Claim
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +56,11 @@ async def handle_once(app: Application[Any, Any, Any, Any, Any, Any], update: ob
     except Exception:
         # Handling twice beats not at all: the handlers' own checks still hold.
         log.exception("could not claim update %s; handling it anyway", update_id)
-        taken = "new"
-    if taken == "done":
+        taken = Claim.new
+    if taken == Claim.done:
         log.info("update %s was already handled; dropped", update_id)
         return "duplicate"
-    if taken == "busy":
+    if taken == Claim.busy:
         return "busy"
     await Application.process_update(app, update)
 

@@ -7,13 +7,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from html import escape
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, get_day_names
 
 from bot import callbacks as cb
-from bot.coaching.holds import Cue, TimerView
+from bot.coaching.holds import Cue, CueKind, PhaseKind, TimerView
 from bot.coaching.intents import Intent
 from bot.coaching.plan import PlannedStep, estimate_minutes
 from bot.coaching.ratings import Verdict
@@ -27,6 +28,7 @@ from content.emergency import Contacts
 from content.lexicon import Tier
 from content.schema import Routine, Technique
 from content.translations import TechniqueText, translations
+from storage.models import DayKind
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,33 @@ class Button:
 
 
 @dataclass(frozen=True)
+class KeyButton:
+    """A button of a reply keyboard (under the input field); `location` asks to share one."""
+
+    label: str
+    location: bool = False
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file a message carries: its bytes and file name, or a file_id Telegram gave this bot before."""
+
+    kind: Literal["photo", "animation", "document"]
+    name: str
+    data: bytes | None = None
+    file_id: str | None = None
+
+
+@dataclass(frozen=True)
 class View:
+    """One message: HTML text (an attachment's caption when it has one) and inline buttons, or instead of
+    them a reply keyboard (`keyboard`) or the removal of the one shown (`remove_keyboard`). bot.ui sends it."""
+
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
+    attachment: Attachment | None = None
+    keyboard: list[list[KeyButton]] = field(default_factory=list)
+    remove_keyboard: bool = False
 
 
 def e(text: str) -> str:
@@ -440,21 +466,21 @@ def timer_line(view: TimerView) -> str:
     if view.finished or view.phase is None:
         return _("✅ <b>Time's up.</b> Tap ✅ Done when you're ready.")
     phase = view.phase
-    if phase.kind == "rest":
+    if phase.kind == PhaseKind.rest:
         return _("🔄 <b>Switch sides</b>: rest and get ready for the right side, {n} s").format(n=view.remaining)
     side = {"left": _("Left side: "), "right": _("Right side: ")}.get(phase.side or "", "")
     after = ""
     if view.next_phase is not None:
-        after = _(" — then switch sides") if view.next_phase.kind == "rest" or view.next_phase.side else ""
+        after = _(" — then switch sides") if view.next_phase.kind == PhaseKind.rest or view.next_phase.side else ""
     return _("⏳ <b>{side}{n} s left</b>{after}").format(side=side, n=view.remaining, after=after)
 
 
 def cue(c: Cue) -> View:
     """The short message that sounds at a change in the countdown; the countdown itself stays above."""
-    if c.kind == "rest":
+    if c.kind == CueKind.rest:
         seconds = c.phase.seconds if c.phase else 0
         return View(_("🔄 <b>Switch sides</b>: rest {n} s, then the other side.").format(n=seconds))
-    if c.kind == "switch":
+    if c.kind == CueKind.switch:
         side = c.phase.side if c.phase and c.phase.side else ""
         return View(
             {"left": _("▶ <b>Left side now.</b>"), "right": _("▶ <b>Right side now.</b>")}.get(
@@ -795,6 +821,40 @@ GROUP = N_("I coach one person at a time: please talk to me in a private chat.")
 STALE_BUTTON = N_("That button is from an earlier message and no longer does anything.")
 UNKNOWN_BUTTON = N_("That button isn't valid any more.")
 NOTHING_TO_CANCEL = N_("There's nothing to cancel right now. /stretch starts a routine.")
+CONTINUED_BELOW = N_("(continued below)")
+# Answers to a press on a routine's buttons (shown by the button, not in the chat), and what the
+# answered message turns into.
+PAUSED_PRESS = N_("Coaching is paused: please get checked first.")
+TIMER_RUNNING = N_("The timer is already running.")
+TIMER_STARTED = N_("Timer started")
+EASE_OFF = N_("Noted. Ease off.")
+STOPPED = N_("Stopped")
+STOPPED_LINE = N_("⏹ Stopped")
+RATING_SKIPPED = N_("Rating skipped")
+
+
+def step_answer(action: StepAction) -> str | None:
+    """What the button says once a step's press is committed (nothing for done and skip)."""
+    return {StepAction.timer: TIMER_STARTED, StepAction.hurt: EASE_OFF, StepAction.stop: STOPPED}.get(action)
+
+
+def noted(value: int | None) -> str | None:
+    return None if value is None else _("Noted: {value}/10").format(value=value)
+
+
+def rated(before: bool, value: int | None) -> str:
+    """What the rating message turns into once answered."""
+    if value is None:
+        return _(RATING_SKIPPED)
+    if before:
+        return _("Pain before: {value}/10 ✓").format(value=value)
+    return _("Pain after: {value}/10 ✓").format(value=value)
+
+
+def cancelled_before() -> View:
+    return View(_("Routine cancelled before it began. Nothing was recorded."), [nav_row()])
+
+
 SOMETHING_WRONG = N_("Sorry, something went wrong on my side. What you sent before this is saved; please try again.")
 
 
@@ -921,9 +981,14 @@ def bad_zone(typed: str) -> str:
     ).format(typed=e(clip(typed, 30)))
 
 
-def zone_set(screen: View) -> str:
-    """The settings screen as one message without its buttons (it takes the location keyboard away)."""
-    return f"{screen.text}\n\n" + _("/reminders shows the buttons to change the time, days or zone.")
+def zone_set(screen: View) -> View:
+    """The settings screen as one message that takes the location keyboard away.
+
+    A message carries one keyboard: removing the reply keyboard leaves no room for the inline buttons,
+    so the message says where they are rather than sending a second one.
+    """
+    text = f"{screen.text}\n\n" + _("/reminders shows the buttons to change the time, days or zone.")
+    return View(text, remove_keyboard=True)
 
 
 def zone_guess(typed: str, key: str) -> View:
@@ -1060,13 +1125,13 @@ DELETED = N_("Done: everything Limber stored about you has been erased. If you w
 KEPT = N_("Nothing was deleted.")
 
 
-def flare_offer(title: str, session_id: int) -> View:
+def flare_offer(title: str, session_id: int, flare_id: str) -> View:
     return View(
         _(
             "Your pain is 2 or more points above your recent average. On a day like this a gentler routine may suit "
             "you better. Switch from <b>{title}</b> to <b>Relax</b>, or just carry on below."
         ).format(title=e(title)),
-        [[Button(_("🌿 Switch to Relax"), cb.encode(cb.RoutinePress("relax", session_id)))]],
+        [[Button(_("🌿 Switch to Relax"), cb.encode(cb.RoutinePress(flare_id, session_id)))]],
     )
 
 
@@ -1141,7 +1206,7 @@ def pain_check_stopped() -> View:
 
 def day_marked(kind: str, relax: Routine | None) -> View:
     """A skipped day marked as rest or flare; a flare day also offers the gentle routine when there is one."""
-    if kind == "rest":
+    if kind == DayKind.rest:
         return View(_("Marked today as a rest day. Your streak is safe."))
     if relax is None:
         return View(_("Marked today as a flare-up day. Your streak is safe. Go gently."))
@@ -1161,8 +1226,8 @@ def skip_reason() -> View:
         _("Skipped for today. Was it a planned rest day or a flare-up? Either keeps your streak going."),
         [
             [
-                Button(_("😌 Rest day"), cb.encode(cb.SettingPress("d", "rest"))),
-                Button(_("🔥 Flare-up"), cb.encode(cb.SettingPress("d", "flare"))),
+                Button(_("😌 Rest day"), cb.encode(cb.SettingPress("d", DayKind.rest))),
+                Button(_("🔥 Flare-up"), cb.encode(cb.SettingPress("d", DayKind.flare))),
             ]
         ],
     )
@@ -1186,3 +1251,79 @@ FLOOD = N_(
     "Pain ratings, buttons and /cancel still work, and nothing you rate is lost."
 )
 FLOOD_PRESS = N_("That's a lot of presses at once; give me a few seconds, then try again.")
+
+
+# --- the daily prompt's buttons (bot.flows.prompt) ---------------------------------------------------
+
+EARLIER_DAY = N_("That prompt is from an earlier day.")
+SNOOZED_ONCE = N_("You've already snoozed today's prompt once.")
+SKIPPED_TODAY = N_("Skipped for today.")
+PROMPT_STARTED = N_("▶ Started.")
+ALREADY_OPEN = N_("You already have a routine open: /stretch shows it.")
+
+
+def already_noted(value: int) -> str:
+    return _("Already noted: {value}/10.").format(value=value)
+
+
+def pain_today(value: int) -> str:
+    return _("Pain today: {value}/10 ✓").format(value=value)
+
+
+def snoozed_until(due: datetime) -> str:
+    """`due` in the person's own zone."""
+    return _("⏰ Snoozed: I'll ask again around {time}.").format(time=f"{due:%H:%M}")
+
+
+def prompt_answered(shown: str, note: str, keep: list[list[Button]]) -> View:
+    """The prompt's message with what was done under it (`shown`: its text, empty when too old to read)."""
+    return View(f"{shown}\n\n{note}".strip(), keep)
+
+
+# --- daily prompt settings (bot.flows.reminders) ------------------------------------------------------
+
+KEEP_ONE_DAY = N_("Keep at least one day.")
+NEVER_MIND = N_("OK, never mind.")
+SHARE_LOCATION = N_("📍 Share my location")
+NO_ZONE_THERE = N_("I couldn't find a time zone for that place. Type a city instead.")
+
+
+def reminder_note(note: str, *, time_text: str | None, zone: str) -> str:
+    """The line above the settings after a change (bot.flows.reminders.Note)."""
+    match note:
+        case "on":
+            return _("Daily prompts are on.")
+        case "off":
+            return _("Daily prompts are off.")
+        case "time":
+            return _("Daily prompt at {time}.").format(time=time_text)
+        case "zone":
+            return _("Time zone set to {zone}.").format(zone=e(zone))
+        case "located":
+            return _("Time zone set to {zone} from your location.").format(zone=e(zone))
+        case _:
+            return ""
+
+
+def ask_zone() -> View:
+    """The time zone question, with a button that shares a location (looked up offline)."""
+    return View(ASK_ZONE, keyboard=[[KeyButton(SHARE_LOCATION, location=True)]])
+
+
+def never_mind() -> View:
+    """A command ended the typed question; the location keyboard, if shown, goes with it."""
+    return View(NEVER_MIND, remove_keyboard=True)
+
+
+# --- /settings (bot.flows.settings) ------------------------------------------------------------------
+
+SAVED = N_("Saved")
+SAVED_NOTE = N_("Saved.")
+
+
+def saved_note() -> str:
+    return _(SAVED_NOTE)
+
+
+NOT_PAUSED = N_("Coaching isn't paused.")
+ERASED = N_("Erased")

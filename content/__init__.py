@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import ValidationError
 
-from content.schema import Pose, Routine, Technique
+from content.schema import Pose, Role, Routine, Technique
 from content.translations import TRANSLATIONS_DIR, Translation, TranslationError, load_translations
 
 CONTENT_DIR = Path(__file__).resolve().parent
@@ -28,6 +28,10 @@ class Library:
     translations: dict[str, Translation] = field(default_factory=dict)
     # Figure data per technique id (content/poses/); every technique has one.
     poses: dict[str, Pose] = field(default_factory=dict)
+
+    def with_role(self, role: Role) -> str | None:
+        """The id of the routine that has this role, if any has."""
+        return next((r.id for r in self.routines.values() if r.role is role), None)
 
     def routines_in_order(self) -> list[Routine]:
         return sorted(self.routines.values(), key=lambda r: (r.order, r.title))
@@ -86,6 +90,8 @@ def load_library(root: Path = CONTENT_DIR) -> Library:
             if name in aliases and aliases[name] != routine.id:
                 raise ContentError(f"{path.name}: field 'aliases': '{name}' is already used by '{aliases[name]}'")
             aliases[name] = routine.id
+        if routine.role is not None and any(r.role is routine.role for r in routines.values()):
+            raise ContentError(f"{path.name}: field 'role': another routine is already the {routine.role} one")
         routines[routine.id] = routine
     if not techniques or not routines:
         raise ContentError(f"{root}: no techniques or no routines found")

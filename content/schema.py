@@ -104,6 +104,13 @@ class Technique(_Strict):
         return self
 
 
+class Role(StrEnum):
+    """What the bot itself reaches for a routine for; at most one routine has each."""
+
+    flare = "flare"  # offered on a flare day or after a severe rating
+    quick = "quick"  # a daily prompt's "start now" when the person chose no focus routine
+
+
 class Routine(_Strict):
     """An ordered list of techniques for one area, reached by its id or an alias."""
 
@@ -118,6 +125,7 @@ class Routine(_Strict):
     techniques: list[Id] = Field(min_length=2, max_length=12)
     # Menu order: lower first.
     order: int = 0
+    role: Role | None = None
 
 
 # --- Poses: the data a technique's figure is drawn from (see figures/body.py for the body model) ---

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import socket
 from collections.abc import AsyncIterator, Callable
@@ -30,6 +31,16 @@ _MIGRATING = asyncio.Lock()
 # update is retried from the start with backoff (bot.dbretry).
 SQLITE_BUSY_TIMEOUT = 5.0
 CLOSE_SECONDS = 3.0  # closing the pool at shutdown, at most
+
+
+# Transactions open in the running task (a context variable: each task has its own). Nothing may wait
+# on the network while one is: bot.guard makes a Bot API request then fail in tests.
+_OPEN = contextvars.ContextVar("open_transactions", default=0)
+
+
+def in_transaction() -> bool:
+    """Whether the running task has a database transaction open (and, on SQLite, the process lock)."""
+    return _OPEN.get() > 0
 
 
 def async_url(url: str) -> str:
@@ -168,6 +179,19 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """Commit on success; roll back on any error, a flow's refusal (bot.flows.Refused) included."""
+        token = _OPEN.set(_OPEN.get() + 1)
+        try:
+            async with self._transaction() as session:
+                yield session
+        finally:
+            try:
+                _OPEN.reset(token)
+            except ValueError:  # closed from another context (a cancelled task's cleanup): its own count
+                pass
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
         task = asyncio.current_task()
         if self._turn is None or self._holder is task:  # a transaction opened inside one goes ahead
             async with self._sessions() as session, session.begin():

@@ -3,12 +3,73 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, UniqueConstraint, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+# The values stored in string columns. StrEnums: a member is its stored string, so no migration.
+
+
+class PromptKind(StrEnum):
+    daily = "daily"
+    snooze = "snooze"
+
+
+class PromptStatus(StrEnum):
+    """pending -> claimed -> sending -> sent; or missed, cancelled, blocked, failed, unknown."""
+
+    pending = "pending"
+    claimed = "claimed"
+    sending = "sending"
+    sent = "sent"
+    missed = "missed"
+    cancelled = "cancelled"
+    blocked = "blocked"
+    failed = "failed"
+    unknown = "unknown"  # the send timed out: Telegram may have delivered it
+
+
+class PromptResponse(StrEnum):
+    started = "started"
+    snoozed = "snoozed"
+    skipped = "skipped"
+
+
+class DayKind(StrEnum):
+    """A local day the person marked: rest and flare keep a streak, a plain skip does not."""
+
+    rest = "rest"
+    flare = "flare"
+    skipped = "skipped"
+
+
+class UpdateStatus(StrEnum):
+    """A Telegram update taken by a worker (handled_updates.status)."""
+
+    working = "working"
+    done = "done"
+
+
+class Claim(StrEnum):
+    """What taking an update found: it is this worker's now, was handled before, or is being handled."""
+
+    new = "new"
+    done = "done"
+    busy = "busy"
+
+
+class RatingContext(StrEnum):
+    """Where a pain rating was given."""
+
+    before = "before"
+    after = "after"
+    during = "during"
+    prompt = "prompt"
+    free = "free"
 
 
 def utcnow() -> datetime:

@@ -9,16 +9,17 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, CursorResult, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import SQLModel, col
 
-from storage.models import Preferences, Prompt, User, utcnow
-from storage.repo import _insert
+from storage.models import Preferences, Prompt, PromptKind, PromptStatus, User, utcnow
+from storage.repo import NO_SYNC, _insert
 
 # Core tables for the clock's bulk statements: plain rows cost a fraction of ORM objects.
 _PREFERENCES = SQLModel.metadata.tables["preferences"]
 _PROMPTS = SQLModel.metadata.tables["prompts"]
 # A clock's prompts in hand: claimed, or with the request under way.
-_IN_HAND = ("claimed", "sending")
+_IN_HAND = (PromptStatus.claimed, PromptStatus.sending)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,17 @@ async def preferences_of(db: AsyncSession, *, user_id: int) -> Preferences:
         db.add(prefs)
         await db.flush()
     return prefs
+
+
+async def update_preferences(db: AsyncSession, *, prefs: Preferences, **values: Any) -> None:
+    """Write these columns of the person's preferences (loaded with `preferences_of`), and show them on `prefs`."""
+    if not values:
+        return
+    values["updated_at"] = utcnow()
+    stmt = update(Preferences).where(Preferences.user_id == prefs.user_id).values(**values)  # type: ignore[arg-type]
+    await db.execute(stmt, execution_options=NO_SYNC)
+    for key, value in values.items():
+        set_committed_value(prefs, key, value)
 
 
 async def claim_due_schedules(db: AsyncSession, *, now: datetime, limit: int) -> list[DueSchedule]:
@@ -111,7 +123,7 @@ async def add_daily_prompts(db: AsyncSession, rows: Sequence[dict[str, Any]]) ->
         .on_conflict_do_nothing(index_elements=["user_id", "local_date", "kind"])
         .returning(_PROMPTS.c.user_id)
     )
-    result = await db.execute(stmt, [{**row, "kind": "daily", "created_at": now} for row in rows])
+    result = await db.execute(stmt, [{**row, "kind": PromptKind.daily, "created_at": now} for row in rows])
     return set(result.scalars().all())
 
 
@@ -121,17 +133,30 @@ async def claim_prompts(db: AsyncSession, *, now: datetime, worker: str, limit: 
         select(Prompt)
         .where(
             col(Prompt.due_at) <= now,
-            col(Prompt.status) == "pending",
+            col(Prompt.status) == PromptStatus.pending,
         )
         .order_by(Prompt.due_at)  # type: ignore[arg-type]
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     prompts = (await db.execute(stmt.execution_options(populate_existing=True))).scalars().all()
-    for prompt in prompts:
-        prompt.status, prompt.claimed_by, prompt.claimed_at = "claimed", worker, now
-    await db.flush()
+    await mark_prompts(
+        db, prompts=prompts, expect=PromptStatus.pending, status=PromptStatus.claimed, claimed_by=worker, claimed_at=now
+    )
     return prompts
+
+
+async def mark_prompts(db: AsyncSession, *, prompts: Sequence[Prompt], expect: str, status: str, **fields: Any) -> None:
+    """Move these prompts (loaded and locked by the caller) from `expect` to `status`, shown on the objects too."""
+    if not prompts:
+        return
+    values = {"status": status, **fields}
+    ids = [p.id for p in prompts]
+    stmt = update(Prompt).where(col(Prompt.id).in_(ids), col(Prompt.status) == expect).values(**values)
+    await db.execute(stmt, execution_options=NO_SYNC)
+    for prompt in prompts:
+        for key, value in values.items():
+            set_committed_value(prompt, key, value)
 
 
 async def move_prompt(
@@ -172,7 +197,10 @@ async def take_back(db: AsyncSession, *, workers: Sequence[str] = (), stale_befo
     if gone is None:
         return 0
     moved = 0
-    for was, becomes in (("claimed", "pending"), ("sending", "unknown")):
+    for was, becomes in (
+        (PromptStatus.claimed, PromptStatus.pending),
+        (PromptStatus.sending, PromptStatus.unknown),
+    ):
         stmt = update(Prompt).where(Prompt.status == was, gone).values(status=becomes)  # type: ignore[arg-type]
         result: CursorResult[Any] = await db.execute(stmt)  # type: ignore[assignment]
         moved += result.rowcount
@@ -185,16 +213,52 @@ async def get_prompt(db: AsyncSession, *, prompt_id: int, user_id: int) -> Promp
     return (await db.execute(stmt.execution_options(populate_existing=True))).scalars().first()
 
 
+async def prove_delivered(db: AsyncSession, *, prompt: Prompt, message_id: int) -> bool:
+    """A prompt whose send timed out ("unknown") was delivered after all: a press on it proves it."""
+    stmt = (
+        update(Prompt)
+        .where(Prompt.id == prompt.id, Prompt.status == PromptStatus.unknown, Prompt.message_id.is_(None))  # type: ignore[arg-type,union-attr]
+        .values(status=PromptStatus.sent, message_id=message_id)
+    )
+    result: CursorResult[Any] = await db.execute(stmt, execution_options=NO_SYNC)  # type: ignore[assignment]
+    if result.rowcount != 1:
+        return False
+    set_committed_value(prompt, "status", PromptStatus.sent)
+    set_committed_value(prompt, "message_id", message_id)
+    return True
+
+
+async def rate_prompt(db: AsyncSession, *, prompt: Prompt, value: int) -> bool:
+    """Today's pain on this prompt, once: False when it already has one."""
+    stmt = (
+        update(Prompt)
+        .where(Prompt.id == prompt.id, Prompt.rating.is_(None))  # type: ignore[arg-type,union-attr]
+        .values(rating=value)
+    )
+    result: CursorResult[Any] = await db.execute(stmt, execution_options=NO_SYNC)  # type: ignore[assignment]
+    if result.rowcount != 1:
+        return False
+    set_committed_value(prompt, "rating", value)
+    return True
+
+
+async def respond_to_prompt(db: AsyncSession, *, prompt: Prompt, response: str) -> None:
+    """What the person did with the prompt (started, snoozed, skipped); a later answer replaces it."""
+    stmt = update(Prompt).where(Prompt.id == prompt.id).values(response=response)  # type: ignore[arg-type]
+    await db.execute(stmt, execution_options=NO_SYNC)
+    set_committed_value(prompt, "response", response)
+
+
 async def cancel_snoozes(db: AsyncSession, *, user_id: int, local_date: date) -> None:
     await db.execute(
         update(Prompt)
         .where(
             Prompt.user_id == user_id,  # type: ignore[arg-type]
             Prompt.local_date == local_date,  # type: ignore[arg-type]
-            Prompt.kind == "snooze",  # type: ignore[arg-type]
-            Prompt.status == "pending",  # type: ignore[arg-type]
+            Prompt.kind == PromptKind.snooze,  # type: ignore[arg-type]
+            Prompt.status == PromptStatus.pending,  # type: ignore[arg-type]
         )
-        .values(status="cancelled")
+        .values(status=PromptStatus.cancelled)
     )
 
 
@@ -207,7 +271,7 @@ async def has_daily(db: AsyncSession, *, user_id: int, local_date: date) -> bool
     stmt = select(col(Prompt.id)).where(
         col(Prompt.user_id) == user_id,
         col(Prompt.local_date) == local_date,
-        col(Prompt.kind) == "daily",
+        col(Prompt.kind) == PromptKind.daily,
     )
     return (await db.execute(stmt)).first() is not None
 
@@ -216,7 +280,7 @@ async def last_daily(db: AsyncSession, *, user_id: int) -> Prompt | None:
     """The person's daily prompt for their latest local date."""
     stmt = (
         select(Prompt)
-        .where(Prompt.user_id == user_id, Prompt.kind == "daily")  # type: ignore[arg-type]
+        .where(Prompt.user_id == user_id, Prompt.kind == PromptKind.daily)  # type: ignore[arg-type]
         .order_by(Prompt.local_date.desc())  # type: ignore[attr-defined]
         .limit(1)
     )
@@ -227,7 +291,7 @@ async def last_daily_dues(db: AsyncSession, *, user_ids: Sequence[int]) -> dict[
     """Each person's latest daily prompt (its due time), of those who have one."""
     stmt = (
         select(col(Prompt.user_id), func.max(col(Prompt.due_at)))
-        .where(col(Prompt.user_id).in_(set(user_ids)), col(Prompt.kind) == "daily")
+        .where(col(Prompt.user_id).in_(set(user_ids)), col(Prompt.kind) == PromptKind.daily)
         .group_by(col(Prompt.user_id))
     )
     return {user_id: at for user_id, at in (await db.execute(stmt)).all()}  # max() keeps the column's UTC type

@@ -13,21 +13,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
+from bot.coaching.session import Status
 from storage.models import (
+    Claim,
     CueMessage,
     FigureFile,
     HandledUpdate,
     PainRating,
     Preferences,
     Prompt,
+    PromptStatus,
+    RatingContext,
     RedFlagEvent,
     RoutineSession,
     StepOutcome,
+    UpdateStatus,
     User,
     utcnow,
 )
 
-OPEN = col(RoutineSession.status) != "finished"
+OPEN = col(RoutineSession.status) != Status.finished
 # For UPDATE and DELETE statements whose loaded objects the caller updates itself (or has none):
 # SQLAlchemy would otherwise evaluate the WHERE clause against every object in the session.
 NO_SYNC = {"synchronize_session": False}
@@ -201,16 +206,27 @@ async def advance_session(
     return True
 
 
-async def start_timer(db: AsyncSession, *, session: RoutineSession, step: int, at: datetime) -> bool:
+async def start_timer(
+    db: AsyncSession, *, session: RoutineSession, step: int, at: datetime, message_id: int | None = None
+) -> bool:
+    """Start the step's countdown if it is not running; `message_id` becomes the live message when none is."""
+    values: dict[str, Any] = {
+        "timer_started_at": at,
+        "timer_owner": None,
+        "timer_beat_at": None,
+        "updated_at": utcnow(),
+    }
+    if message_id is not None:
+        values["message_id"] = func.coalesce(RoutineSession.message_id, message_id)
     stmt = (
         update(RoutineSession)
         .where(
             RoutineSession.id == session.id,  # type: ignore[arg-type]
-            col(RoutineSession.status) == "in_progress",
+            col(RoutineSession.status) == Status.in_progress,
             col(RoutineSession.current_step) == step,
             RoutineSession.timer_started_at.is_(None),  # type: ignore[union-attr]
         )
-        .values(timer_started_at=at, timer_owner=None, timer_beat_at=None, updated_at=utcnow())
+        .values(**values)
     )
     result: CursorResult[Any] = await db.execute(stmt, execution_options=NO_SYNC)  # type: ignore[assignment]
     if result.rowcount != 1:
@@ -222,7 +238,7 @@ async def start_timer(db: AsyncSession, *, session: RoutineSession, step: int, a
 async def running_timers(db: AsyncSession, *, silent_since: datetime | None = None) -> Sequence[RoutineSession]:
     """Sessions with a countdown running; with `silent_since`, only those whose editor has not beaten since."""
     stmt = select(RoutineSession).where(
-        col(RoutineSession.status) == "in_progress",
+        col(RoutineSession.status) == Status.in_progress,
         RoutineSession.timer_started_at.is_not(None),  # type: ignore[union-attr]
     )
     if silent_since is not None:
@@ -236,7 +252,7 @@ async def release_timers(db: AsyncSession) -> None:
     """Every running countdown loses its editor (the only process answering buttons restarted)."""
     await db.execute(
         update(RoutineSession)
-        .where(RoutineSession.status == "in_progress", RoutineSession.timer_started_at.is_not(None))  # type: ignore[arg-type,union-attr]
+        .where(RoutineSession.status == Status.in_progress, RoutineSession.timer_started_at.is_not(None))  # type: ignore[arg-type,union-attr]
         .values(timer_owner=None)
     )
 
@@ -249,7 +265,7 @@ async def beat_timer(
         update(RoutineSession)
         .where(
             RoutineSession.id == session.id,  # type: ignore[arg-type]
-            col(RoutineSession.status) == "in_progress",
+            col(RoutineSession.status) == Status.in_progress,
             col(RoutineSession.current_step) == session.current_step,
             col(RoutineSession.timer_started_at) == session.timer_started_at,
             col(RoutineSession.message_id) == session.message_id,
@@ -268,45 +284,45 @@ async def beat_timer(
 # --- handled updates -----------------------------------------------------------------------------
 
 
-async def claim_update(db: AsyncSession, *, update_id: int, owner: str, now: datetime, stale_before: datetime) -> str:
+async def claim_update(db: AsyncSession, *, update_id: int, owner: str, now: datetime, stale_before: datetime) -> Claim:
     """Take an update for handling: "new", or "done" (handled before) or "busy" (being handled elsewhere).
 
     A claim still "working" since `stale_before` belonged to a worker that died: it is taken over.
     """
-    row = {"update_id": update_id, "status": "working", "owner": owner, "claimed_at": now}
+    row = {"update_id": update_id, "status": UpdateStatus.working, "owner": owner, "claimed_at": now}
     stmt = _insert(db)(HandledUpdate).values(**row).on_conflict_do_nothing(index_elements=["update_id"])
     if (await db.execute(stmt.returning(HandledUpdate.update_id))).first() is not None:
-        return "new"
+        return Claim.new
     retake = (
         update(HandledUpdate)
         .where(
             HandledUpdate.update_id == update_id,  # type: ignore[arg-type]
-            HandledUpdate.status == "working",  # type: ignore[arg-type]
+            col(HandledUpdate.status) == UpdateStatus.working,
             col(HandledUpdate.claimed_at) < stale_before,
         )
         .values(owner=owner, claimed_at=now)
     )
     result: CursorResult[Any] = await db.execute(retake, execution_options=NO_SYNC)  # type: ignore[assignment]
     if result.rowcount == 1:
-        return "new"
+        return Claim.new
     status = (
         await db.execute(select(col(HandledUpdate.status)).where(col(HandledUpdate.update_id) == update_id))
     ).scalar_one_or_none()
-    return "done" if status == "done" else "busy"
+    return Claim.done if status == UpdateStatus.done else Claim.busy
 
 
 async def finish_update(db: AsyncSession, *, update_id: int, owner: str) -> None:
     await db.execute(
         update(HandledUpdate)
         .where(HandledUpdate.update_id == update_id, HandledUpdate.owner == owner)  # type: ignore[arg-type]
-        .values(status="done"),
+        .values(status=UpdateStatus.done),
         execution_options=NO_SYNC,
     )
 
 
 async def release_updates(db: AsyncSession) -> int:
     """Forget unfinished claims (the single poller restarted: nobody else is handling them)."""
-    stmt = delete(HandledUpdate).where(HandledUpdate.status == "working")  # type: ignore[arg-type]
+    stmt = delete(HandledUpdate).where(HandledUpdate.status == UpdateStatus.working)  # type: ignore[arg-type]
     result: CursorResult[Any] = await db.execute(stmt, execution_options=NO_SYNC)  # type: ignore[assignment]
     return result.rowcount
 
@@ -372,7 +388,7 @@ async def recent_prompt_rating(db: AsyncSession, *, user_id: int, since: datetim
         select(PainRating)
         .where(
             col(PainRating.user_id) == user_id,
-            col(PainRating.context) == "prompt",
+            col(PainRating.context) == RatingContext.prompt,
             PainRating.session_id.is_(None),  # type: ignore[union-attr]
             col(PainRating.created_at) >= since,
         )
@@ -381,6 +397,18 @@ async def recent_prompt_rating(db: AsyncSession, *, user_id: int, since: datetim
         .with_for_update()
     )
     return (await db.execute(stmt)).scalars().first()
+
+
+async def take_prompt_rating(db: AsyncSession, *, rating: PainRating, session_id: int) -> None:
+    """A prompt's rating becomes a session's before-rating (counted once, as that)."""
+    stmt = (
+        update(PainRating)
+        .where(col(PainRating.id) == rating.id)
+        .values(context=RatingContext.before, session_id=session_id)
+    )
+    await db.execute(stmt, execution_options=NO_SYNC)
+    set_committed_value(rating, "context", RatingContext.before)
+    set_committed_value(rating, "session_id", session_id)
 
 
 def message_source(message_id: int) -> str:
@@ -430,8 +458,9 @@ async def raise_red_flag(db: AsyncSession, *, user_id: int, categories: Sequence
 
 
 async def set_red_flag_code(db: AsyncSession, *, event: RedFlagEvent, code: str | None) -> None:
-    event.confirm_code = code
-    await db.flush()
+    stmt = update(RedFlagEvent).where(RedFlagEvent.id == event.id).values(confirm_code=code)  # type: ignore[arg-type]
+    await db.execute(stmt, execution_options=NO_SYNC)
+    set_committed_value(event, "confirm_code", code)
 
 
 async def clear_red_flags(db: AsyncSession, *, user_id: int, reason: str) -> None:
@@ -463,12 +492,16 @@ async def usage_figures(db: AsyncSession, *, since: datetime) -> dict[str, int]:
             select(func.count()).select_from(PainRating).where(col(PainRating.created_at) >= since)
         ),
         "prompts_sent_recent": await count(
-            select(func.count()).select_from(Prompt).where(Prompt.status == "sent", Prompt.sent_at >= since)  # type: ignore[arg-type,operator]
+            select(func.count())
+            .select_from(Prompt)
+            .where(col(Prompt.status) == PromptStatus.sent, col(Prompt.sent_at) >= since)
         ),
         "reminders_on": await count(select(func.count()).select_from(Preferences).where(col(Preferences.reminders_on))),
         # Left "sending" by a clock that died: perhaps delivered, perhaps not; never sent twice.
         "prompts_unknown_recent": await count(
-            select(func.count()).select_from(Prompt).where(col(Prompt.status) == "unknown", col(Prompt.due_at) >= since)
+            select(func.count())
+            .select_from(Prompt)
+            .where(col(Prompt.status) == PromptStatus.unknown, col(Prompt.due_at) >= since)
         ),
     }
 

@@ -55,7 +55,7 @@ class BotProcess:
         return svc
 
     async def start(self) -> None:
-        self.app = build_application(self.settings, clock=self.clock)
+        self.app = build_application(self.settings, clock=self.clock, guard=True)
         await start_polling(self.app, poll=self.poll and not self.settings.webhook)
         if self.settings.webhook:
             self.webhook = WebhookServer(self.app, self.settings)
@@ -92,6 +92,8 @@ class BotProcess:
             prefs = await prompt_repo.preferences_of(db, user_id=user_id)
             user = await repo.get_user(db, user_id=user_id)
             assert user is not None
-            prefs.reminders_on, prefs.reminder_time, prefs.timezone, prefs.reminder_days = True, at, tz, days
-            reschedule(prefs, user, now or self.clock.now())
+            await prompt_repo.update_preferences(
+                db, prefs=prefs, reminders_on=True, reminder_time=at, timezone=tz, reminder_days=days
+            )
+            await reschedule(db, prefs=prefs, user=user, now=now or self.clock.now())
         return prefs

@@ -7,11 +7,12 @@ end-to-end layer, marked `e2e`; the rest (pure domain, views, content) run alone
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from bot import guard
 from emulator import Emulator
 from testkit.databases import fresh_postgres, postgres_available
 from tests.factories import BotProcess, FakeClock, Person
@@ -27,6 +28,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(autouse=True)
+def no_telegram_inside_transactions() -> Iterator[None]:
+    """Every test fails if the bot awaited a Bot API request inside a database transaction (bot.guard)."""
+    guard.VIOLATIONS.clear()
+    yield
+    called, guard.VIOLATIONS[:] = list(guard.VIOLATIONS), []
+    assert not called, f"Bot API requests made inside a database transaction: {called}"
 
 
 @pytest.fixture

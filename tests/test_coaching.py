@@ -7,7 +7,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.coaching.areas import resolve_area
-from bot.coaching.holds import Cue, Phase, cue_for, phase_index, seconds_to_phase_end, timer_phases, timer_view
+from bot.coaching.holds import (
+    Cue,
+    CueKind,
+    Phase,
+    PhaseKind,
+    cue_for,
+    phase_index,
+    seconds_to_phase_end,
+    timer_phases,
+    timer_view,
+)
 from bot.coaching.plan import build_plan, estimate_minutes, step_seconds
 from bot.coaching.ratings import OutOfRange, Rating, Verdict, is_meaningful, pain_change, parse_pain
 from bot.coaching.redflags import detect_red_flags
@@ -151,25 +161,32 @@ def test_summary_counts_outcomes_time_and_change() -> None:
 
 def test_timer_runs_left_rest_right() -> None:
     phases = timer_phases(hold_seconds=30, sides="both", rest_seconds=10)
-    assert phases == [Phase("hold", "left", 30), Phase("rest", None, 10), Phase("hold", "right", 30)]
+    assert phases == [
+        Phase(PhaseKind.hold, "left", 30),
+        Phase(PhaseKind.rest, None, 10),
+        Phase(PhaseKind.hold, "right", 30),
+    ]
     assert timer_view(phases, 0).remaining == 30
-    assert timer_view(phases, 29.5).phase == Phase("hold", "left", 30)
+    assert timer_view(phases, 29.5).phase == Phase(PhaseKind.hold, "left", 30)
     view = timer_view(phases, 31)
     assert view.phase is not None and view.phase.kind == "rest" and view.remaining == 9
-    assert timer_view(phases, 45).phase == Phase("hold", "right", 30)
+    assert timer_view(phases, 45).phase == Phase(PhaseKind.hold, "right", 30)
     assert timer_view(phases, 70).finished
     assert seconds_to_phase_end(phases, 25) == 5
-    assert timer_phases(hold_seconds=20, sides="none", rest_seconds=0) == [Phase("hold", None, 20)]
+    assert timer_phases(hold_seconds=20, sides="none", rest_seconds=0) == [Phase(PhaseKind.hold, None, 20)]
 
 
 def test_cues_sound_at_the_rest_the_other_side_and_the_end() -> None:
     phases = timer_phases(hold_seconds=30, sides="both", rest_seconds=10)
     assert [phase_index(phases, t) for t in (0, 29.9, 30, 39.9, 40, 69.9, 70, 500)] == [0, 0, 1, 1, 2, 2, 3, 3]
     assert cue_for(phases, 0) is None  # the first side starts with the button
-    assert cue_for(phases, 1) == Cue("rest", Phase("rest", None, 10))
-    assert cue_for(phases, 2) == Cue("switch", Phase("hold", "right", 30))
-    assert cue_for(phases, 3) == Cue("done", None)
+    assert cue_for(phases, 1) == Cue(CueKind.rest, Phase(PhaseKind.rest, None, 10))
+    assert cue_for(phases, 2) == Cue(CueKind.switch, Phase(PhaseKind.hold, "right", 30))
+    assert cue_for(phases, 3) == Cue(CueKind.done, None)
     no_rest = timer_phases(hold_seconds=20, sides="both", rest_seconds=0)
-    assert [cue_for(no_rest, i) for i in (1, 2)] == [Cue("switch", Phase("hold", "right", 20)), Cue("done", None)]
+    assert [cue_for(no_rest, i) for i in (1, 2)] == [
+        Cue(CueKind.switch, Phase(PhaseKind.hold, "right", 20)),
+        Cue(CueKind.done, None),
+    ]
     one = timer_phases(hold_seconds=20, sides="none", rest_seconds=0)
-    assert cue_for(one, phase_index(one, 20)) == Cue("done", None)
+    assert cue_for(one, phase_index(one, 20)) == Cue(CueKind.done, None)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from content import CONTENT_DIR, ContentError, Library, load_library
-from content.schema import SEED_NAME
+from content.schema import SEED_NAME, Role
 
 ROOT = Path(__file__).resolve().parents[1]
 # The seed articles sit in `shared/seeds` beside the checkout (../shared/seeds), or beside a folder holding it
@@ -199,4 +199,23 @@ def test_a_missing_dose_and_a_file_name_mismatch_are_refused(broken_copy: Path) 
 def test_unreadable_yaml_is_reported(broken_copy: Path) -> None:
     (broken_copy / "routines" / "bad.yaml").write_text("id: [unclosed")
     with pytest.raises(ContentError, match=r"bad\.yaml: cannot read"):
+        load_library(broken_copy)
+
+
+def test_the_flare_and_quick_routines_are_named_by_their_role() -> None:
+    lib = load_library()
+    assert (lib.with_role(Role.flare), lib.with_role(Role.quick)) == ("relax", "quick")
+
+
+def test_two_routines_with_one_role_are_refused(broken_copy: Path) -> None:
+    path = broken_copy / "routines" / "hips.yaml"
+    path.write_text(path.read_text() + "role: flare\n")
+    with pytest.raises(ContentError, match=r"relax\.yaml: field 'role': another routine is already the flare one"):
+        load_library(broken_copy)
+
+
+def test_an_unknown_role_is_refused(broken_copy: Path) -> None:
+    path = broken_copy / "routines" / "hips.yaml"
+    path.write_text(path.read_text() + "role: warmup\n")
+    with pytest.raises(ContentError, match=r"hips\.yaml: field 'role'"):
         load_library(broken_copy)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.coaching.plan import build_plan, estimate_minutes
-from bot.flow import personal_plan
+from bot.flows.session import personal_plan
 from storage.models import PainRating, RoutineSession
 from tests.factories import BotProcess, FakeClock, Person, labels, seed_history
 from tests.test_fallback import private_message

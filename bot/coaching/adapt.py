@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.coaching.plan import PlannedStep
 from bot.coaching.progress import RatingRecord, SessionRecord, has_done_step, local_day, times
 from bot.coaching.ratings import Verdict, pain_change
+from bot.coaching.session import Outcome
 from content.schema import Level, Technique
 
 HURT_THRESHOLD = 2
@@ -57,7 +58,7 @@ def _hurt_days(sessions: Sequence[SessionRecord], tz: ZoneInfo) -> dict[str, lis
     days: dict[str, list[date]] = {}
     for s in sessions:
         day = local_day(s.started_at, tz)
-        for tid in {tid for tid, outcome in s.outcomes if outcome == "hurt"}:
+        for tid in {tid for tid, outcome in s.outcomes if outcome == Outcome.hurt}:
             days.setdefault(tid, []).append(day)
     return {tid: sorted(ds) for tid, ds in sorted(days.items())}
 
@@ -103,7 +104,9 @@ def offer_back(
         if _recent_hurts(days, window_days) < threshold or since < OFFER_BACK_DAYS:
             continue
         returned = days[-1] + timedelta(days=OFFER_BACK_DAYS)
-        done_again = any(local_day(s.started_at, tz) >= returned and (tid, "done") in s.outcomes for s in sessions)
+        done_again = any(
+            local_day(s.started_at, tz) >= returned and (tid, Outcome.done) in s.outcomes for s in sessions
+        )
         if not done_again:
             back[tid] = since
     return back

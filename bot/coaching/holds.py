@@ -4,22 +4,36 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class PhaseKind(StrEnum):
+    hold = "hold"
+    rest = "rest"  # between the sides
+
+
+class CueKind(StrEnum):
+    """A moment worth a sound: a rest between sides begins, the other side begins, or the hold is over."""
+
+    rest = "rest"
+    switch = "switch"
+    done = "done"
 
 
 @dataclass(frozen=True)
 class Phase:
-    kind: str  # "hold" or "rest"
+    kind: PhaseKind
     side: str | None  # "left", "right" or None
     seconds: int
 
 
 def timer_phases(*, hold_seconds: int, sides: str, rest_seconds: int) -> list[Phase]:
     if sides == "both":
-        phases = [Phase("hold", "left", hold_seconds)]
+        phases = [Phase(PhaseKind.hold, "left", hold_seconds)]
         if rest_seconds:
-            phases.append(Phase("rest", None, rest_seconds))
-        return [*phases, Phase("hold", "right", hold_seconds)]
-    return [Phase("hold", sides if sides in ("left", "right") else None, hold_seconds)]
+            phases.append(Phase(PhaseKind.rest, None, rest_seconds))
+        return [*phases, Phase(PhaseKind.hold, "right", hold_seconds)]
+    return [Phase(PhaseKind.hold, sides if sides in ("left", "right") else None, hold_seconds)]
 
 
 @dataclass(frozen=True)
@@ -57,10 +71,9 @@ def total_seconds(phases: list[Phase]) -> int:
 
 @dataclass(frozen=True)
 class Cue:
-    """A moment worth a sound: a rest between sides begins ("rest"), the other side begins ("switch"), or the
-    hold is over ("done")."""
+    """A moment worth a sound, and the phase it begins (None when the hold is over)."""
 
-    kind: str
+    kind: CueKind
     phase: Phase | None
 
 
@@ -79,6 +92,6 @@ def cue_for(phases: list[Phase], index: int) -> Cue | None:
     if index <= 0:
         return None
     if index >= len(phases):
-        return Cue("done", None)
+        return Cue(CueKind.done, None)
     phase = phases[index]
-    return Cue("rest" if phase.kind == "rest" else "switch", phase)
+    return Cue(CueKind.rest if phase.kind is PhaseKind.rest else CueKind.switch, phase)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from typing import Any
 
 from content import Library
-from content.schema import Position, Routine, Technique
+from content.schema import Level, Position, Routine, Technique
 
 SECONDS_PER_REP = 4
 SECONDS_PER_STEP = 15
@@ -63,7 +64,17 @@ def estimate_minutes(steps: list[PlannedStep]) -> int:
     return max(1, math.ceil(sum(step_seconds(s) for s in steps) / 60))
 
 
-LEVELS = ("gentle", "beginner", "intermediate")
+LEVELS = tuple(Level)
+
+
+class SessionLength(StrEnum):
+    """How long a person wants a routine (preferences.session_length)."""
+
+    short = "short"
+    normal = "normal"
+    long = "long"
+
+
 SHORT_STEPS = 4
 LONG_FACTOR = 1.25
 
@@ -130,9 +141,9 @@ def _swap_for(tid: str, library: Library, rank: int, taken: set[str], floor_ok: 
 
 def fit_length(steps: list[PlannedStep], length: str, library: Library) -> list[PlannedStep]:
     """Short: the first few steps. Long: holds a quarter longer, never past the content's cap."""
-    if length == "short":
+    if length == SessionLength.short:
         return steps[:SHORT_STEPS]
-    if length != "long":
+    if length != SessionLength.long:
         return steps
     longer = []
     for step in steps:

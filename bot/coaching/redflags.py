@@ -80,9 +80,10 @@ class _Reader:
         for phrase, concept in lexicon.phrases.items():
             self.phrases[tuple(self._mend(t) for t in _tokens(phrase))] = concept
         # The same keys without their accents, read only where the exact spelling is not known.
-        self.words_folded = _folded({(k,): v for k, v in self.words.items()})
+        single: dict[tuple[str, ...], str] = {(k,): v for k, v in self.words.items()}
+        self.words_folded = _folded(single)
         self.phrases_folded = _folded(self.phrases)
-        folded_stems = {(_fold(stem),): concept for stem, concept in self.stems}
+        folded_stems: dict[tuple[str, ...], str] = {(_fold(stem),): concept for stem, concept in self.stems}
         self.stems = sorted(
             {*self.stems, *((key[0], c) for key, c in _folded(folded_stems).items())}, key=lambda kv: -len(kv[0])
         )

@@ -26,7 +26,15 @@ class StepAction(StrEnum):
     stop = "x"
 
 
-OUTCOMES = {StepAction.done: "done", StepAction.skip: "skipped", StepAction.hurt: "hurt"}
+class Outcome(StrEnum):
+    """How a step ended (step_outcomes.outcome)."""
+
+    done = "done"
+    skipped = "skipped"
+    hurt = "hurt"
+
+
+OUTCOMES = {StepAction.done: Outcome.done, StepAction.skip: Outcome.skipped, StepAction.hurt: Outcome.hurt}
 # A rating before a routine at or above this does not lead straight into a stretch, history or not.
 SEVERE_PAIN = 8
 
@@ -98,9 +106,9 @@ def summarize(
     return Summary(
         routine_title=routine_title,
         step_count=step_count,
-        done=outcomes.count("done"),
-        skipped=outcomes.count("skipped"),
-        hurt=outcomes.count("hurt"),
+        done=outcomes.count(Outcome.done),
+        skipped=outcomes.count(Outcome.skipped),
+        hurt=outcomes.count(Outcome.hurt),
         seconds=max(0, int((finished_at - started_at).total_seconds())),
         stopped=stopped,
         before=before,

@@ -1,84 +1,55 @@
-"""The buttons under a daily prompt: today's pain, start now, snooze once, skip today."""
+"""The buttons under a daily prompt: the flow (bot.flows.prompt) decides and commits, then this answers."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from zoneinfo import ZoneInfo
-
-from telegram import Message, Update
+from telegram import Bot, CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
-from bot import flow, ui, views
+from bot import ui, views
+from bot.flows import Refused
+from bot.flows import prompt as prompt_flow
+from bot.flows import session as session_flow
 from bot.handlers import ids, pressed
-from bot.i18n import _
-from bot.prompt_clock import DEFAULT_ROUTINE
 from bot.services import services
-from storage import history, repo
-from storage import prompts as prompt_repo
-
-SNOOZE = {"z": timedelta(minutes=20), "h": timedelta(hours=1)}
 
 
 async def prompt_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A button under a prompt; the prompt must be this person's, and snooze/skip only work on its own day."""
+    """A button under a prompt: today's pain, start now, snooze once, skip today."""
     query, press = pressed(update, cb.PromptPress)
     assert query.message is not None
     user_id, chat_id = ids(update)
     svc = services(context)
-    now = svc.clock.now()
-    note: str | None = None
-    async with svc.db.transaction() as db:
-        prompt = await prompt_repo.get_prompt(db, prompt_id=press.prompt_id, user_id=user_id)
-        if prompt is not None and prompt.status == "unknown" and prompt.message_id is None:
-            # The send timed out but Telegram delivered it after all: this press proves it.
-            prompt.status, prompt.message_id = "sent", query.message.message_id
-        if prompt is None or prompt.message_id != query.message.message_id:
-            await ui.answer(query, views.UNKNOWN_BUTTON)
-            return
-        prefs = await prompt_repo.preferences_of(db, user_id=user_id)
-        today = now.astimezone(ZoneInfo(prefs.timezone)).date()
-        if press.action.isdigit():
-            if prompt.rating is not None:
-                await ui.answer(query, _("Already noted: {value}/10.").format(value=prompt.rating))
-                return
-            prompt.rating = int(press.action)
-            await repo.add_rating(db, user_id=user_id, value=prompt.rating, context="prompt", now=now)
-            note = f"Pain today: {press.action}/10 ✓"
-        elif press.action in ("z", "h", "k") and prompt.local_date != today:
-            await ui.answer(query, _("That prompt is from an earlier day."))
-            return
-        elif press.action == "k":
-            prompt.response = "skipped"
-            await prompt_repo.cancel_snoozes(db, user_id=user_id, local_date=today)
-            # A plain skip; the person may turn it into a rest or flare day just below.
-            await history.mark_day(db, user_id=user_id, day=today, kind="skipped")
-            note = _("Skipped for today.")
-        elif press.action in SNOOZE:
-            due = now + SNOOZE[press.action]
-            if not await prompt_repo.add_prompt(
-                db, user_id=user_id, local_date=prompt.local_date, kind="snooze", due_at=due, status="pending"
-            ):
-                await ui.answer(query, _("You've already snoozed today's prompt once."))
-                return
-            prompt.response = "snoozed"
-            note = f"⏰ Snoozed: I'll ask again around {due.astimezone(ZoneInfo(prefs.timezone)):%H:%M}."
-        else:
-            prompt.response = "started"
-            # A routine renamed or removed from the content since: offer the default.
-            chosen = prefs.routine_id
-            routine_id = chosen if chosen in svc.library.routines else DEFAULT_ROUTINE
+    message_id = query.message.message_id
+    result = await prompt_flow.press(
+        svc, user_id=user_id, prompt_id=press.prompt_id, message_id=message_id, action=press.action
+    )
+    bot = context.bot
+    match result:
+        case Refused(reason=reason):
+            await ui.answer(query, reason)
+        case prompt_flow.AlreadyRated(value=value):
+            await ui.answer(query, views.already_noted(value))
+        case prompt_flow.Start(routine_id=routine_id):
+            await ui.answer(query)
+            await ui.edit(bot, chat_id, message_id, views.View(views.PROMPT_STARTED))
+            if not await session_flow.begin(bot, svc, chat_id=chat_id, user_id=user_id, routine_id=routine_id):
+                await ui.send(bot, chat_id, views.View(views.ALREADY_OPEN))
+        case prompt_flow.Skipped():
+            await ui.answer(query, views.SKIPPED_TODAY)
+            await ui.edit(bot, chat_id, message_id, views.skip_reason())
+        case prompt_flow.Rated(value=value, prompt_id=prompt_id):
+            # A rating keeps the prompt's other buttons; a snooze closes it.
+            await _noted(query, bot, chat_id, views.pain_today(value), views.prompt_action_rows(prompt_id))
+        case prompt_flow.Snoozed(due=due):
+            await _noted(query, bot, chat_id, views.snoozed_until(due), [])
+
+
+async def _noted(query: CallbackQuery, bot: Bot, chat_id: int, note: str, keep: list[list[views.Button]]) -> None:
+    """Answer the press with the note, and add it under the prompt's text."""
+    assert query.message is not None
     await ui.answer(query, note)
-    if press.action == "s":
-        await ui.edit(context.bot, chat_id, query.message.message_id, views.View(_("▶ Started.")))
-        if not await flow.begin(context.bot, svc, chat_id=chat_id, user_id=user_id, routine_id=routine_id):
-            await ui.send(context.bot, chat_id, views.View(_("You already have a routine open: /stretch shows it.")))
-        return
-    if press.action == "k":
-        await ui.edit(context.bot, chat_id, query.message.message_id, views.skip_reason())
-        return
-    # Ratings keep the prompt's other buttons; snooze closes it.
-    keep = views.prompt_action_rows(prompt.id or 0) if press.action.isdigit() else []
     # A message too old for the bot to read arrives without its text.
-    shown = query.message.text_html if isinstance(query.message, Message) and query.message.text else ""
-    await ui.edit(context.bot, chat_id, query.message.message_id, views.View(f"{shown}\n\n{note}".strip(), keep))
+    message = query.message
+    shown = message.text_html if isinstance(message, Message) and message.text else ""
+    await ui.edit(bot, chat_id, message.message_id, views.prompt_answered(shown, note, keep))

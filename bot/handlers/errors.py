@@ -9,9 +9,9 @@ from telegram.error import Forbidden
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import ui, views
+from bot.flows import people
 from bot.logs import LogBudget
 from bot.services import services
-from storage import prompts as prompt_repo
 
 log = logging.getLogger(__name__)
 # Tracebacks per minute for the whole process: anyone who finds a failing input can repeat it.
@@ -22,10 +22,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log an exception raised by a handler and apologise to the person, if there is one."""
     if isinstance(context.error, Forbidden) and isinstance(update, Update) and update.effective_user:
         # The person blocked the bot mid-conversation: stop their prompts until they come back.
-        svc = services(context)
-        async with svc.db.transaction() as db:
-            await prompt_repo.set_blocked(db, user_id=update.effective_user.id, at=svc.clock.now())
-        svc.known_users.discard(update.effective_user.id)
+        await people.blocked(services(context), update.effective_user.id)
         log.info("user blocked the bot; prompts stopped for them")
         raise ApplicationHandlerStop
     if TRACEBACKS.allow():

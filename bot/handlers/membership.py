@@ -5,9 +5,8 @@ from __future__ import annotations
 from telegram import ChatMember, Update
 from telegram.ext import ContextTypes
 
-from bot.handlers.users import welcome_back
+from bot.flows import people
 from bot.services import services
-from storage import prompts as prompt_repo
 
 
 async def my_status_changed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -18,8 +17,6 @@ async def my_status_changed(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     svc = services(context)
     user_id = change.from_user.id
     if change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT):
-        async with svc.db.transaction() as db:
-            await prompt_repo.set_blocked(db, user_id=user_id, at=svc.clock.now())
-        svc.known_users.discard(user_id)
+        await people.blocked(svc, user_id)
     elif change.new_chat_member.status == ChatMember.MEMBER:
-        await welcome_back(svc, user_id)
+        await people.welcome_back(svc, user_id)

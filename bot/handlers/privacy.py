@@ -1,19 +1,16 @@
-"""/delete: erase every row about the person, after two explicit taps."""
+"""/delete: erase every row about the person, after two explicit taps (bot.flows.privacy)."""
 
 from __future__ import annotations
-
-import secrets
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
 from bot import ui, views
+from bot.flows import Refused
+from bot.flows import privacy as privacy_flow
 from bot.handlers import ids, pressed
-from bot.i18n import _
 from bot.services import services
-from storage import history, repo
-from storage.models import RoutineSession
 
 
 async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -22,32 +19,18 @@ async def delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def delete_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The /delete buttons. The one-time code is stored for this person only (any worker may get the
-    second tap): a forged or replayed stage 2 erases nothing."""
+    """The /delete buttons."""
     query, press = pressed(update, cb.DeletePress)
     assert query.message is not None
     user_id, chat_id = ids(update)
-    svc = services(context)
-    if press.stage in (0, 1):
-        code = secrets.token_hex(4) if press.stage == 1 else None
-        async with svc.db.transaction() as db:
-            await repo.set_delete_code(db, user_id=user_id, code=code)
-        await ui.answer(query)
-        view = views.delete_confirm(code) if code else views.View(views.KEPT)
-        await ui.edit(context.bot, chat_id, query.message.message_id, view)
-        return
-    async with svc.db.transaction() as db:
-        expected = await repo.delete_code(db, user_id=user_id)
-        erase = expected is not None and secrets.compare_digest(expected, press.code)
-        session = await repo.open_session(db, user_id=user_id) if erase else None
-        if erase:
-            await history.erase_person(db, user_id=user_id)
-    if not erase:
-        await ui.answer(query, views.STALE_BUTTON)
-        return
-    if isinstance(session, RoutineSession) and session.id is not None:
-        svc.timers.cancel(session.id)
-    svc.known_users.discard(user_id)
-    svc.languages.pop(user_id, None)
-    await ui.answer(query, _("Erased"))
-    await ui.edit(context.bot, chat_id, query.message.message_id, views.View(views.DELETED))
+    result = await privacy_flow.press(services(context), user_id, stage=press.stage, code=press.code)
+    match result:
+        case Refused(reason=reason):
+            await ui.answer(query, reason)
+        case privacy_flow.Asked(code=code):
+            await ui.answer(query)
+            view = views.delete_confirm(code) if code else views.View(views.KEPT)
+            await ui.edit(context.bot, chat_id, query.message.message_id, view)
+        case privacy_flow.Erased():
+            await ui.answer(query, views.ERASED)
+            await ui.edit(context.bot, chat_id, query.message.message_id, views.View(views.DELETED))

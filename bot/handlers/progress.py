@@ -6,7 +6,7 @@ import asyncio
 from datetime import date
 from types import ModuleType
 
-from telegram import InputFile, Update
+from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import records, ui, views
@@ -42,9 +42,8 @@ async def progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     data, today, summary = await _summary(context, user_id)
     # Rendering takes a few hundred milliseconds of CPU: keep it off the event loop.
     chart = await asyncio.to_thread(_reports().progress_chart, data.ratings, data.sessions, today, data.tz)
-    await context.bot.send_photo(
-        chat_id, InputFile(chart, filename="limber-progress.png"), caption=_(views.PROGRESS_CHART_CAPTION)
-    )
+    photo = views.Attachment("photo", "limber-progress.png", data=chart)
+    await ui.send(context.bot, chat_id, views.View(views.PROGRESS_CHART_CAPTION, attachment=photo))
     await ui.send(context.bot, chat_id, views.View(progress_text(summary, _titles(context)), [views.nav_row()]))
 
 
@@ -68,11 +67,9 @@ async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
     pdf = await asyncio.to_thread(render)
-    await context.bot.send_document(
-        chat_id,
-        InputFile(pdf, filename=f"limber-summary-{today.isoformat()}.pdf"),
-        caption=_("Your Limber summary, ready to forward to your physiotherapist or doctor. Not medical advice."),
-    )
+    document = views.Attachment("document", f"limber-summary-{today.isoformat()}.pdf", data=pdf)
+    caption = _("Your Limber summary, ready to forward to your physiotherapist or doctor. Not medical advice.")
+    await ui.send(context.bot, chat_id, views.View(caption, attachment=document))
 
 
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -86,13 +83,7 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     csv_bytes = _reports().export_csv(ratings=data.ratings, sessions=data.sessions, tz=data.tz)
     json_bytes = _reports().export_json(tables=tables, tz=data.tz, exported_at=now)
     stamp = data.today(now).isoformat()
-    await context.bot.send_document(
-        chat_id,
-        InputFile(csv_bytes, filename=f"limber-export-{stamp}.csv"),
-        caption=_(views.EXPORT_CSV_CAPTION),
-    )
-    await context.bot.send_document(
-        chat_id,
-        InputFile(json_bytes, filename=f"limber-export-{stamp}.json"),
-        caption=_(views.EXPORT_JSON_CAPTION),
-    )
+    csv_file = views.Attachment("document", f"limber-export-{stamp}.csv", data=csv_bytes)
+    await ui.send(context.bot, chat_id, views.View(views.EXPORT_CSV_CAPTION, attachment=csv_file))
+    json_file = views.Attachment("document", f"limber-export-{stamp}.json", data=json_bytes)
+    await ui.send(context.bot, chat_id, views.View(views.EXPORT_JSON_CAPTION, attachment=json_file))

@@ -2,35 +2,40 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
-from bot import flow, i18n, ui, views
+from bot import i18n, ui, views
 from bot.coaching.ratings import OutOfRange, Unsure, parse_pain
 from bot.coaching.session import Status
+from bot.flows import Refused
+from bot.flows import ratings as ratings_flow
+from bot.flows import session as session_flow
 from bot.handlers import ids, pressed
 from bot.services import Services, services
 from storage import repo
-from storage.models import PainRating
+from storage.models import PainRating, RatingContext
 
 
 async def rate_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A number (or Skip) on a session's rating keyboard."""
     query, press = pressed(update, cb.RatePress)
     user_id, chat_id = ids(update)
-    await flow.rate_session(
-        context.bot,
-        services(context),
-        ui.acker(query),
-        chat_id=chat_id,
+    svc = services(context)
+    rated = await session_flow.rate_session(
+        svc,
         user_id=user_id,
         session_id=press.session_id,
         when=press.when,
         value=press.value,
         message_id=query.message.message_id if query.message else None,
     )
+    if isinstance(rated, Refused):
+        await ui.answer(query, rated.reason)
+        return
+    await ui.answer(query, views.noted(rated.value))
+    await session_flow.show_rated(context.bot, svc, chat_id, rated)
 
 
 async def typed_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -69,52 +74,29 @@ async def _record(update: Update, context: ContextTypes.DEFAULT_TYPE, value: int
     it asks for one, else as it comes."""
     user_id, chat_id = ids(update)
     svc = services(context)
-    try:
-        async with svc.db.transaction() as db:
-            earlier = await repo.rating_from(db, user_id=user_id, source=source)
-            session = await repo.open_session(db, user_id=user_id)
-            status = Status(session.status) if session else None
-            context_name = "during" if status is Status.in_progress else "free"
-            if earlier is None and status not in (Status.rating_before, Status.rating_after):
-                await repo.add_rating(
-                    db,
-                    user_id=user_id,
-                    value=value,
-                    context=context_name,
-                    now=svc.clock.now(),
-                    session_id=session.id if session else None,
-                    source=source,
-                )
-    except IntegrityError:  # another run of this update stored it at the same moment
-        async with svc.db.transaction() as db:
-            earlier = await repo.rating_from(db, user_id=user_id, source=source)
-        if earlier is None:
-            raise
-    if earlier is not None:
-        await _noted_again(context, svc, chat_id, earlier)
-        return
-    if status in (Status.rating_before, Status.rating_after):
-        assert session is not None and session.id is not None
-        when = "b" if status is Status.rating_before else "a"
-        await flow.rate_session(
-            context.bot,
-            svc,
-            flow.no_ack,
-            chat_id=chat_id,
-            user_id=user_id,
-            session_id=session.id,
-            when=when,
-            value=value,
-            message_id=None,
-            source=source,
-        )
-        return
-    await ui.send(context.bot, chat_id, views.View(views.rating_noted(value, context_name)))
+    match await ratings_flow.record(svc, user_id, value, source):
+        case ratings_flow.Again(earlier=earlier):
+            await _noted_again(context, svc, chat_id, earlier)
+        case ratings_flow.ForSession(session_id=session_id, before=before):
+            rated = await session_flow.rate_session(
+                svc,
+                user_id=user_id,
+                session_id=session_id,
+                when="b" if before else "a",
+                value=value,
+                message_id=None,
+                source=source,
+            )
+            # Typed, there is no button to answer; a refusal (the session moved on meanwhile) says nothing.
+            if not isinstance(rated, Refused):
+                await session_flow.show_rated(context.bot, svc, chat_id, rated)
+        case ratings_flow.Noted(value=noted, context=where):
+            await ui.send(context.bot, chat_id, views.View(views.rating_noted(noted, where)))
 
 
 async def _noted_again(context: ContextTypes.DEFAULT_TYPE, svc: Services, chat_id: int, earlier: PainRating) -> None:
     """What the first run of this message said (or was about to say) after storing its rating."""
-    if earlier.context not in ("before", "after") or earlier.session_id is None:
+    if earlier.context not in (RatingContext.before, RatingContext.after) or earlier.session_id is None:
         await ui.send(context.bot, chat_id, views.View(views.rating_noted(earlier.value, earlier.context)))
         return
     async with svc.db.transaction() as db:
@@ -122,6 +104,6 @@ async def _noted_again(context: ContextTypes.DEFAULT_TYPE, svc: Services, chat_i
     if session is None:
         return
     if session.status == Status.finished:
-        await flow.send_summary(context.bot, svc, chat_id, session)
+        await session_flow.send_summary(context.bot, svc, chat_id, session)
     elif session.message_id is None:  # the step it led to may never have been shown
-        await flow.show_current(context.bot, svc, chat_id, session)
+        await session_flow.show_current(context.bot, svc, chat_id, session)

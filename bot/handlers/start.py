@@ -6,8 +6,10 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
-from bot import flow, ui, views
+from bot import ui, views
 from bot.coaching.redflags import help_contacts
+from bot.flows import session as session_flow
+from bot.flows import start as start_flow
 from bot.handlers import ids, language, pressed, reminders, settings, stretch
 from bot.services import services
 from content.emergency import Contacts
@@ -22,10 +24,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """
     user_id, chat_id = ids(update)
     svc = services(context)
-    async with svc.db.transaction() as db:
-        user = await repo.get_user(db, user_id=user_id)
-        first_visit = user is None or user.onboarded_at is None
-        await repo.mark_onboarded(db, user_id=user_id)
+    first_visit = await start_flow.onboard(svc, user_id)
     payload = (context.args or [""])[0].lower()
     opens_routine = payload in svc.library.routines
     if first_visit or not (opens_routine or payload == "reminders"):
@@ -66,7 +65,9 @@ async def nav_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     user_id, chat_id = ids(update)
     if press.target == "menu":
         svc = services(context)
-        await ui.send(context.bot, chat_id, views.menu(svc.library, minutes_of=await flow.menu_minutes(svc, user_id)))
+        await ui.send(
+            context.bot, chat_id, views.menu(svc.library, minutes_of=await session_flow.menu_minutes(svc, user_id))
+        )
     elif press.target == "help":
         await ui.send(context.bot, chat_id, views.help_view())
     elif press.target == "reminders":

@@ -6,10 +6,12 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
-from bot import flow, ui, views
+from bot import ui, views
 from bot.coaching.areas import resolve_area
+from bot.coaching.session import Status
+from bot.flows import Refused
+from bot.flows import session as session_flow
 from bot.handlers import ids, pressed
-from bot.i18n import _
 from bot.services import Services, services
 from storage import repo
 
@@ -29,7 +31,7 @@ async def stretch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     typed = " ".join(context.args or [])
     match = resolve_area(typed, svc.library) if typed else None
     if typed and match is None:
-        minutes = await flow.menu_minutes(svc, user_id)
+        minutes = await session_flow.menu_minutes(svc, user_id)
         await ui.send(context.bot, chat_id, views.unknown_area(typed, svc.library, minutes))
         return
     if match is not None and not match.exact:
@@ -40,9 +42,11 @@ async def stretch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if open_ is not None:
         await _offer_open(context, svc, chat_id, open_, match.routine_id if match else None)
     elif match is None:
-        await ui.send(context.bot, chat_id, views.menu(svc.library, minutes_of=await flow.menu_minutes(svc, user_id)))
+        await ui.send(
+            context.bot, chat_id, views.menu(svc.library, minutes_of=await session_flow.menu_minutes(svc, user_id))
+        )
     else:
-        await flow.begin(context.bot, svc, chat_id=chat_id, user_id=user_id, routine_id=match.routine_id)
+        await session_flow.begin(context.bot, svc, chat_id=chat_id, user_id=user_id, routine_id=match.routine_id)
 
 
 async def _offer_open(
@@ -53,12 +57,12 @@ async def _offer_open(
         wanted = None  # an old "Start Hips" while Hips is open: Continue is the offer, not Hips again
     view = views.open_session(
         session.id,
-        flow.title_of(svc, session.routine_id),
+        session_flow.title_of(svc, session.routine_id),
         session.current_step,
         len(session.plan),
         session.status,
         wanted,
-        flow.title_of(svc, wanted) if wanted else None,
+        session_flow.title_of(svc, wanted) if wanted else None,
     )
     await ui.send(context.bot, chat_id, view)
 
@@ -75,13 +79,17 @@ async def routine_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await ui.answer(query)
         await ui.send(context.bot, chat_id, views.coaching_paused())
         return
-    ack = ui.acker(query)
-    if press.replace is not None and not await flow.stop(
-        context.bot, svc, ack, chat_id=chat_id, user_id=user_id, session_id=press.replace, quiet=True
-    ):
-        return
-    await ack(None)
-    if not await flow.begin(context.bot, svc, chat_id=chat_id, user_id=user_id, routine_id=press.routine_id):
+    if press.replace is not None:
+        # The person chose to end the open routine for this one: quietly, without its rating after.
+        stopped = await session_flow.stop(svc, user_id=user_id, session_id=press.replace, quiet=True)
+        if isinstance(stopped, Refused):
+            await ui.answer(query, stopped.reason)
+            return
+        await ui.answer(query, views.STOPPED)
+        await session_flow.show_stopped(context.bot, svc, chat_id, stopped)
+    else:
+        await ui.answer(query)
+    if not await session_flow.begin(context.bot, svc, chat_id=chat_id, user_id=user_id, routine_id=press.routine_id):
         async with svc.db.transaction() as db:
             open_ = await repo.open_session(db, user_id=user_id)
         if open_ is not None:
@@ -94,9 +102,12 @@ async def continue_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     user_id, chat_id = ids(update)
     svc = services(context)
     if press.stop:
-        await flow.stop(
-            context.bot, svc, ui.acker(query), chat_id=chat_id, user_id=user_id, session_id=press.session_id
-        )
+        stopped = await session_flow.stop(svc, user_id=user_id, session_id=press.session_id)
+        if isinstance(stopped, Refused):
+            await ui.answer(query, stopped.reason)
+            return
+        await ui.answer(query, views.STOPPED)
+        await session_flow.show_stopped(context.bot, svc, chat_id, stopped)
         return
     if await _paused(svc, user_id):
         await ui.answer(query)
@@ -104,45 +115,52 @@ async def continue_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     async with svc.db.transaction() as db:
         session = await repo.get_session(db, session_id=press.session_id, user_id=user_id)
-    if session is None or session.status == "finished":
+    if session is None or session.status == Status.finished:
         await ui.answer(query, views.STALE_BUTTON)
         return
     await ui.answer(query)
     if session.message_id is not None:
-        await ui.edit(context.bot, chat_id, session.message_id, views.View(_("(continued below)")))
-    await flow.show_current(context.bot, svc, chat_id, session)
+        await ui.edit(context.bot, chat_id, session.message_id, views.View(views.CONTINUED_BELOW))
+    await session_flow.show_current(context.bot, svc, chat_id, session)
     if session.timer_started_at is not None:
-        flow.start_countdown(context.bot, svc, chat_id=chat_id, session=session)
+        session_flow.start_countdown(context.bot, svc, chat_id=chat_id, session=session)
 
 
 async def pain_check_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """After a severe rating before a routine: Relax or stop for now."""
     query, press = pressed(update, cb.PainCheckPress)
     user_id, chat_id = ids(update)
-    await flow.pain_check(
-        context.bot,
-        services(context),
-        ui.acker(query),
-        chat_id=chat_id,
+    svc = services(context)
+    checked = await session_flow.pain_check(
+        svc,
         user_id=user_id,
         session_id=press.session_id,
         choice=press.choice,
         message_id=query.message.message_id if query.message else None,
     )
+    if isinstance(checked, Refused):
+        await ui.answer(query, checked.reason)
+        return
+    await ui.answer(query, None if checked.switch else views.STOPPED)
+    await session_flow.show_pain_check(context.bot, svc, chat_id, checked)
 
 
 async def step_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button under a step: start timer, done, skip, this hurts, stop."""
     query, press = pressed(update, cb.StepPress)
     user_id, chat_id = ids(update)
-    await flow.press_step(
-        context.bot,
-        services(context),
-        ui.acker(query),
-        chat_id=chat_id,
+    svc = services(context)
+    pressed_ = await session_flow.press_step(
+        svc,
         user_id=user_id,
         session_id=press.session_id,
         step=press.step,
         action=press.action,
         message_id=query.message.message_id if query.message else None,
     )
+    if isinstance(pressed_, Refused):
+        await ui.answer(query, pressed_.reason)
+        return
+    # Committed: from here on only the conversation is updated.
+    await ui.answer(query, views.step_answer(press.action))
+    await session_flow.show_step(context.bot, svc, chat_id, pressed_)

@@ -6,10 +6,8 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import i18n
-from bot.prompt_clock import reschedule
-from bot.services import Services, services
-from storage import prompts as prompt_repo
-from storage import repo
+from bot.flows import people
+from bot.services import services
 
 
 async def track_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -31,25 +29,5 @@ async def track_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if user.id in svc.known_users and cached is not None:
         i18n.use(cached)
         return
-    async with svc.db.transaction() as db:
-        row = await repo.ensure_user(
-            db, user_id=user.id, chat_id=chat.id, first_name=user.first_name or "", language=told, now=svc.clock.now()
-        )
-        blocked = row.blocked_at is not None
-        language = row.language or told
+    language = await people.arrived(svc, user_id=user.id, chat_id=chat.id, first_name=user.first_name or "", told=told)
     i18n.use(language)
-    if blocked:
-        await welcome_back(svc, user.id)
-    svc.remember(svc.known_users, user.id)
-    svc.remember_language(user.id, language)
-
-
-async def welcome_back(svc: Services, user_id: int) -> None:
-    """Clear the block and put the person's daily prompts back on schedule."""
-    async with svc.db.transaction() as db:
-        await prompt_repo.set_blocked(db, user_id=user_id, at=None)
-        user = await repo.get_user(db, user_id=user_id)
-        if user is None:
-            return
-        prefs = await prompt_repo.preferences_of(db, user_id=user_id)
-        reschedule(prefs, user, svc.clock.now())

@@ -7,7 +7,7 @@ being where the person saw it, so stale, double or concurrent presses change not
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -20,25 +20,17 @@ from bot.coaching.adapt import adapt, flare_suggested, planned_steps, recent_val
 from bot.coaching.holds import Phase, cue_for, phase_index, seconds_to_phase_end, timer_phases, timer_view
 from bot.coaching.plan import PlannedStep, estimate_minutes, fit_length, within_level
 from bot.coaching.session import OUTCOMES, Position, Status, StepAction, after_rating, after_step, summarize
-from bot.i18n import _
+from bot.flows import Refused
 from bot.services import Services
+from content.schema import Role
 from figures.files import Picture
 from storage import prompts as prompt_repo
 from storage import repo
-from storage.models import RoutineSession
+from storage.models import RatingContext, RoutineSession
 
 log = logging.getLogger(__name__)
-FLARE_ROUTINE = "relax"
 # A pain rating given on the daily prompt is the routine's before-rating if the routine starts this soon.
 CARRY_PROMPT_RATING = timedelta(hours=1)
-
-
-# Acknowledges the person's action (answers the button press) once the outcome is committed.
-Ack = Callable[[str | None], Awaitable[None]]
-
-
-async def no_ack(_text: str | None) -> None:
-    return None
 
 
 def plan_of(session: RoutineSession) -> list[PlannedStep]:
@@ -47,6 +39,11 @@ def plan_of(session: RoutineSession) -> list[PlannedStep]:
 
 def position(session: RoutineSession) -> Position:
     return Position(Status(session.status), session.current_step, len(session.plan))
+
+
+def flare_routine(svc: Services) -> str | None:
+    """The gentle routine offered on a flare day (its role in content), if the content has one."""
+    return svc.library.with_role(Role.flare)
 
 
 def title_of(svc: Services, routine_id: str) -> str:
@@ -74,9 +71,10 @@ def current_view(svc: Services, session: RoutineSession, note: str = "", *, pict
         case Status.rating_after:
             return views.rating_after(session.id, session.stopped)
         case Status.pain_check:
-            relax = title_of(svc, FLARE_ROUTINE) if FLARE_ROUTINE in svc.library.routines else None
+            flare = flare_routine(svc)
+            relax = title_of(svc, flare) if flare is not None else None
             return views.pain_check(
-                session.id, title_of(svc, session.routine_id), relax, is_relax=session.routine_id == FLARE_ROUTINE
+                session.id, title_of(svc, session.routine_id), relax, is_relax=session.routine_id == flare
             )
         case _:
             step = plan[session.current_step]
@@ -301,7 +299,7 @@ async def _carry_prompt_rating(db: AsyncSession, svc: Services, session: Routine
         step=nxt.step,
     ):
         return None
-    rating.context, rating.session_id = "before", session.id
+    await repo.take_prompt_rating(db, rating=rating, session_id=session.id)
     return rating.value
 
 
@@ -309,208 +307,240 @@ async def offer_flare(
     bot: Bot, svc: Services, *, chat_id: int, user_id: int, session: RoutineSession, value: int
 ) -> None:
     """Offer the gentle routine when a before-rating is well above the person's recent average."""
-    if session.routine_id == FLARE_ROUTINE or FLARE_ROUTINE not in svc.library.routines or session.id is None:
+    flare = flare_routine(svc)
+    if flare is None or session.routine_id == flare or session.id is None:
         return
     data = await records.load(svc, user_id)
     if flare_suggested(value, recent_values(data.ratings, data.today(svc.clock.now()), data.tz)):
-        await ui.send(bot, chat_id, views.flare_offer(title_of(svc, session.routine_id), session.id))
+        await ui.send(bot, chat_id, views.flare_offer(title_of(svc, session.routine_id), session.id, flare))
+
+
+@dataclass(frozen=True)
+class StepPressed:
+    """A press under a step, committed: the timer started, or the step (or the routine) ended."""
+
+    session: RoutineSession
+    step: int  # the step pressed
+    action: StepAction
+    planned: PlannedStep
+    caption: bool  # the step's message is a picture, whose caption is edited
+    message_id: int | None
 
 
 async def press_step(
-    bot: Bot,
-    svc: Services,
-    ack: Ack,
-    *,
-    chat_id: int,
-    user_id: int,
-    session_id: int,
-    step: int,
-    action: StepAction,
-    message_id: int | None,
-) -> bool:
+    svc: Services, *, user_id: int, session_id: int, step: int, action: StepAction, message_id: int | None
+) -> StepPressed | Refused:
     """A button under a step: start the timer, or end the step (done, skip, hurts) or the routine (stop)."""
-    async with svc.db.transaction() as db:
-        session = await repo.get_session(db, session_id=session_id, user_id=user_id)
-        if session is None:
-            return await _refuse(ack, views.UNKNOWN_BUTTON)
-        # No id stored: the step's message went out, but its id is not in yet (an outage, or this press
-        # overtook it on another worker); the session and step in the payload say it is the current one.
-        live = session.message_id is None or session.message_id == message_id
-        if session.status != Status.in_progress or session.current_step != step or not live:
-            return await _refuse(ack, views.STALE_BUTTON)
-        if action is not StepAction.stop and await repo.coaching_paused(db, user_id=user_id):
-            return await _refuse(ack, "Coaching is paused: please get checked first.")
-        planned = plan_of(session)[step]
-        # The step's message is a picture unless pictures are off for this person (or the bot).
-        caption = (
-            svc.settings.step_pictures
-            and planned.technique_id in svc.library.poses
-            and not await repo.text_only(db, user_id=user_id)
-        )
-        if action is StepAction.timer:
-            if session.message_id is None and message_id is not None:
-                session.message_id = message_id  # the countdown edits the message pressed
-            if not views.has_timer(planned) or not await repo.start_timer(
-                db, session=session, step=step, at=svc.clock.now()
-            ):
-                return await _refuse(ack, "The timer is already running.")
-        else:
-            nxt = after_step(position(session), action)
-            if action in OUTCOMES:
-                await repo.add_outcome(
-                    db, session=session, step_index=step, technique_id=planned.technique_id, outcome=OUTCOMES[action]
-                )
-            if not await repo.advance_session(
-                db,
-                session=session,
-                expect_status=Status.in_progress,
-                expect_step=step,
-                status=nxt.status,
-                step=nxt.step,
-                stopped=action is StepAction.stop,
-            ):
-                return await _refuse(ack, views.STALE_BUTTON)
-    # Committed: from here on only the conversation is updated.
-    await ack(
-        {StepAction.timer: "Timer started", StepAction.hurt: "Noted. Ease off.", StepAction.stop: "Stopped"}.get(action)
-    )
+    try:
+        async with svc.db.transaction() as db:
+            session = await repo.get_session(db, session_id=session_id, user_id=user_id)
+            if session is None:
+                raise Refused(views.UNKNOWN_BUTTON)
+            # No id stored: the step's message went out, but its id is not in yet (an outage, or this press
+            # overtook it on another worker); the session and step in the payload say it is the current one.
+            live = session.message_id is None or session.message_id == message_id
+            if session.status != Status.in_progress or session.current_step != step or not live:
+                raise Refused(views.STALE_BUTTON)
+            if action is not StepAction.stop and await repo.coaching_paused(db, user_id=user_id):
+                raise Refused(views.PAUSED_PRESS)
+            planned = plan_of(session)[step]
+            # The step's message is a picture unless pictures are off for this person (or the bot).
+            caption = (
+                svc.settings.step_pictures
+                and planned.technique_id in svc.library.poses
+                and not await repo.text_only(db, user_id=user_id)
+            )
+            if action is StepAction.timer:
+                # The countdown edits the message pressed when no live one is stored.
+                if not views.has_timer(planned) or not await repo.start_timer(
+                    db, session=session, step=step, at=svc.clock.now(), message_id=message_id
+                ):
+                    raise Refused(views.TIMER_RUNNING)
+            else:
+                nxt = after_step(position(session), action)
+                if action in OUTCOMES:
+                    await repo.add_outcome(
+                        db,
+                        session=session,
+                        step_index=step,
+                        technique_id=planned.technique_id,
+                        outcome=OUTCOMES[action],
+                    )
+                if not await repo.advance_session(
+                    db,
+                    session=session,
+                    expect_status=Status.in_progress,
+                    expect_step=step,
+                    status=nxt.status,
+                    step=nxt.step,
+                    stopped=action is StepAction.stop,
+                ):
+                    raise Refused(views.STALE_BUTTON)
+    except Refused as refused:
+        return refused
+    if action is not StepAction.timer:
+        svc.timers.cancel(session_id)
+    return StepPressed(session, step, action, planned, bool(caption), message_id)
+
+
+async def show_step(bot: Bot, svc: Services, chat_id: int, pressed: StepPressed) -> None:
+    """After a step's press is committed and answered: the countdown, or the closed step and what follows."""
+    session, action, planned, message_id = pressed.session, pressed.action, pressed.planned, pressed.message_id
     if action is StepAction.timer:
         start_countdown(bot, svc, chat_id=chat_id, session=session)
-        return True
-    svc.timers.cancel(session_id)
+        return
     if message_id is not None:
         technique = svc.library.techniques.get(planned.technique_id)
         shown = views.technique_title(technique) if technique else planned.title
-        closed = views.step_closed(step, len(session.plan), shown, action)
-        await ui.edit(bot, chat_id, message_id, views.View(closed), caption=caption)
+        closed = views.step_closed(pressed.step, len(session.plan), shown, action)
+        await ui.edit(bot, chat_id, message_id, views.View(closed), caption=pressed.caption)
     await show_current(bot, svc, chat_id, session, note=views.HURT_NOTE if action is StepAction.hurt else "")
-    return True
+
+
+@dataclass(frozen=True)
+class SessionRated:
+    """A rating before or after a routine (or skipping it), committed."""
+
+    session: RoutineSession
+    before: bool
+    value: int | None
+    live_message: int | None  # the rating's message, to close
+    next_status: Status
 
 
 async def rate_session(
-    bot: Bot,
     svc: Services,
-    ack: Ack,
     *,
-    chat_id: int,
     user_id: int,
     session_id: int,
     when: str,
     value: int | None,
     message_id: int | None,
     source: str | None = None,
-) -> bool:
+) -> SessionRated | Refused:
     """A pain rating (or skipping it) before the first step or after the last; `message_id` None when typed,
     `source` the typed message (bot.handlers.ratings)."""
     expected = Status.rating_before if when == "b" else Status.rating_after
-    async with svc.db.transaction() as db:
-        session = await repo.get_session(db, session_id=session_id, user_id=user_id)
-        if session is None:
-            return await _refuse(ack, views.UNKNOWN_BUTTON)
-        if session.status != expected or (message_id is not None and session.message_id not in (None, message_id)):
-            return await _refuse(ack, views.STALE_BUTTON)
-        live_message = session.message_id or message_id
-        if value is not None:
-            await repo.add_rating(
+    try:
+        async with svc.db.transaction() as db:
+            session = await repo.get_session(db, session_id=session_id, user_id=user_id)
+            if session is None:
+                raise Refused(views.UNKNOWN_BUTTON)
+            if session.status != expected or (message_id is not None and session.message_id not in (None, message_id)):
+                raise Refused(views.STALE_BUTTON)
+            live_message = session.message_id or message_id
+            if value is not None:
+                await repo.add_rating(
+                    db,
+                    user_id=user_id,
+                    value=value,
+                    context=RatingContext.before if when == "b" else RatingContext.after,
+                    session_id=session_id,
+                    now=svc.clock.now(),
+                    source=source,
+                )
+            nxt = after_rating(position(session), value if when == "b" else None)
+            finished = svc.clock.now() if nxt.status is Status.finished else None
+            if not await repo.advance_session(
                 db,
-                user_id=user_id,
-                value=value,
-                context="before" if when == "b" else "after",
-                session_id=session_id,
-                now=svc.clock.now(),
-                source=source,
-            )
-        nxt = after_rating(position(session), value if when == "b" else None)
-        finished = svc.clock.now() if nxt.status is Status.finished else None
-        if not await repo.advance_session(
-            db,
-            session=session,
-            expect_status=expected,
-            expect_step=session.current_step,
-            status=nxt.status,
-            step=nxt.step,
-            finished_at=finished,
-        ):
-            return await _refuse(ack, views.STALE_BUTTON)
-    await ack(None if value is None else f"Noted: {value}/10")
-    rated = f"Pain {'before' if when == 'b' else 'after'}: {value}/10 ✓" if value is not None else "Rating skipped"
-    if live_message is not None:
-        await ui.edit(bot, chat_id, live_message, views.View(rated))
-    if nxt.status is Status.finished:
+                session=session,
+                expect_status=expected,
+                expect_step=session.current_step,
+                status=nxt.status,
+                step=nxt.step,
+                finished_at=finished,
+            ):
+                raise Refused(views.STALE_BUTTON)
+    except Refused as refused:
+        return refused
+    return SessionRated(session, when == "b", value, live_message, nxt.status)
+
+
+async def show_rated(bot: Bot, svc: Services, chat_id: int, rated: SessionRated) -> None:
+    """After a rating is committed and answered: close its message, then the next step or the summary."""
+    session = rated.session
+    if rated.live_message is not None:
+        await ui.edit(bot, chat_id, rated.live_message, views.View(views.rated(rated.before, rated.value)))
+    if rated.next_status is Status.finished:
         await send_summary(bot, svc, chat_id, session)
-        return True
+        return
     await show_current(bot, svc, chat_id, session)
-    if nxt.status is Status.pain_check:
-        return True  # its message already offers Relax or stopping
-    if value is not None and session.routine_id != FLARE_ROUTINE and FLARE_ROUTINE in svc.library.routines:
-        data = await records.load(svc, user_id)
-        if flare_suggested(value, recent_values(data.ratings, data.today(svc.clock.now()), data.tz)):
-            await ui.send(bot, chat_id, views.flare_offer(title_of(svc, session.routine_id), session_id))
-    return True
+    if rated.next_status is Status.pain_check:
+        return  # its message already offers Relax or stopping
+    if rated.value is not None:
+        await offer_flare(bot, svc, chat_id=chat_id, user_id=session.user_id, session=session, value=rated.value)
+
+
+@dataclass(frozen=True)
+class PainChecked:
+    """The answer to the pain check, committed: `new` is the Relax session switched to, if any."""
+
+    session: RoutineSession
+    new: RoutineSession | None
+    notes: list[str]
+    switch: bool
+    message_id: int | None
 
 
 async def pain_check(
-    bot: Bot,
-    svc: Services,
-    ack: Ack,
-    *,
-    chat_id: int,
-    user_id: int,
-    session_id: int,
-    choice: str,
-    message_id: int | None,
-) -> bool:
+    svc: Services, *, user_id: int, session_id: int, choice: str, message_id: int | None
+) -> PainChecked | Refused:
     """The answer to a severe rating before a routine: Relax ("r") or stopping for now ("x").
 
     Switching ends this session unstarted and opens Relax at its first step, taking the rating along.
     """
     switch = choice == "r"
-    relax_ok = FLARE_ROUTINE in svc.library.routines
-    relax, notes = await personal_plan(svc, user_id, FLARE_ROUTINE) if switch and relax_ok else ([], [])
+    flare = flare_routine(svc)
+    relax, notes = await personal_plan(svc, user_id, flare) if switch and flare is not None else ([], [])
     new: RoutineSession | None = None
-    async with svc.db.transaction() as db:
-        session = await repo.get_session(db, session_id=session_id, user_id=user_id)
-        if session is None:
-            return await _refuse(ack, views.UNKNOWN_BUTTON)
-        if session.status != Status.pain_check or session.message_id != message_id:
-            return await _refuse(ack, views.STALE_BUTTON)
-        to_relax = switch and session.routine_id != FLARE_ROUTINE
-        if to_relax and not relax_ok:
-            return await _refuse(ack, views.UNKNOWN_BUTTON)  # never offered without a Relax routine
-        go_on = switch and not to_relax  # this is Relax: start it
-        nxt = Position(Status.in_progress if go_on else Status.finished, 0, len(session.plan))
-        if not await repo.advance_session(
-            db,
-            session=session,
-            expect_status=Status.pain_check,
-            expect_step=session.current_step,
-            status=nxt.status,
-            step=nxt.step,
-            stopped=nxt.status is Status.finished,
-            finished_at=svc.clock.now() if nxt.status is Status.finished else None,
-        ):
-            return await _refuse(ack, views.STALE_BUTTON)
-        if to_relax:
-            new = await repo.create_session(
+    try:
+        async with svc.db.transaction() as db:
+            session = await repo.get_session(db, session_id=session_id, user_id=user_id)
+            if session is None:
+                raise Refused(views.UNKNOWN_BUTTON)
+            if session.status != Status.pain_check or session.message_id != message_id:
+                raise Refused(views.STALE_BUTTON)
+            to_relax = switch and session.routine_id != flare
+            if to_relax and flare is None:
+                raise Refused(views.UNKNOWN_BUTTON)  # never offered without a Relax routine
+            go_on = switch and not to_relax  # this is Relax: start it
+            nxt = Position(Status.in_progress if go_on else Status.finished, 0, len(session.plan))
+            if not await repo.advance_session(
                 db,
-                user_id=user_id,
-                routine_id=FLARE_ROUTINE,
-                plan=[s.to_json() for s in relax],
-                status=Status.in_progress,
-                now=svc.clock.now(),
-            )
-            await repo.move_session_ratings(db, from_session=session_id, to_session=new.id or 0)
-            await prompt_repo.remember_routine(db, user_id=user_id, routine_id=FLARE_ROUTINE)
-    await ack(None if switch else "Stopped")
-    if message_id is not None:
-        await ui.edit(bot, chat_id, message_id, views.View(views.pain_check_closed(switch)))
-    if new is not None:
-        await show_current(bot, svc, chat_id, new, note="\n".join(views.e(n) for n in notes))
-    elif switch:
-        await show_current(bot, svc, chat_id, session)
+                session=session,
+                expect_status=Status.pain_check,
+                expect_step=session.current_step,
+                status=nxt.status,
+                step=nxt.step,
+                stopped=nxt.status is Status.finished,
+                finished_at=svc.clock.now() if nxt.status is Status.finished else None,
+            ):
+                raise Refused(views.STALE_BUTTON)
+            if to_relax and flare is not None:
+                new = await repo.create_session(
+                    db,
+                    user_id=user_id,
+                    routine_id=flare,
+                    plan=[s.to_json() for s in relax],
+                    status=Status.in_progress,
+                    now=svc.clock.now(),
+                )
+                await repo.move_session_ratings(db, from_session=session_id, to_session=new.id or 0)
+                await prompt_repo.remember_routine(db, user_id=user_id, routine_id=flare)
+    except Refused as refused:
+        return refused
+    return PainChecked(session, new, notes, switch, message_id)
+
+
+async def show_pain_check(bot: Bot, svc: Services, chat_id: int, checked: PainChecked) -> None:
+    if checked.message_id is not None:
+        await ui.edit(bot, chat_id, checked.message_id, views.View(views.pain_check_closed(checked.switch)))
+    if checked.new is not None:
+        await show_current(bot, svc, chat_id, checked.new, note="\n".join(views.e(n) for n in checked.notes))
+    elif checked.switch:
+        await show_current(bot, svc, chat_id, checked.session)
     else:
         await ui.send(bot, chat_id, views.pain_check_stopped())
-    return True
 
 
 async def send_summary(bot: Bot, svc: Services, chat_id: int, session: RoutineSession) -> None:
@@ -525,67 +555,75 @@ async def send_summary(bot: Bot, svc: Services, chat_id: int, session: RoutineSe
         started_at=session.started_at,
         finished_at=session.finished_at or svc.clock.now(),
         stopped=session.stopped,
-        before=ratings.get("before"),
-        after=ratings.get("after"),
+        before=ratings.get(RatingContext.before),
+        after=ratings.get(RatingContext.after),
     )
     await ui.send(bot, chat_id, views.summary(summary))
 
 
-async def stop(
-    bot: Bot, svc: Services, ack: Ack, *, chat_id: int, user_id: int, session_id: int | None = None, quiet: bool = False
-) -> bool:
+@dataclass(frozen=True)
+class Stopped:
+    """The session ended (or moved to the rating after), committed."""
+
+    session: RoutineSession
+    was: Status
+    live_message: int | None
+    quiet: bool
+
+
+async def stop(svc: Services, *, user_id: int, session_id: int | None = None, quiet: bool = False) -> Stopped | Refused:
     """End the open session from wherever it is: a step goes to the rating after, a rating ends it.
 
     `quiet` ends it outright, without the rating after or a summary (the person chose another routine).
     """
-    async with svc.db.transaction() as db:
-        session = (
-            await repo.get_session(db, session_id=session_id, user_id=user_id)
-            if session_id is not None
-            else await repo.open_session(db, user_id=user_id)
-        )
-        if session is None or session.status == Status.finished:
-            return await _refuse(ack, views.NOTHING_TO_CANCEL if session_id is None else views.STALE_BUTTON)
-        was, live_message = Status(session.status), session.message_id
-        if was is Status.in_progress and not quiet:
-            nxt = after_step(position(session), StepAction.stop)
-        else:
-            nxt = Position(Status.finished, session.current_step, len(session.plan))
-        if not await repo.advance_session(
-            db,
-            session=session,
-            expect_status=was,
-            expect_step=session.current_step,
-            status=nxt.status,
-            step=nxt.step,
-            stopped=True,
-            finished_at=svc.clock.now() if nxt.status is Status.finished else None,
-        ):
-            return await _refuse(ack, views.STALE_BUTTON)
-    await ack(_("Stopped"))
+    try:
+        async with svc.db.transaction() as db:
+            session = (
+                await repo.get_session(db, session_id=session_id, user_id=user_id)
+                if session_id is not None
+                else await repo.open_session(db, user_id=user_id)
+            )
+            if session is None or session.status == Status.finished:
+                raise Refused(views.NOTHING_TO_CANCEL if session_id is None else views.STALE_BUTTON)
+            was, live_message = Status(session.status), session.message_id
+            if was is Status.in_progress and not quiet:
+                nxt = after_step(position(session), StepAction.stop)
+            else:
+                nxt = Position(Status.finished, session.current_step, len(session.plan))
+            if not await repo.advance_session(
+                db,
+                session=session,
+                expect_status=was,
+                expect_step=session.current_step,
+                status=nxt.status,
+                step=nxt.step,
+                stopped=True,
+                finished_at=svc.clock.now() if nxt.status is Status.finished else None,
+            ):
+                raise Refused(views.STALE_BUTTON)
+    except Refused as refused:
+        return refused
     svc.timers.cancel(session.id or 0)
-    if live_message is not None:
-        closing = "⏹ Stopped" if was is not Status.rating_after else "Rating skipped"
-        await ui.edit(bot, chat_id, live_message, views.View(closing))
+    return Stopped(session, was, live_message, quiet)
+
+
+async def show_stopped(bot: Bot, svc: Services, chat_id: int, stopped: Stopped) -> None:
+    """After a stop is committed and answered: close the live message, then what comes next."""
+    session, was = stopped.session, stopped.was
+    if stopped.live_message is not None:
+        closing = views.STOPPED_LINE if was is not Status.rating_after else views.RATING_SKIPPED
+        await ui.edit(bot, chat_id, stopped.live_message, views.View(closing))
     await clear_cue(bot, svc, chat_id, session)
-    if quiet:
-        return True
+    if stopped.quiet:
+        return
     if was is Status.rating_before:
-        await ui.send(
-            bot, chat_id, views.View(_("Routine cancelled before it began. Nothing was recorded."), [views.nav_row()])
-        )
+        await ui.send(bot, chat_id, views.cancelled_before())
     elif was is Status.pain_check:
         await ui.send(bot, chat_id, views.pain_check_stopped())
     elif was is Status.rating_after:
         await send_summary(bot, svc, chat_id, session)
     else:
         await show_current(bot, svc, chat_id, session)
-    return True
-
-
-async def _refuse(ack: Ack, text: str) -> bool:
-    await ack(text)
-    return False
 
 
 def _phases(step: PlannedStep) -> list[Phase]:
