@@ -8,22 +8,21 @@ import pytest
 
 from bot.coaching.progress import (
     DayMark,
+    Missing,
     Progress,
     RatingRecord,
     SessionRecord,
-    adherence_line,
     build_progress,
     helping,
     local_day,
     pain_trend,
-    progress_text,
     session_change,
-    session_counts,
     session_days,
     streaks,
     technique_stats,
 )
 from bot.coaching.ratings import Verdict
+from bot.views_progress import adherence_line, missing_text, progress_text, session_counts
 from tests.seeded import (
     BERLIN,
     START,
@@ -165,10 +164,11 @@ def test_average_change_uses_sessions_rated_before_and_after() -> None:
 def test_missing_data_sentence() -> None:
     sessions = [session(1, d(0), before=5, after=4), session(2, d(1), before=5), session(3, d(2))]
     p = build_progress(ratings_of(sessions), sessions, [], d(2), UTC_ZONE)
-    assert p.missing == "Rate your pain before and after 3 sessions to see your trend (1 so far)."
+    assert p.missing is Missing.rated_sessions
+    assert missing_text(p) == "Rate your pain before and after 3 sessions to see your trend (1 so far)."
     assert p.average_change == -1.0
     empty = build_progress([], [], [], d(0), UTC_ZONE)
-    assert empty.missing == "Rate your pain before and after 3 sessions to see your trend (0 so far)."
+    assert missing_text(empty) == "Rate your pain before and after 3 sessions to see your trend (0 so far)."
     assert (empty.current_streak, empty.longest_streak, empty.average_change, empty.trend) == (0, 0, None, None)
     assert empty.first_day is None
 
@@ -177,7 +177,8 @@ def test_missing_data_sentence_when_sessions_are_rated_but_the_trend_is_too_youn
     sessions = [session(i, d(i), before=5, after=4) for i in range(3)]
     p = build_progress(ratings_of(sessions), sessions, [], d(3), UTC_ZONE)
     assert p.trend is None
-    assert p.missing is not None and "first week" in p.missing
+    assert p.missing is Missing.trend_ratings
+    assert "first week" in (missing_text(p) or "")
 
 
 # ---------------------------------------------------------------- trend

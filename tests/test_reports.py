@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from bot.coaching.progress import Progress, RatingRecord, SessionRecord, adherence_line, build_progress
+from bot.coaching.progress import Progress, RatingRecord, SessionRecord, build_progress
 from bot.reports import (
     AFTER_COLOUR,
     BEFORE_COLOUR,
@@ -25,11 +25,9 @@ from bot.reports import (
     export_csv,
     export_json,
     progress_chart,
-    report_blocks,
-    report_lines,
     report_pdf,
-    report_table,
 )
+from bot.views_progress import csv_header, report_blocks, report_lines, report_table
 from tests.seeded import BERLIN, TODAY, UTC_ZONE, at, ratings_of, seeded_marks, session, sixty_days
 
 TITLES = {"pelvic-circles": "Lying pelvic circles", "hip-hike": "Lying hip hike", "clamshell": "Clamshells"}
@@ -129,7 +127,6 @@ def lines(progress: Progress, red_flags: list[tuple[datetime, str, str | None]] 
         progress=progress,
         technique_titles=TITLES,
         red_flags=red_flags,
-        adherence=adherence_line(progress),
         generated=TODAY,
         tz=BERLIN,
     )
@@ -143,7 +140,6 @@ def pdf(progress: Progress, name: str = "Alex", red_flags: list[tuple[datetime, 
         sessions=history()[1],
         technique_titles=TITLES,
         red_flags=red_flags,
-        adherence=adherence_line(progress),
         generated=TODAY,
         tz=BERLIN,
     )
@@ -252,10 +248,16 @@ def export_history() -> tuple[list[RatingRecord], list[SessionRecord]]:
     return [*ratings_of(sessions), RatingRecord(datetime(2025, 2, 28, 20, tzinfo=UTC), 3, "free")], sessions
 
 
+def read_csv(data: bytes) -> list[dict[str, str]]:
+    """The export's rows keyed by column id, after checking the header a spreadsheet shows."""
+    header, *rows = csv.reader(io.StringIO(data.decode("utf-8")))
+    assert header == [csv_header()[key] for key in CSV_COLUMNS]
+    return [dict(zip(CSV_COLUMNS, row, strict=True)) for row in rows]
+
+
 def test_export_csv_round_trips() -> None:
     ratings, sessions = export_history()
-    rows = list(csv.DictReader(io.StringIO(export_csv(ratings=ratings, sessions=sessions).decode("utf-8"))))
-    assert tuple(rows[0]) == CSV_COLUMNS
+    rows = read_csv(export_csv(ratings=ratings, sessions=sessions))
     assert [r["record"] for r in rows] == ["rating"] * 4 + ["session", "step", "step", "session", "step"]
     free = rows[0]
     assert datetime.fromisoformat(free["at_utc"]) == datetime(2025, 2, 28, 20, tzinfo=UTC)
@@ -266,7 +268,7 @@ def test_export_csv_round_trips() -> None:
         ("5", "before", "8"),
     ]
     first, steps = rows[4], rows[5:7]
-    assert (first["session_id"], first["routine_id"], first["stopped"]) == ("7", "hips", "false")
+    assert (first["session_id"], first["routine_id"], first["stopped"]) == ("7", "hips", "no")
     assert datetime.fromisoformat(first["at_utc"]) == sessions[0].started_at
     assert datetime.fromisoformat(first["finished_at_utc"]) == sessions[0].finished_at
     assert [(s["step_index"], s["technique_id"], s["outcome"], s["session_id"]) for s in steps] == [
@@ -275,11 +277,12 @@ def test_export_csv_round_trips() -> None:
     ]
     assert (steps[0]["at_utc"], steps[0]["value"]) == ("", "")
     stopped = rows[7]
-    assert (stopped["stopped"], stopped["finished_at_utc"], stopped["routine_id"]) == ("true", "", "relax")
+    assert (stopped["stopped"], stopped["finished_at_utc"], stopped["routine_id"]) == ("yes", "", "relax")
 
 
 def test_export_csv_with_nothing() -> None:
-    assert export_csv(ratings=[], sessions=[]).decode("utf-8") == ",".join(CSV_COLUMNS) + "\r\n"
+    header = "record,time (UTC),local time,session,routine,pain (0-10),when rated,step,stretch,outcome,stopped,"
+    assert export_csv(ratings=[], sessions=[]).decode("utf-8") == header + "finished (UTC),finished (local time)\r\n"
 
 
 def test_export_json_gives_every_table_and_each_instant_in_utc_and_local_time() -> None:
@@ -322,8 +325,7 @@ def test_export_json_refuses_what_it_cannot_write() -> None:
 
 def test_export_csv_gives_local_times_too() -> None:
     ratings, sessions = export_history()
-    text = export_csv(ratings=ratings, sessions=sessions, tz=BERLIN).decode("utf-8")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    rows = read_csv(export_csv(ratings=ratings, sessions=sessions, tz=BERLIN))
     assert (rows[0]["at_utc"], rows[0]["at_local"]) == ("2025-02-28T20:00:00+00:00", "2025-02-28T21:00:00+01:00")
     assert rows[4]["finished_at_local"] == "2025-03-01T10:12:00+01:00"
 
@@ -335,7 +337,6 @@ def test_a_long_name_is_shortened_in_the_title() -> None:
         progress=progress,
         technique_titles={},
         red_flags=[],
-        adherence="",
         generated=TODAY,
     )[0]
     assert title == "Limber summary for Alexandra Konstantinopoulou-Pap…"
@@ -403,7 +404,6 @@ def test_the_pdf_draws_the_chart_as_vectors_and_fills_the_page_with_the_table() 
         progress=progress,
         technique_titles=TITLES,
         red_flags=FLAGS,
-        adherence=adherence_line(progress),
         generated=TODAY,
         tz=BERLIN,
     )

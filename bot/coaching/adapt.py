@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.coaching.plan import PlannedStep
-from bot.coaching.progress import RatingRecord, SessionRecord, has_done_step, local_day, times
+from bot.coaching.progress import RatingRecord, SessionRecord, has_done_step, local_day
 from bot.coaching.ratings import Verdict, pain_change
 from content.schema import Level, Technique
 
@@ -51,6 +51,10 @@ class Adapted:
     suggest_flare: bool
     left_out: list[str] = field(default_factory=list)
     offered_back: list[str] = field(default_factory=list)
+
+
+def times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
 
 
 def _hurt_days(sessions: Sequence[SessionRecord], tz: ZoneInfo) -> dict[str, list[date]]:
