@@ -27,6 +27,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import FT2Font
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.text import Text
 from matplotlib.textpath import TextPath
 
 from bot import views_progress as words
@@ -310,6 +311,24 @@ def draw_chart(
         )
 
 
+def chart_figure(
+    ratings: Sequence[RatingRecord],
+    sessions: Sequence[SessionRecord],
+    today: date,
+    tz: ZoneInfo,
+    days: int = 30,
+) -> Figure:
+    fig = Figure(figsize=CHART_SIZE, dpi=CHART_DPI)
+    FigureCanvasAgg(fig)
+    draw_chart(fig, (0.0, 0.0, 1.0, 1.0), chart_data(ratings, sessions, today, tz, days), tz)
+    return fig
+
+
+def drawn_texts(fig: Figure) -> list[str]:
+    """Every piece of text on a figure: titles, labels, legend, ticks, the page's lines."""
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+
+
 def progress_chart(
     ratings: Sequence[RatingRecord],
     sessions: Sequence[SessionRecord],
@@ -318,9 +337,7 @@ def progress_chart(
     days: int = 30,
 ) -> bytes:
     """Pain 0-10 over the last `days` local days as a 1000x700 PNG, large enough to read on a phone."""
-    fig = Figure(figsize=CHART_SIZE, dpi=CHART_DPI)
-    FigureCanvasAgg(fig)
-    draw_chart(fig, (0.0, 0.0, 1.0, 1.0), chart_data(ratings, sessions, today, tz, days), tz)
+    fig = chart_figure(ratings, sessions, today, tz, days)
     buffer = io.BytesIO()
     # No "Software" stamp, so the same history always gives the same bytes.
     fig.savefig(buffer, format="png", dpi=CHART_DPI, metadata={"Software": None})
@@ -372,16 +389,18 @@ def _report_figure(
     # Drawn on the page itself: vector lines and text, sharp at any zoom and in print.
     draw_chart(fig, (0.05, 0.625, 0.90, 0.295), chart, tz, scale=0.6)
 
-    lines: list[tuple[str, str]] = []  # (text, "heading" | "item")
+    lines: list[tuple[str, str]] = []  # (text, "heading" | "heading, continued" | "item")
     for heading, items in blocks:
-        lines.append((heading, "heading"))
+        # A translated heading can be longer than the English: wrapped, never cut at the page's edge.
+        wrapped = textwrap.wrap(heading, width=86)
+        lines.extend((w, "heading" if n == 0 else "heading, continued") for n, w in enumerate(wrapped))
         for item in items:
             wrapped = textwrap.wrap(item, width=104, initial_indent="• ", subsequent_indent="   ")
             lines.extend((w, "item") for w in wrapped)
     line_height, heading_gap, y, bottom = 0.0148, 0.007, 0.645, 0.055
     for index, (line, kind) in enumerate(lines):
         top = y - (heading_gap if kind == "heading" else 0)
-        below = top - line_height * (1.15 if kind == "heading" else 1.0)
+        below = top - line_height * (1.15 if kind.startswith("heading") else 1.0)
         # Never a second page: stop while there is room to say where the rest is.
         if below - line_height < bottom:
             fig.text(
@@ -398,8 +417,8 @@ def _report_figure(
             0.07,
             top,
             line,
-            fontsize=10.5 if kind == "heading" else 9,
-            fontweight="bold" if kind == "heading" else "normal",
+            fontsize=10.5 if kind.startswith("heading") else 9,
+            fontweight="bold" if kind.startswith("heading") else "normal",
             va="top",
             **text,
         )
@@ -441,6 +460,32 @@ def _report_figure(
     return fig
 
 
+def report_figure(
+    *,
+    name: str,
+    progress: Progress,
+    ratings: Sequence[RatingRecord],
+    sessions: Sequence[SessionRecord],
+    technique_titles: dict[str, str],
+    red_flags: Sequence[RedFlag],
+    generated: date,
+    tz: ZoneInfo = UTC_ZONE,
+    routine_titles: dict[str, str] | None = None,
+) -> Figure:
+    """The report's page as a figure (the PDF's one page)."""
+    title, period, blocks, footer = words.report_blocks(
+        name=_drawable(name),
+        progress=progress,
+        technique_titles=technique_titles,
+        red_flags=red_flags,
+        generated=generated,
+        tz=tz,
+    )
+    chart = chart_data(ratings, sessions, progress.today, tz)
+    table = words.report_table(ratings, sessions, routine_titles or {}, tz)
+    return _report_figure(title, period, blocks, footer, chart, table, tz)
+
+
 def report_pdf(
     *,
     name: str,
@@ -454,17 +499,17 @@ def report_pdf(
     routine_titles: dict[str, str] | None = None,
 ) -> bytes:
     """A one-page A4 summary to forward to a physiotherapist or doctor: one figure is one page."""
-    title, period, blocks, footer = words.report_blocks(
-        name=_drawable(name),
+    fig = report_figure(
+        name=name,
         progress=progress,
+        ratings=ratings,
+        sessions=sessions,
         technique_titles=technique_titles,
         red_flags=red_flags,
         generated=generated,
         tz=tz,
+        routine_titles=routine_titles,
     )
-    chart = chart_data(ratings, sessions, progress.today, tz)
-    table = words.report_table(ratings, sessions, routine_titles or {}, tz)
-    fig = _report_figure(title, period, blocks, footer, chart, table, tz)
     FigureCanvasPdf(fig)
     buffer = io.BytesIO()
     fig.savefig(

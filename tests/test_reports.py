@@ -7,13 +7,19 @@ import functools
 import io
 import json
 import re
+import shutil
 import struct
+import subprocess
+import warnings
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pytest
 from matplotlib.image import imread
 
+from bot import i18n
 from bot.coaching.progress import Progress, RatingRecord, SessionRecord, build_progress
 from bot.reports import (
     AFTER_COLOUR,
@@ -22,9 +28,12 @@ from bot.reports import (
     _report_figure,
     _segments,
     chart_data,
+    chart_figure,
+    drawn_texts,
     export_csv,
     export_json,
     progress_chart,
+    report_figure,
     report_pdf,
 )
 from bot.views_progress import csv_header, report_blocks, report_lines, report_table
@@ -415,3 +424,107 @@ def test_the_pdf_draws_the_chart_as_vectors_and_fills_the_page_with_the_table() 
     assert shown >= 15
     # The page is used to its foot: the last line sits just above the footer.
     assert 0.055 < more[1] < 0.055 + 2 * 0.0128  # within two rows of the bottom margin
+
+
+# ---------------------------------------------------------------- other languages
+
+
+def _no_missing_glyphs(render: Callable[[], bytes]) -> bytes:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = render()
+    missing = [str(w.message) for w in caught if "missing from" in str(w.message).lower()]
+    assert not missing
+    return data
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "words"),
+    [
+        ("ru", "Ваша боль с 1 февраля по 2 марта 2025\u202fг.", {"До занятия", "После занятия", "День с занятием"}),
+        ("es", "Tu dolor, del 1 de febrero al 2 de marzo de 2025", {"Antes de una sesión", "Día con sesión"}),
+    ],
+)
+def test_the_chart_speaks_the_persons_language_with_every_letter_drawn(
+    language: str, title: str, words: set[str]
+) -> None:
+    ratings, sessions = history()
+    with i18n.speaking(language):
+        texts = drawn_texts(chart_figure(ratings, sessions, TODAY, UTC_ZONE))
+        png = _no_missing_glyphs(lambda: progress_chart(ratings, sessions, TODAY, UTC_ZONE))
+    assert title in texts and words <= set(texts)
+    assert "5 февр." in texts if language == "ru" else "5 feb" in texts
+    assert png != seeded_chart()  # the English one
+
+
+def test_the_first_day_chart_speaks_russian() -> None:
+    ratings = [RatingRecord(at(TODAY, 9), 6, "before"), RatingRecord(at(TODAY, 10), 4, "after")]
+    with i18n.speaking("ru"):
+        texts = drawn_texts(chart_figure(ratings, [], TODAY, UTC_ZONE))
+        _no_missing_glyphs(lambda: progress_chart(ratings, [], TODAY, UTC_ZONE))
+    assert "Ваша боль сегодня" in texts
+    assert "09:00\nдо занятия" in texts and "из 10" in texts
+
+
+@pytest.mark.parametrize("language", ["ru", "es"])
+def test_the_pdf_speaks_the_persons_language_with_every_letter_drawn(language: str) -> None:
+    progress = seeded_progress()
+    name = {"ru": "Юлия Ёлкина", "es": "Begoña Núñez"}[language]
+    args: dict[str, Any] = {
+        "name": name,
+        "progress": progress,
+        "ratings": history()[0],
+        "sessions": history()[1],
+        "technique_titles": TITLES,
+        "routine_titles": {"hips": "Caderas" if language == "es" else "Бёдра"},
+        "red_flags": FLAGS,
+        "generated": TODAY,
+        "tz": BERLIN,
+    }
+    with i18n.speaking(language):
+        texts = "\n".join(drawn_texts(report_figure(**args)))
+        document = _no_missing_glyphs(lambda: report_pdf(**args))
+    assert page_count(document) == 1
+    expected = {
+        "ru": ["Сводка Limber: Юлия Ёлкина", "Динамика боли", "Регулярность", "Занятия и оценки, сначала новые"],
+        "es": ["Resumen de Limber de Begoña Núñez", "Evolución del dolor", "Constancia", "Caderas"],
+    }[language]
+    assert all(piece in texts for piece in expected)
+    if shutil.which("pdftotext"):
+        # The PDF's own text layer, as a clinician's viewer would copy it.
+        extracted = subprocess.run(["pdftotext", "-", "-"], input=document, capture_output=True, check=True)
+        layer = " ".join(extracted.stdout.decode("utf-8").split())
+        assert all(" ".join(piece.split()) in layer for piece in expected)
+
+
+def test_a_long_translated_heading_wraps_on_the_page() -> None:
+    with i18n.speaking("ru"):
+        texts = drawn_texts(
+            report_figure(
+                name="Юлия",
+                progress=seeded_progress(),
+                ratings=[],
+                sessions=[],
+                technique_titles=TITLES,
+                red_flags=[],
+                generated=TODAY,
+            )
+        )
+    heading = "Упражнения, которые, похоже, помогали (боль снижалась сильнее на занятиях с ними, чем без них)"
+    assert heading not in texts  # too long for one line of the page
+    assert any(t.startswith("Упражнения, которые, похоже, помогали") for t in texts)
+    assert "без них)" in texts
+
+
+def test_the_csv_speaks_spanish_and_russian() -> None:
+    ratings, sessions = export_history()
+    with i18n.speaking("es"):
+        rows = read_csv(export_csv(ratings=ratings, sessions=sessions))
+        header = list(csv_header().values())
+    assert header[:3] == ["registro", "hora (UTC)", "hora local"]
+    assert [r["record"] for r in rows[:5]] == ["valoración"] * 4 + ["sesión"]
+    assert (rows[1]["context"], rows[5]["outcome"], rows[4]["stopped"]) == ("antes", "hecho", "no")
+    with i18n.speaking("ru"):
+        rows = read_csv(export_csv(ratings=ratings, sessions=sessions))
+    assert (rows[0]["record"], rows[6]["outcome"], rows[7]["stopped"]) == ("оценка", "больно", "да")
+    assert rows[5]["technique_id"] == "pelvic-circles"  # ids stay ids
