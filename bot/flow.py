@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Message
 from telegram.error import BadRequest
 
-from bot import dbretry, pictures, records, ui, views
+from bot import dbretry, i18n, pictures, records, ui, views
 from bot.coaching.adapt import adapt, flare_suggested, planned_steps, recent_values
 from bot.coaching.holds import Phase, cue_for, phase_index, seconds_to_phase_end, timer_phases, timer_view
 from bot.coaching.plan import PlannedStep, estimate_minutes, fit_length, within_level
@@ -371,9 +371,7 @@ async def press_step(
             ):
                 return await _refuse(ack, views.STALE_BUTTON)
     # Committed: from here on only the conversation is updated.
-    await ack(
-        {StepAction.timer: "Timer started", StepAction.hurt: "Noted. Ease off.", StepAction.stop: "Stopped"}.get(action)
-    )
+    await ack(views.step_ack(action))
     if action is StepAction.timer:
         start_countdown(bot, svc, chat_id=chat_id, session=session)
         return True
@@ -432,8 +430,8 @@ async def rate_session(
             finished_at=finished,
         ):
             return await _refuse(ack, views.STALE_BUTTON)
-    await ack(None if value is None else f"Noted: {value}/10")
-    rated = f"Pain {'before' if when == 'b' else 'after'}: {value}/10 ✓" if value is not None else "Rating skipped"
+    await ack(None if value is None else views.rating_ack(value))
+    rated = views.rated_line(when, value)
     if live_message is not None:
         await ui.edit(bot, chat_id, live_message, views.View(rated))
     if nxt.status is Status.finished:
@@ -646,9 +644,12 @@ async def resume_countdowns(bot: Bot, svc: Services, *, all_running: bool = Fals
         if all_running:
             await repo.release_timers(db)
         running = await repo.running_timers(db, silent_since=silent_since)
+        languages = {s.user_id: await repo.language_of(db, user_id=s.user_id) for s in running}
     adopted = 0
     for session in running:
         if session.id is not None and not svc.timers.running(session.id):
-            start_countdown(bot, svc, chat_id=session.user_id, session=session)
+            # No update says the language here: the task starts in the stored one and keeps it.
+            with i18n.speaking(languages.get(session.user_id)):
+                start_countdown(bot, svc, chat_id=session.user_id, session=session)
             adopted += 1
     return adopted

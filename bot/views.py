@@ -642,6 +642,34 @@ def rating_noted(value: int, context: str) -> str:
     return _("Noted: pain {value}/10. Thank you.").format(value=value)
 
 
+STEP_ACKS = {
+    StepAction.timer: N_("Timer started"),
+    StepAction.hurt: N_("Noted. Ease off."),
+    StepAction.stop: N_("Stopped"),
+}
+
+
+def step_ack(action: StepAction) -> str | None:
+    """The notice a step's button shows, where it says more than the message does."""
+    return _(STEP_ACKS[action]) if action in STEP_ACKS else None
+
+
+def rating_ack(value: int) -> str:
+    return _("Noted: {value}/10").format(value=value)
+
+
+def rated_line(when: str, value: int | None) -> str:
+    """What a rating question turns into once answered: "b" before the routine, "a" after it."""
+    if value is None:
+        return _("Rating skipped")
+    text = _("Pain before: {value}/10 ✓") if when == "b" else _("Pain after: {value}/10 ✓")
+    return text.format(value=value)
+
+
+def prompt_rated(value: int) -> str:
+    return _("Pain today: {value}/10 ✓").format(value=value)
+
+
 def check_rating(value: int) -> View:
     return View(
         _("Was that your pain: <b>{value}/10</b>?").format(value=value),

@@ -44,7 +44,7 @@ async def prompt_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                 return
             prompt.rating = int(press.action)
             await repo.add_rating(db, user_id=user_id, value=prompt.rating, context="prompt", now=now)
-            note = f"Pain today: {press.action}/10 ✓"
+            note = views.prompt_rated(prompt.rating)
         elif press.action in ("z", "h", "k") and prompt.local_date != today:
             await ui.answer(query, _("That prompt is from an earlier day."))
             return
