@@ -682,6 +682,17 @@ def check_rating(value: int) -> View:
     )
 
 
+def which_rating(values: tuple[int, ...]) -> View:
+    """Several numbers typed ("5 or 6"): one button each, never a guess."""
+    if len(values) == 1:
+        return check_rating(values[0])
+    numbers = [Button(f"{v}/10", cb.encode(cb.CheckRatingPress(v))) for v in values]
+    return View(
+        _("You wrote more than one number. Which is your pain now, from 0 to 10?"),
+        [numbers, [Button(_("None of these"), cb.encode(cb.CheckRatingPress(None)))]],
+    )
+
+
 def rating_checked(value: int | None) -> View:
     if value is None:
         return View(_("OK, I haven't noted a rating. Send a number from 0 to 10 whenever you like."))

@@ -24,10 +24,12 @@ import pytest
 import yaml
 from babel.messages.pofile import read_po
 from matplotlib.figure import Figure
+from sqlalchemy import select
 
 from bot import i18n, reports
 from storage import prompts as prompt_repo
 from storage import repo
+from storage.models import PainRating
 from tests.factories import BotProcess, FakeClock, Person, labels
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -261,3 +263,33 @@ async def test_a_countdown_resumed_after_a_restart_speaks_russian(
         assert not [w for label in labels(resumed) for w in english_in(label, "ru")]
     finally:
         await olga.close()
+
+
+@pytest.mark.parametrize(
+    ("language_code", "area", "typed", "options", "step"),
+    [
+        ("ru", "/stretch поясница", "5 или 6", ["5/10", "6/10", "Ни одно из них"], "Шаг 1 из"),
+        ("es", "/stretch caderas", "entre 5 y 6", ["5/10", "6/10", "Ninguno de estos"], "Paso 1 de"),
+    ],
+)
+async def test_two_numbers_in_a_rating_are_asked_about_not_guessed(
+    bot: BotProcess, api_url: str, language_code: str, area: str, typed: str, options: list[str], step: str
+) -> None:
+    someone = Person(api_url, language_code=language_code)
+    try:
+        await someone.send(area)
+        await someone.expect("0")
+        await someone.send(typed)
+        question = (await someone.expect("0"))["message"]
+        assert labels(question) == options
+        assert not english_in(question["text"], i18n.choose(language_code))
+        async with bot.services.db.transaction() as db:
+            session = await repo.open_session(db, user_id=someone.user_id)
+            assert session is not None and session.status == "rating_before"  # nothing stored yet
+        await someone.press("6/10", question)
+        await someone.expect(step)
+        async with bot.services.db.transaction() as db:
+            stored = (await db.execute(select(PainRating).where(PainRating.user_id == someone.user_id))).scalars()
+            assert [(r.value, r.context) for r in stored] == [(6, "before")]
+    finally:
+        await someone.close()
