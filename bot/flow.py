@@ -242,7 +242,7 @@ def plan_for(svc: Services, data: records.History, routine_id: str) -> tuple[lis
     )
     notes = views.level_notes(fit.swapped, fit.left_out, svc.library, data.prefs.level)
     steps = fit_length(planned_steps(adapted, svc.library.techniques), data.prefs.session_length, svc.library)
-    return steps, notes + adapted.notes
+    return steps, notes + [views.adapt_note(note, svc.library) for note in adapted.notes]
 
 
 async def begin(bot: Bot, svc: Services, *, chat_id: int, user_id: int, routine_id: str) -> bool:

@@ -13,6 +13,7 @@ from babel import Locale
 from babel.dates import format_date, get_day_names
 
 from bot import callbacks as cb
+from bot.coaching.adapt import Note, NoteKind
 from bot.coaching.holds import Cue, TimerView
 from bot.coaching.intents import Intent
 from bot.coaching.plan import PlannedStep, estimate_minutes
@@ -1107,6 +1108,49 @@ def flare_offer(title: str, session_id: int) -> View:
         ).format(title=e(title)),
         [[Button(_("🌿 Switch to Relax"), cb.encode(cb.RoutinePress("relax", session_id)))]],
     )
+
+
+def times(n: int) -> str:
+    """'once', 'twice', '3 times'."""
+    return ngettext("once", "{n} times", n).format(n=n) if n != 2 else _("twice")
+
+
+def adapt_note(note: Note, library: Library) -> str:
+    """One way today's routine differs from the standard one, in words."""
+    title = technique_title(library.techniques[note.technique_id]) if note.technique_id else ""
+    match note.kind:
+        case NoteKind.left_out:
+            return _("Left out {title}: marked as hurting {times}.").format(title=title, times=times(note.count))
+        case NoteKind.kept_anyway:
+            return _(
+                "Kept {title}, the gentlest stretch here, so the routine isn't empty: "
+                "it was marked as hurting too, so go gently and stop if it hurts."
+            ).format(title=title)
+        case NoteKind.back:
+            return ngettext(
+                "{title} is back: it's been {n} week since it hurt; go gently.",
+                "{title} is back: it's been {n} weeks since it hurt; go gently.",
+                note.count,
+            ).format(title=title, n=note.count)
+        case NoteKind.holds_shorter:
+            return _("Holds are shorter after your pain rose last time.")
+        case NoteKind.holds_longer:
+            return _("Holds are {percent}% longer: three sessions in a row without more pain.").format(
+                percent=note.count
+            )
+        case NoteKind.holds_longer_than_at_first:
+            text = (
+                _(
+                    "Holds are up to {percent}% longer than at first: they grow a little after every three "
+                    "sessions in a row without more pain."
+                )
+                if note.up_to
+                else _(
+                    "Holds are {percent}% longer than at first: they grow a little after every three sessions "
+                    "in a row without more pain."
+                )
+            )
+            return text.format(percent=note.count)
 
 
 def level_notes(swapped: list[tuple[str, str]], left_out: list[str], library: Library, level: str) -> list[str]:

@@ -35,7 +35,7 @@ from bot.coaching.progress import (
 from bot.coaching.ratings import Verdict
 from bot.i18n import N_, _, ngettext
 from bot.i18n import current as current_language
-from bot.views import describe_signs
+from bot.views import describe_signs, times
 
 UTC_ZONE = ZoneInfo("UTC")
 # English dates read the British way ("2 March 2025"), as Limber always wrote them.
@@ -79,10 +79,6 @@ def days(n: int) -> str:
 
 def sessions(n: int) -> str:
     return _("no sessions") if n == 0 else ngettext("{n} session", "{n} sessions", n).format(n=n)
-
-
-def times(n: int) -> str:
-    return ngettext("once", "{n} times", n).format(n=n) if n != 2 else _("twice")
 
 
 def _points_form(rounded: float) -> int:
