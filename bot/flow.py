@@ -339,7 +339,7 @@ async def press_step(
         if session.status != Status.in_progress or session.current_step != step or not live:
             return await _refuse(ack, views.STALE_BUTTON)
         if action is not StepAction.stop and await repo.coaching_paused(db, user_id=user_id):
-            return await _refuse(ack, "Coaching is paused: please get checked first.")
+            return await _refuse(ack, views.PAUSED_PRESS)
         planned = plan_of(session)[step]
         # The step's message is a picture unless pictures are off for this person (or the bot).
         caption = (
@@ -353,7 +353,7 @@ async def press_step(
             if not views.has_timer(planned) or not await repo.start_timer(
                 db, session=session, step=step, at=svc.clock.now()
             ):
-                return await _refuse(ack, "The timer is already running.")
+                return await _refuse(ack, views.TIMER_RUNNING)
         else:
             nxt = after_step(position(session), action)
             if action in OUTCOMES:
@@ -563,7 +563,7 @@ async def stop(
     await ack(_("Stopped"))
     svc.timers.cancel(session.id or 0)
     if live_message is not None:
-        closing = "⏹ Stopped" if was is not Status.rating_after else "Rating skipped"
+        closing = _(views.STOPPED_LINE) if was is not Status.rating_after else views.rated_line("a", None)
         await ui.edit(bot, chat_id, live_message, views.View(closing))
     await clear_cue(bot, svc, chat_id, session)
     if quiet:

@@ -643,6 +643,9 @@ def rating_noted(value: int, context: str) -> str:
     return _("Noted: pain {value}/10. Thank you.").format(value=value)
 
 
+PAUSED_PRESS = N_("Coaching is paused: please get checked first.")
+TIMER_RUNNING = N_("The timer is already running.")
+STOPPED_LINE = N_("⏹ Stopped")
 STEP_ACKS = {
     StepAction.timer: N_("Timer started"),
     StepAction.hurt: N_("Noted. Ease off."),
