@@ -670,6 +670,11 @@ def rated_line(when: str, value: int | None) -> str:
     return text.format(value=value)
 
 
+def snoozed(again: datetime) -> str:
+    """`again`: the local time of the snoozed prompt."""
+    return _("⏰ Snoozed: I'll ask again around {time}.").format(time=f"{again:%H:%M}")
+
+
 def prompt_rated(value: int) -> str:
     return _("Pain today: {value}/10 ✓").format(value=value)
 

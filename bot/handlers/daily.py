@@ -62,7 +62,7 @@ async def prompt_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                 await ui.answer(query, _("You've already snoozed today's prompt once."))
                 return
             prompt.response = "snoozed"
-            note = f"⏰ Snoozed: I'll ask again around {due.astimezone(ZoneInfo(prefs.timezone)):%H:%M}."
+            note = views.snoozed(due.astimezone(ZoneInfo(prefs.timezone)))
         else:
             prompt.response = "started"
             # A routine renamed or removed from the content since: offer the default.
