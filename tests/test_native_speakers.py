@@ -16,9 +16,11 @@ import re
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -196,6 +198,13 @@ async def test_a_native_speaker_never_sees_english(
         prefs = await prompt_repo.preferences_of(db, user_id=speaker.user_id)
         assert await repo.language_of(db, user_id=speaker.user_id) == language
     assert (prefs.reminder_time, prefs.timezone) == ("19:00", said["zone"])
+    # The first prompt, half an hour after 19:00 there, speaks their language too.
+    local = bot.clock.now().astimezone(ZoneInfo(said["zone"]))
+    due = local.replace(hour=19, minute=0, second=0, microsecond=0)
+    due += timedelta(days=1) if due <= local else timedelta()
+    await bot.clock.advance((due - local).total_seconds() + 1800)  # type: ignore[attr-defined]
+    await bot.prompt_pass()
+    await speaker.expect("0")
 
     # Their own data.
     await speaker.send("/progress")
