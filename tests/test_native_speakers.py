@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import functools
 import io
 import re
 import shutil
-import subprocess
+from asyncio.subprocess import PIPE
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from functools import cache
@@ -50,7 +49,7 @@ def _english_texts() -> Iterator[str]:
     with (ROOT / "bot" / "locales" / "limber.pot").open("rb") as source:
         for message in read_po(source):
             ids = message.id if isinstance(message.id, tuple) else (message.id,)
-            yield from (text for text in ids if text)
+            yield from (str(text) for text in ids if text)
     for path in sorted((ROOT / "content").glob("*/*.yaml")):
         if "translations" in path.parts or "lexicons" in path.parts:
             continue
@@ -234,8 +233,9 @@ async def test_a_native_speaker_never_sees_english(
     pdf = Path(report["file_path"]).read_bytes()
     if shutil.which("pdftotext"):
         # The PDF's own text layer, as a viewer would copy it.
-        run = functools.partial(subprocess.run, capture_output=True, check=True)
-        text = (await asyncio.to_thread(run, ["pdftotext", "-", "-"], input=pdf)).stdout.decode("utf-8")
+        reader = await asyncio.create_subprocess_exec("pdftotext", "-", "-", stdin=PIPE, stdout=PIPE)
+        out, _ = await reader.communicate(pdf)
+        text = out.decode("utf-8")
         assert said["name"] in text and not english_in(text, language, names=names)
 
     header = next(csv.reader(io.StringIO(Path(csv_event["file_path"]).read_text(encoding="utf-8"))))
@@ -298,7 +298,8 @@ async def test_two_numbers_in_a_rating_are_asked_about_not_guessed(
         await someone.press("6/10", question)
         await someone.expect(step)
         async with bot.services.db.transaction() as db:
-            stored = (await db.execute(select(PainRating).where(PainRating.user_id == someone.user_id))).scalars()
+            mine = select(PainRating).where(PainRating.user_id == someone.user_id)  # type: ignore[arg-type]
+            stored = (await db.execute(mine)).scalars()
             assert [(r.value, r.context) for r in stored] == [(6, "before")]
     finally:
         await someone.close()
