@@ -27,22 +27,12 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import FT2Font
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.text import Text
 from matplotlib.textpath import TextPath
 
-from bot.coaching.progress import (
-    MONTHS,
-    Progress,
-    RatingRecord,
-    SessionRecord,
-    change_phrase,
-    format_date,
-    local_day,
-    session_days,
-    technique_lines,
-    times,
-    trend_sentence,
-)
-from bot.views import describe_signs
+from bot import views_progress as words
+from bot.coaching.progress import Progress, RatingRecord, SessionRecord, local_day, session_days
+from bot.i18n import _
 
 # No display anywhere; also keeps any later pyplot import headless.
 matplotlib.use("Agg")
@@ -55,15 +45,6 @@ BEFORE_COLOUR = "#D55E00"  # colour-blind safe (Okabe-Ito)
 AFTER_COLOUR = "#0072B2"
 OTHER_COLOUR = "#555555"
 SESSION_COLOUR = "#009E73"
-MAX_NAME = 32  # characters: the title stays on one line of the page
-REPORT_HELPED = 3
-REPORT_HURTING = 4
-REPORT_RED_FLAGS = 4
-# A flag is Limber's reading of what the person wrote; what they answered decides how it reads.
-CLEARED = {
-    "checked": "they answered that a clinician has checked them",
-    "absent": "they answered that they don't have these symptoms (a misreading, not a reported symptom)",
-}
 CSV_COLUMNS = (
     "record",
     "at_utc",
@@ -79,6 +60,7 @@ CSV_COLUMNS = (
     "finished_at_utc",
     "finished_at_local",
 )
+WORD_COLUMNS = frozenset({"record", "context", "outcome", "stopped"})  # values read as words, translated
 
 RedFlag = tuple[datetime, str, str | None]  # (raised at, comma-separated categories, cleared reason)
 
@@ -93,19 +75,13 @@ def _local_iso(at: datetime | None, tz: ZoneInfo) -> str:
 
 # ---------------------------------------------------------------- chart
 
-
-def _short(day: date) -> str:
-    return f"{day.day} {MONTHS[day.month - 1][:3]}"
-
-
-SERIES = {
-    "before": ("Before a session", BEFORE_COLOUR, "o", 0.35),
-    "after": ("After a session", AFTER_COLOUR, "^", 0.65),
-    "other": ("Other ratings", OTHER_COLOUR, "s", 0.5),
+SERIES = {  # colour, marker, offset within the day; the labels are words.SERIES_LABELS
+    "before": (BEFORE_COLOUR, "o", 0.35),
+    "after": (AFTER_COLOUR, "^", 0.65),
+    "other": (OTHER_COLOUR, "s", 0.5),
 }
 AVERAGE_COLOUR = "#222222"
 MIN_CHART_DAYS = 7  # a young history is drawn over a week, not squeezed into the right edge of 30 days
-CONTEXT_WORDS = {"before": "before a session", "after": "after a session", "prompt": "daily prompt"}
 
 
 def _kind(context: str) -> str:
@@ -180,12 +156,12 @@ def _draw_first_day(
     ax.set_ylim(0, 1)
     text: dict[str, Any] = {"parse_math": False, "transform": ax.transAxes}
     if not data.latest:
-        empty = "No ratings yet" if not data.any_ratings else f"No ratings in the last {data.days} days"
+        empty = _(words.NO_RATINGS) if not data.any_ratings else words.no_ratings_in(data.days)
         ax.text(0.5, 0.62, empty, ha="center", va="center", fontsize=30 * k, color="#333333", **text)
         ax.text(
             0.5,
             0.45,
-            "Rate your pain from 0 to 10 to see it here",
+            _(words.RATE_TO_SEE),
             ha="center",
             va="center",
             fontsize=17 * k,
@@ -194,13 +170,13 @@ def _draw_first_day(
         )
     else:
         day = local_day(data.latest[0].at, tz)
-        heading = "Your pain today" if day == data.today else f"Your pain on {format_date(day, year=False)}"
+        heading = words.pain_on(day, data.today)
         ax.text(0.5, 0.97, heading, ha="center", va="top", fontsize=24 * k, fontweight="bold", color="#222222", **text)
         shown = data.latest[-6:]
         width = 1 / len(shown)
         for n, r in enumerate(shown):
             x = width * (n + 0.5)
-            colour = SERIES[_kind(r.context)][1]
+            colour = SERIES[_kind(r.context)][0]
             ax.text(
                 x,
                 0.68,
@@ -212,12 +188,11 @@ def _draw_first_day(
                 color=colour,
                 **text,
             )
-            ax.text(x, 0.52, "out of 10", ha="center", va="center", fontsize=13 * k, color="#555555", **text)
-            words = CONTEXT_WORDS.get(r.context, "a rating")
+            ax.text(x, 0.52, _(words.OUT_OF_TEN), ha="center", va="center", fontsize=13 * k, color="#555555", **text)
             ax.text(
                 x,
                 0.45,
-                f"{r.at.astimezone(tz):%H:%M}\n{words}",
+                f"{words.clock(r.at, tz)}\n{words.context_words(r.context)}",
                 ha="center",
                 va="top",
                 fontsize=(15 if len(shown) <= 4 else 13) * k,
@@ -229,7 +204,7 @@ def _draw_first_day(
             ax.text(
                 0.5,
                 0.24,
-                f"(and {len(data.latest) - len(shown)} earlier that day)",
+                words.earlier_that_day(len(data.latest) - len(shown)),
                 ha="center",
                 fontsize=13 * k,
                 color="#555555",
@@ -238,7 +213,7 @@ def _draw_first_day(
     ax.text(
         0.5,
         0.13,
-        "After a week of ratings this shows your pain day by day, with a 7-day average.",
+        _(words.AFTER_A_WEEK),
         ha="center",
         va="bottom",
         fontsize=15 * k,
@@ -269,8 +244,9 @@ def draw_chart(
         # A gap between neighbouring days keeps each day countable.
         ax.axvspan(i + 0.08, i + 0.92, color=SESSION_COLOUR, alpha=0.2, linewidth=0)
     if data.session_days:
-        handles.append(Patch(color=SESSION_COLOUR, alpha=0.35, label="Day with a session"))
-    for key, (label, colour, marker, offset) in SERIES.items():
+        handles.append(Patch(color=SESSION_COLOUR, alpha=0.35, label=_(words.SESSION_DAY)))
+    for key, (colour, marker, offset) in SERIES.items():
+        label = _(words.SERIES_LABELS[key])
         points = data.daily[key]
         if not points:
             continue
@@ -300,7 +276,7 @@ def draw_chart(
                 linewidth=3.5 * k,
                 alpha=0.75,
                 solid_capstyle="round",
-                label="7-day average (all ratings)",
+                label=_(words.AVERAGE_LABEL),
             )
         assert line is not None
         handles.append(line)
@@ -308,18 +284,18 @@ def draw_chart(
     ax.set_xlim(0, days)
     ax.set_ylim(-0.4, 10.4)
     ax.set_yticks(range(0, 11, 2))
-    ax.set_ylabel("Pain (0-10), a day's mean", fontsize=15 * k)
+    ax.set_ylabel(_(words.PAIN_AXIS), fontsize=15 * k)
     step = 1 if days <= 10 else -(-days // 6)
     ticks = list(range(days - 1, -1, -step))[::-1]
     ax.set_xticks([t + 0.5 for t in ticks])
-    ax.set_xticklabels([_short(data.start + timedelta(days=t)) for t in ticks])
+    ax.set_xticklabels([words.short_day(data.start + timedelta(days=t)) for t in ticks])
     ax.tick_params(labelsize=14 * k, length=5 * k, width=1.2 * k)
     ax.grid(axis="y", color="#dddddd", linewidth=1 * k)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.set_title(
-        f"Your pain, {format_date(data.start, year=data.start.year != data.today.year)} to {format_date(data.today)}",
+        words.chart_title(data.start, data.today),
         fontsize=20 * k,
         fontweight="bold",
         pad=12 * k,
@@ -335,6 +311,24 @@ def draw_chart(
         )
 
 
+def chart_figure(
+    ratings: Sequence[RatingRecord],
+    sessions: Sequence[SessionRecord],
+    today: date,
+    tz: ZoneInfo,
+    days: int = 30,
+) -> Figure:
+    fig = Figure(figsize=CHART_SIZE, dpi=CHART_DPI)
+    FigureCanvasAgg(fig)
+    draw_chart(fig, (0.0, 0.0, 1.0, 1.0), chart_data(ratings, sessions, today, tz, days), tz)
+    return fig
+
+
+def drawn_texts(fig: Figure) -> list[str]:
+    """Every piece of text on a figure: titles, labels, legend, ticks, the page's lines."""
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+
+
 def progress_chart(
     ratings: Sequence[RatingRecord],
     sessions: Sequence[SessionRecord],
@@ -343,9 +337,7 @@ def progress_chart(
     days: int = 30,
 ) -> bytes:
     """Pain 0-10 over the last `days` local days as a 1000x700 PNG, large enough to read on a phone."""
-    fig = Figure(figsize=CHART_SIZE, dpi=CHART_DPI)
-    FigureCanvasAgg(fig)
-    draw_chart(fig, (0.0, 0.0, 1.0, 1.0), chart_data(ratings, sessions, today, tz, days), tz)
+    fig = chart_figure(ratings, sessions, today, tz, days)
     buffer = io.BytesIO()
     # No "Software" stamp, so the same history always gives the same bytes.
     fig.savefig(buffer, format="png", dpi=CHART_DPI, metadata={"Software": None})
@@ -356,110 +348,8 @@ def progress_chart(
 # ---------------------------------------------------------------- one-page report
 
 
-def _describe(categories: str) -> str:
-    keys = [c.strip() for c in categories.split(",") if c.strip()]
-    return "; ".join(describe_signs(keys)) or "unspecified"
-
-
-def report_blocks(
-    *,
-    name: str,
-    progress: Progress,
-    technique_titles: dict[str, str],
-    red_flags: Sequence[RedFlag],
-    adherence: str,
-    generated: date,
-    tz: ZoneInfo = UTC_ZONE,
-) -> tuple[str, str, list[tuple[str, list[str]]], str]:
-    """(title, period, [(heading, lines)], footer): the report's words, capped to fit one page."""
-    p = progress
-
-    def title_of(tid: str) -> str:
-        return technique_titles.get(tid, tid)
-
-    shown = " ".join(name.split())
-    shown = shown if len(shown) <= MAX_NAME else shown[: MAX_NAME - 1].rstrip() + "…"
-    title = f"Limber summary for {shown}" if shown else "Limber summary"
-    if p.first_day is None:
-        period = f"No ratings or sessions recorded up to {format_date(p.today)}."
-    else:
-        start = p.started or p.first_day
-        if start >= p.today:
-            period = f"Period: {format_date(p.today)}, the first day with Limber."
-        else:
-            period = f"Period: {format_date(start)} to {format_date(p.today)} ({(p.today - start).days + 1} days)."
-
-    trend: list[str] = []
-    if p.trend is not None:
-        trend.append(trend_sentence(p.trend, p.today))
-    if p.average_change is not None:
-        trend.append(
-            f"Pain after a session was {change_phrase(p.average_change)} than before on average "
-            f"({p.rated_sessions} rated sessions)."
-        )
-    if p.missing:
-        trend.append(p.missing)
-
-    helped_lines = technique_lines(p, technique_titles, REPORT_HELPED)
-
-    hurting = list(p.hurt_marks.items())
-    hurting_lines = [f"{title_of(tid)}: marked as hurting {times(n)}" for tid, n in hurting[:REPORT_HURTING]]
-    if len(hurting) > REPORT_HURTING:
-        hurting_lines.append(f"and {len(hurting) - REPORT_HURTING} more")
-    if not hurting_lines:
-        hurting_lines = ["None."]
-
-    flags = sorted(red_flags, key=lambda f: f[0], reverse=True)
-    flag_lines = [
-        f"{format_date(local_day(at, tz))} at {at.astimezone(tz):%H:%M}: flagged by Limber as possibly describing "
-        f"{_describe(categories)}; "
-        + (CLEARED.get(reason, f"cleared: {reason}") if reason else "no answer yet, coaching paused")
-        for at, categories, reason in flags[:REPORT_RED_FLAGS]
-    ]
-    if len(flags) > REPORT_RED_FLAGS:
-        flag_lines.append(f"and {len(flags) - REPORT_RED_FLAGS} earlier")
-    if not flag_lines:
-        flag_lines = ["None recorded."]
-
-    blocks = [
-        ("Pain trend", trend or ["Not enough ratings for a trend yet."]),
-        ("Adherence", [adherence]),
-        ("Stretches that seemed to help (pain fell more in sessions with them than without)", helped_lines),
-        ("Stretches marked as hurting", hurting_lines),
-        ("Warning signs flagged by Limber, and what the person answered", flag_lines),
-    ]
-    footer = f"Not medical advice. Generated by Limber on {format_date(generated)}."
-    return title, period, blocks, footer
-
-
-def report_lines(
-    *,
-    name: str,
-    progress: Progress,
-    technique_titles: dict[str, str],
-    red_flags: Sequence[RedFlag],
-    adherence: str,
-    generated: date,
-    tz: ZoneInfo = UTC_ZONE,
-) -> list[str]:
-    """Every line of text the PDF shows, in order (headings, then their items with a bullet)."""
-    title, period, blocks, footer = report_blocks(
-        name=name,
-        progress=progress,
-        technique_titles=technique_titles,
-        red_flags=red_flags,
-        adherence=adherence,
-        generated=generated,
-        tz=tz,
-    )
-    lines = [title, period]
-    for heading, items in blocks:
-        lines.append(heading)
-        lines.extend(f"• {item}" for item in items)
-    lines.append(footer)
-    return lines
-
-
+# Matplotlib's default font, DejaVu Sans, draws Latin with every accent and Cyrillic: every catalog's
+# words are drawn (tests/test_reports.py renders Russian and Spanish with missing-glyph warnings as errors).
 @functools.cache
 def _glyphs() -> frozenset[int]:
     path = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans"))
@@ -478,40 +368,7 @@ def _fitting_size(text: str, size: float, width_points: float) -> float:
     return size if width <= width_points else size * width_points / width
 
 
-TableRow = tuple[str, str, str, str]  # when, what, steps, pain
-TABLE_COLUMNS = ("When", "What", "Steps", "Pain (0-10)")
 TABLE_X = (0.07, 0.25, 0.62, 0.76)  # column starts, as fractions of the page width
-RATING_WORDS = {"prompt": "Pain on the daily prompt", "free": "Pain rating", "during": "Pain during a routine"}
-
-
-def report_table(
-    ratings: Sequence[RatingRecord],
-    sessions: Sequence[SessionRecord],
-    routine_titles: dict[str, str],
-    tz: ZoneInfo,
-) -> list[TableRow]:
-    """Sessions (with their pain before and after) and other ratings, newest first, for the clinician."""
-    rows: list[tuple[datetime, TableRow]] = []
-    for s in sessions:
-        done = sum(1 for _, o in s.outcomes if o == "done")
-        hurt = sum(1 for _, o in s.outcomes if o == "hurt")
-        steps = f"{done} of {len(s.outcomes)} done" + (f", {hurt} hurt" if hurt else "") if s.outcomes else "none"
-        before = "–" if s.before is None else str(s.before)
-        after = "–" if s.after is None else str(s.after)
-        pain = f"{before} → {after}"
-        if s.before is not None and s.after is not None:
-            pain += f" ({s.after - s.before:+d})" if s.after != s.before else " (same)"
-        what = routine_titles.get(s.routine_id, s.routine_id) + (" (stopped)" if s.stopped else "")
-        rows.append((s.started_at, (_when(s.started_at, tz), what, steps, pain)))
-    for r in ratings:
-        if r.session_id is None or r.context not in ("before", "after"):
-            rows.append((r.at, (_when(r.at, tz), RATING_WORDS.get(r.context, "Pain rating"), "", str(r.value))))
-    return [row for _, row in sorted(rows, key=lambda x: x[0], reverse=True)]
-
-
-def _when(at: datetime, tz: ZoneInfo) -> str:
-    local = at.astimezone(tz)
-    return f"{local.day} {MONTHS[local.month - 1][:3]} {local.year} {local:%H:%M}"
 
 
 def _report_figure(
@@ -520,7 +377,7 @@ def _report_figure(
     blocks: list[tuple[str, list[str]]],
     footer: str,
     chart: ChartData,
-    table: list[TableRow],
+    table: list[words.TableRow],
     tz: ZoneInfo,
 ) -> Figure:
     fig = Figure(figsize=A4)
@@ -532,22 +389,24 @@ def _report_figure(
     # Drawn on the page itself: vector lines and text, sharp at any zoom and in print.
     draw_chart(fig, (0.05, 0.625, 0.90, 0.295), chart, tz, scale=0.6)
 
-    lines: list[tuple[str, str]] = []  # (text, "heading" | "item")
+    lines: list[tuple[str, str]] = []  # (text, "heading" | "heading, continued" | "item")
     for heading, items in blocks:
-        lines.append((heading, "heading"))
+        # A translated heading can be longer than the English: wrapped, never cut at the page's edge.
+        wrapped = textwrap.wrap(heading, width=86)
+        lines.extend((w, "heading" if n == 0 else "heading, continued") for n, w in enumerate(wrapped))
         for item in items:
             wrapped = textwrap.wrap(item, width=104, initial_indent="• ", subsequent_indent="   ")
             lines.extend((w, "item") for w in wrapped)
     line_height, heading_gap, y, bottom = 0.0148, 0.007, 0.645, 0.055
     for index, (line, kind) in enumerate(lines):
         top = y - (heading_gap if kind == "heading" else 0)
-        below = top - line_height * (1.15 if kind == "heading" else 1.0)
+        below = top - line_height * (1.15 if kind.startswith("heading") else 1.0)
         # Never a second page: stop while there is room to say where the rest is.
         if below - line_height < bottom:
             fig.text(
                 0.07,
                 top,
-                f"… and {len(lines) - index} more lines: everything is in /export",
+                words.more_lines(len(lines) - index),
                 fontsize=9,
                 va="top",
                 **text,
@@ -558,8 +417,8 @@ def _report_figure(
             0.07,
             top,
             line,
-            fontsize=10.5 if kind == "heading" else 9,
-            fontweight="bold" if kind == "heading" else "normal",
+            fontsize=10.5 if kind.startswith("heading") else 9,
+            fontweight="bold" if kind.startswith("heading") else "normal",
             va="top",
             **text,
         )
@@ -569,10 +428,10 @@ def _report_figure(
     row_height = 0.0128
     top = y - heading_gap - 0.004
     if table and top - 3 * row_height > bottom:
-        fig.text(0.07, top, "Sessions and ratings, newest first", fontsize=10.5, fontweight="bold", va="top", **text)
+        fig.text(0.07, top, _(words.TABLE_HEADING), fontsize=10.5, fontweight="bold", va="top", **text)
         top -= line_height * 1.15
-        for x, name in zip(TABLE_X, TABLE_COLUMNS, strict=True):
-            fig.text(x, top, name, fontsize=8.5, fontweight="bold", va="top", color="#444444", parse_math=False)
+        for x, name in zip(TABLE_X, words.TABLE_COLUMNS, strict=True):
+            fig.text(x, top, _(name), fontsize=8.5, fontweight="bold", va="top", color="#444444", parse_math=False)
         top -= row_height
         fig.add_artist(Line2D([0.07, 0.93], [top + 0.002, top + 0.002], color="#999999", linewidth=0.6))
         room = int((top - bottom) / row_height)
@@ -589,16 +448,42 @@ def _report_figure(
             fig.text(
                 0.07,
                 top - 0.001,
-                f"… and {len(table) - len(shown)} earlier: everything is in /export",
+                words.more_rows(len(table) - len(shown)),
                 fontsize=8.5,
                 va="top",
                 style="italic",
                 **text,
             )
     elif not table:
-        fig.text(0.07, top, "No sessions or ratings recorded yet.", fontsize=9, va="top", **text)
+        fig.text(0.07, top, _(words.NO_TABLE), fontsize=9, va="top", **text)
     fig.text(0.5, 0.028, footer, fontsize=9, ha="center", va="bottom", style="italic", **text)
     return fig
+
+
+def report_figure(
+    *,
+    name: str,
+    progress: Progress,
+    ratings: Sequence[RatingRecord],
+    sessions: Sequence[SessionRecord],
+    technique_titles: dict[str, str],
+    red_flags: Sequence[RedFlag],
+    generated: date,
+    tz: ZoneInfo = UTC_ZONE,
+    routine_titles: dict[str, str] | None = None,
+) -> Figure:
+    """The report's page as a figure (the PDF's one page)."""
+    title, period, blocks, footer = words.report_blocks(
+        name=_drawable(name),
+        progress=progress,
+        technique_titles=technique_titles,
+        red_flags=red_flags,
+        generated=generated,
+        tz=tz,
+    )
+    chart = chart_data(ratings, sessions, progress.today, tz)
+    table = words.report_table(ratings, sessions, routine_titles or {}, tz)
+    return _report_figure(title, period, blocks, footer, chart, table, tz)
 
 
 def report_pdf(
@@ -609,27 +494,27 @@ def report_pdf(
     sessions: Sequence[SessionRecord],
     technique_titles: dict[str, str],
     red_flags: Sequence[RedFlag],
-    adherence: str,
     generated: date,
     tz: ZoneInfo = UTC_ZONE,
     routine_titles: dict[str, str] | None = None,
 ) -> bytes:
     """A one-page A4 summary to forward to a physiotherapist or doctor: one figure is one page."""
-    title, period, blocks, footer = report_blocks(
-        name=_drawable(name),
+    fig = report_figure(
+        name=name,
         progress=progress,
+        ratings=ratings,
+        sessions=sessions,
         technique_titles=technique_titles,
         red_flags=red_flags,
-        adherence=adherence,
         generated=generated,
         tz=tz,
+        routine_titles=routine_titles,
     )
-    chart = chart_data(ratings, sessions, progress.today, tz)
-    table = report_table(ratings, sessions, routine_titles or {}, tz)
-    fig = _report_figure(title, period, blocks, footer, chart, table, tz)
     FigureCanvasPdf(fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="pdf", metadata={"Title": "Limber summary", "Creator": "Limber", "CreationDate": None})
+    fig.savefig(
+        buffer, format="pdf", metadata={"Title": _(words.REPORT_TITLE), "Creator": "Limber", "CreationDate": None}
+    )
     fig.clear()
     return buffer.getvalue()
 
@@ -640,13 +525,19 @@ def report_pdf(
 def export_csv(*, ratings: Sequence[RatingRecord], sessions: Sequence[SessionRecord], tz: ZoneInfo = UTC_ZONE) -> bytes:
     """One UTF-8 CSV: rating rows by time, then each session followed by its steps in order.
 
-    Times are given in UTC and in the person's zone (`*_local`, with its offset).
+    Times are given in UTC and in the person's zone (`*_local`, with its offset). The header row and
+    the words in it (kinds of record, contexts, outcomes) are in the person's language; ids stay ids.
     """
     buffer = io.StringIO()
+    header, said = words.csv_header(), words.csv_words()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, restval="", lineterminator="\r\n")
-    writer.writeheader()
+    writer.writerow(header)
+
+    def put(row: dict[str, Any]) -> None:
+        writer.writerow({k: said.get(v, v) if k in WORD_COLUMNS else v for k, v in row.items()})
+
     for r in sorted(ratings, key=lambda r: r.at):
-        writer.writerow(
+        put(
             {
                 "record": "rating",
                 "at_utc": _iso(r.at),
@@ -657,7 +548,7 @@ def export_csv(*, ratings: Sequence[RatingRecord], sessions: Sequence[SessionRec
             }
         )
     for s in sorted(sessions, key=lambda s: (s.started_at, s.id)):
-        writer.writerow(
+        put(
             {
                 "record": "session",
                 "at_utc": _iso(s.started_at),
@@ -670,7 +561,7 @@ def export_csv(*, ratings: Sequence[RatingRecord], sessions: Sequence[SessionRec
             }
         )
         for index, (tid, outcome) in enumerate(s.outcomes):
-            writer.writerow(
+            put(
                 {
                     "record": "step",
                     "session_id": s.id,
@@ -707,6 +598,8 @@ def export_json(*, tables: dict[str, list[dict[str, Any]]], tz: ZoneInfo, export
     """Every stored row about the person, table by table, as pretty UTF-8 JSON.
 
     Instants are ISO 8601 twice, in UTC and in the person's zone (`*_local`); local dates are plain.
+    Keys and stored values stay the English identifiers the database uses, in every language: JSON is
+    read by programs, and one schema for all keeps an export comparable with another.
     """
     data = {
         "exported_at": _iso(exported_at),

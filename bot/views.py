@@ -14,6 +14,7 @@ from babel import Locale
 from babel.dates import format_date, get_day_names
 
 from bot import callbacks as cb
+from bot.coaching.adapt import Note, NoteKind
 from bot.coaching.holds import Cue, CueKind, PhaseKind, TimerView
 from bot.coaching.intents import Intent
 from bot.coaching.plan import PlannedStep, estimate_minutes
@@ -668,6 +669,42 @@ def rating_noted(value: int, context: str) -> str:
     return _("Noted: pain {value}/10. Thank you.").format(value=value)
 
 
+PAUSED_PRESS = N_("Coaching is paused: please get checked first.")
+TIMER_RUNNING = N_("The timer is already running.")
+STOPPED_LINE = N_("⏹ Stopped")
+STEP_ACKS = {
+    StepAction.timer: N_("Timer started"),
+    StepAction.hurt: N_("Noted. Ease off."),
+    StepAction.stop: N_("Stopped"),
+}
+
+
+def step_ack(action: StepAction) -> str | None:
+    """The notice a step's button shows, where it says more than the message does."""
+    return _(STEP_ACKS[action]) if action in STEP_ACKS else None
+
+
+def rating_ack(value: int) -> str:
+    return _("Noted: {value}/10").format(value=value)
+
+
+def rated_line(when: str, value: int | None) -> str:
+    """What a rating question turns into once answered: "b" before the routine, "a" after it."""
+    if value is None:
+        return _("Rating skipped")
+    text = _("Pain before: {value}/10 ✓") if when == "b" else _("Pain after: {value}/10 ✓")
+    return text.format(value=value)
+
+
+def snoozed(again: datetime) -> str:
+    """`again`: the local time of the snoozed prompt."""
+    return _("⏰ Snoozed: I'll ask again around {time}.").format(time=f"{again:%H:%M}")
+
+
+def prompt_rated(value: int) -> str:
+    return _("Pain today: {value}/10 ✓").format(value=value)
+
+
 def check_rating(value: int) -> View:
     return View(
         _("Was that your pain: <b>{value}/10</b>?").format(value=value),
@@ -677,6 +714,17 @@ def check_rating(value: int) -> View:
                 Button(_("No, it wasn't"), cb.encode(cb.CheckRatingPress(None))),
             ]
         ],
+    )
+
+
+def which_rating(values: tuple[int, ...]) -> View:
+    """Several numbers typed ("5 or 6"): one button each, never a guess."""
+    if len(values) == 1:
+        return check_rating(values[0])
+    numbers = [Button(f"{v}/10", cb.encode(cb.CheckRatingPress(v))) for v in values]
+    return View(
+        _("You wrote more than one number. Which is your pain now, from 0 to 10?"),
+        [numbers, [Button(_("None of these"), cb.encode(cb.CheckRatingPress(None)))]],
     )
 
 
@@ -1116,6 +1164,7 @@ def delete_confirm(code: str) -> View:
 
 
 PROGRESS_CHART_CAPTION = N_("Your pain day by day (the last 30 days at most), with a 7-day average")
+REPORT_CAPTION = N_("Your Limber summary, ready to forward to your physiotherapist or doctor. Not medical advice.")
 EXPORT_CSV_CAPTION = N_("Your ratings, sessions and steps (CSV), with times in UTC and in your time zone.")
 EXPORT_JSON_CAPTION = N_(
     "Everything Limber stores about you (JSON): every table with your rows, times in UTC and in your time zone. "
@@ -1133,6 +1182,49 @@ def flare_offer(title: str, session_id: int, flare_id: str) -> View:
         ).format(title=e(title)),
         [[Button(_("🌿 Switch to Relax"), cb.encode(cb.RoutinePress(flare_id, session_id)))]],
     )
+
+
+def times(n: int) -> str:
+    """'once', 'twice', '3 times'."""
+    return ngettext("once", "{n} times", n).format(n=n) if n != 2 else _("twice")
+
+
+def adapt_note(note: Note, library: Library) -> str:
+    """One way today's routine differs from the standard one, in words."""
+    title = technique_title(library.techniques[note.technique_id]) if note.technique_id else ""
+    match note.kind:
+        case NoteKind.left_out:
+            return _("Left out {title}: marked as hurting {times}.").format(title=title, times=times(note.count))
+        case NoteKind.kept_anyway:
+            return _(
+                "Kept {title}, the gentlest stretch here, so the routine isn't empty: "
+                "it was marked as hurting too, so go gently and stop if it hurts."
+            ).format(title=title)
+        case NoteKind.back:
+            return ngettext(
+                "{title} is back: it's been {n} week since it hurt; go gently.",
+                "{title} is back: it's been {n} weeks since it hurt; go gently.",
+                note.count,
+            ).format(title=title, n=note.count)
+        case NoteKind.holds_shorter:
+            return _("Holds are shorter after your pain rose last time.")
+        case NoteKind.holds_longer:
+            return _("Holds are {percent}% longer: three sessions in a row without more pain.").format(
+                percent=note.count
+            )
+        case NoteKind.holds_longer_than_at_first:
+            text = (
+                _(
+                    "Holds are up to {percent}% longer than at first: they grow a little after every three "
+                    "sessions in a row without more pain."
+                )
+                if note.up_to
+                else _(
+                    "Holds are {percent}% longer than at first: they grow a little after every three sessions "
+                    "in a row without more pain."
+                )
+            )
+            return text.format(percent=note.count)
 
 
 def level_notes(swapped: list[tuple[str, str]], left_out: list[str], library: Library, level: str) -> list[str]:

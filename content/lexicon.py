@@ -69,6 +69,9 @@ class RatingWords(BaseModel):
     before: frozenset[str]
     # Words after a number that add a half ("un 7 y medio"): not a whole number, so out of range.
     halves: tuple[str, ...] = ()
+    # Words before the first of two numbers that make them a range of ratings ("entre 5 y 6"), even where
+    # `before` would rule a lone number out ("entre semana", "entre 5 y 10 minutos" stay what they are).
+    between: frozenset[str] = frozenset()
 
 
 class Intents(BaseModel):

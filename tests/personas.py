@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from bot.coaching.progress import DayMark, Progress, RatingRecord, SessionRecord, adherence_line, build_progress
+from bot.coaching.progress import DayMark, Progress, RatingRecord, SessionRecord, build_progress
 from bot.reports import progress_chart, report_pdf
 from tests.seeded import BERLIN, TODAY, at
 
@@ -145,7 +145,6 @@ def render(persona: Persona) -> tuple[bytes, bytes]:
         technique_titles=TECHNIQUES,
         routine_titles=ROUTINES,
         red_flags=persona.red_flags,
-        adherence=adherence_line(progress),
         generated=persona.today,
         tz=BERLIN,
     )

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from bot.coaching.adapt import (
+    Adapted,
     AdaptedStep,
     HoldAdjustment,
     adapt,
@@ -21,11 +22,18 @@ from bot.coaching.adapt import (
     scaled_hold,
 )
 from bot.coaching.progress import RatingRecord, SessionRecord
+from bot.views import adapt_note
 from content import load_library
 from content.schema import Technique
 from tests.seeded import BERLIN, UTC_ZONE, at, session
 
 LIB = load_library()
+
+
+def said(adapted: Adapted) -> list[str]:
+    return [adapt_note(note, LIB) for note in adapted.notes]
+
+
 HIPS = LIB.routines["hips"].techniques
 TODAY = date(2025, 3, 2)
 
@@ -224,7 +232,7 @@ def test_adapt_leaves_out_a_hurting_stretch_and_lengthens_holds() -> None:
         AdaptedStep("half-kneeling-hip-flexor", 35, None),  # 30 s + 15%
         AdaptedStep("side-lying-leg-lift", None, 10),
     ]
-    assert adapted.notes == [
+    assert said(adapted) == [
         "Left out Clamshells: marked as hurting twice.",
         "Holds are 15% longer: three sessions in a row without more pain.",
     ]
@@ -237,7 +245,7 @@ def test_adapt_offers_a_stretch_back_and_suggests_a_flare_routine() -> None:
     recent = [RatingRecord(at(ago(i)), v, "free") for i, v in ((1, 4), (2, 4), (3, 5))]
     adapted = adapt("hips", HIPS, techniques(), sessions, today_pain=7, recent_ratings=recent, today=TODAY, tz=UTC_ZONE)
     assert [s.technique_id for s in adapted.steps] == list(HIPS)
-    assert adapted.notes == ["Clamshells is back: it's been 3 weeks since it hurt; go gently."]
+    assert said(adapted) == ["Clamshells is back: it's been 3 weeks since it hurt; go gently."]
     assert adapted.offered_back == ["clamshell"]
     assert adapted.suggest_flare is True  # 7 >= 4.33 + 2
     calmer = adapt("hips", HIPS, techniques(), sessions, today_pain=6, recent_ratings=recent, today=TODAY, tz=UTC_ZONE)
@@ -259,7 +267,7 @@ def test_adapt_shortens_holds_after_a_rise_and_ignores_other_routines() -> None:
         "clamshell": None,
         "side-lying-leg-lift": None,
     }
-    assert adapted.notes == ["Holds are shorter after your pain rose last time."]
+    assert said(adapted) == ["Holds are shorter after your pain rose last time."]
 
 
 def test_each_technique_is_capped_so_a_later_shrink_still_shortens_it() -> None:
@@ -270,7 +278,7 @@ def test_each_technique_is_capped_so_a_later_shrink_still_shortens_it() -> None:
     grown = adapt("core", core, techniques(), sessions, today_pain=None, recent_ratings=[], today=TODAY, tz=UTC_ZONE)
     holds = {s.technique_id: s.hold_seconds for s in grown.steps if s.hold_seconds}
     assert holds == {"knee-plank": 40, "lean-back-hold": 10}  # 37.5 s and the cap
-    assert grown.notes == [
+    assert said(grown) == [
         "Holds are up to 150% longer than at first: they grow a little after every three sessions in a row "
         "without more pain."
     ]
@@ -294,7 +302,7 @@ def test_the_plan_is_never_empty() -> None:
     adapted = adapt("hips", HIPS, techniques(), sessions, today_pain=None, recent_ratings=[], today=TODAY, tz=UTC_ZONE)
     # Pelvic circles and hip hikes are both gentle; hip hikes hurt fewer times.
     assert adapted.steps == [AdaptedStep("hip-hike", None, 10)]
-    assert adapted.notes == [
+    assert said(adapted) == [
         "Left out Lying pelvic circles: marked as hurting 3 times.",
         "Left out Edge-of-bed hip flexor stretch: marked as hurting twice.",
         "Left out Half-kneeling hip flexor stretch: marked as hurting twice.",

@@ -553,6 +553,13 @@ async def test_chat_action_menu_button_and_webhook(bot: telegram.Bot, user: Emul
     assert await bot.get_updates(offset=offset) == ()
     with pytest.raises(BadRequest, match=r"(?i)https url must be provided"):
         await bot.set_webhook("http://example.com/hook")
+    # As Telegram: no action in a chat the bot never met, nor in one whose person blocked it.
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await bot.send_chat_action(USER + 999, "upload_photo")
+    await user.block(USER)
+    with pytest.raises(Forbidden):
+        await bot.send_chat_action(USER, "upload_document")
+    await user.block(USER, blocked=False)
 
 
 async def test_unknown_method_and_bad_tokens(bot: telegram.Bot, url: str) -> None:

@@ -23,6 +23,7 @@ async def test_progress_shows_a_chart_and_the_numbers(bot: BotProcess, person: P
     # 60 days up to today (Monday 2 Nov 2026): a rest day 19 days ago, a plain skip 9 days ago.
     await seed_history(bot, person.user_id, days=60, rest_days=(19,), skipped_days=(9,))
     await person.send("/progress")
+    assert (await person.expect(kind="chat_action"))["action"] == "upload_photo"
     photo = await person.expect()
     png = Path(photo["file_path"]).read_bytes()
     assert photo["message"]["photo"] and png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -144,6 +145,8 @@ async def test_report_is_a_one_page_pdf(bot: BotProcess, person: Person) -> None
     await person.send("I fell down the stairs")
     await person.expect("contact a doctor today")
     await person.send("/report")
+    # "sending a file…" shows at the top of the chat while the page is drawn, before the document arrives.
+    assert (await person.expect(kind="chat_action"))["action"] == "upload_document"
     event = await person.expect()
     pdf = Path(event["file_path"]).read_bytes()
     assert event["message"]["document"]["file_name"].endswith(".pdf")
@@ -204,8 +207,9 @@ async def test_export_holds_every_table_with_the_persons_rows(bot: BotProcess, p
     rows = list(csv.DictReader(io.StringIO(Path(csv_event["file_path"]).read_text(encoding="utf-8"))))
     kinds = [r["record"] for r in rows]
     assert kinds.count("session") == 9 and kinds.count("step") == 9 * steps and kinds.count("rating") == 19
-    free = next(r for r in rows if r["context"] == "free")
-    assert (free["at_utc"], free["at_local"]) == ("2026-11-02T09:00:00+00:00", "2026-11-02T10:00:00+01:00")
+    # The header row is for a person opening it in a spreadsheet: words, not column ids.
+    free = next(r for r in rows if r["when rated"] == "free")
+    assert (free["time (UTC)"], free["local time"]) == ("2026-11-02T09:00:00+00:00", "2026-11-02T10:00:00+01:00")
 
 
 async def test_delete_erases_every_row_after_two_taps(bot: BotProcess, person: Person, api_url: str) -> None:

@@ -6,24 +6,33 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from bot import i18n
 from bot.coaching.progress import (
     DayMark,
+    Missing,
     Progress,
     RatingRecord,
     SessionRecord,
-    adherence_line,
     build_progress,
     helping,
     local_day,
     pain_trend,
-    progress_text,
     session_change,
-    session_counts,
     session_days,
     streaks,
     technique_stats,
 )
 from bot.coaching.ratings import Verdict
+from bot.views_progress import (
+    adherence_line,
+    change_phrase,
+    day_text,
+    days,
+    missing_text,
+    progress_text,
+    session_counts,
+)
+from bot.views_progress import sessions as sessions_text
 from tests.seeded import (
     BERLIN,
     START,
@@ -165,10 +174,11 @@ def test_average_change_uses_sessions_rated_before_and_after() -> None:
 def test_missing_data_sentence() -> None:
     sessions = [session(1, d(0), before=5, after=4), session(2, d(1), before=5), session(3, d(2))]
     p = build_progress(ratings_of(sessions), sessions, [], d(2), UTC_ZONE)
-    assert p.missing == "Rate your pain before and after 3 sessions to see your trend (1 so far)."
+    assert p.missing is Missing.rated_sessions
+    assert missing_text(p) == "Rate your pain before and after 3 sessions to see your trend (1 so far)."
     assert p.average_change == -1.0
     empty = build_progress([], [], [], d(0), UTC_ZONE)
-    assert empty.missing == "Rate your pain before and after 3 sessions to see your trend (0 so far)."
+    assert missing_text(empty) == "Rate your pain before and after 3 sessions to see your trend (0 so far)."
     assert (empty.current_streak, empty.longest_streak, empty.average_change, empty.trend) == (0, 0, None, None)
     assert empty.first_day is None
 
@@ -177,7 +187,8 @@ def test_missing_data_sentence_when_sessions_are_rated_but_the_trend_is_too_youn
     sessions = [session(i, d(i), before=5, after=4) for i in range(3)]
     p = build_progress(ratings_of(sessions), sessions, [], d(3), UTC_ZONE)
     assert p.trend is None
-    assert p.missing is not None and "first week" in p.missing
+    assert p.missing is Missing.trend_ratings
+    assert "first week" in (missing_text(p) or "")
 
 
 # ---------------------------------------------------------------- trend
@@ -402,3 +413,71 @@ def test_records_after_today_are_left_out() -> None:
     p = build_progress(ratings_of(sessions), sessions, [], d(2), UTC_ZONE)
     assert (p.total_sessions, p.rated_sessions, p.current_streak) == (3, 3, 3)
     assert p.first_day == d(0)
+
+
+# ---------------------------------------------------------------- other languages
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "es",
+            [
+                "• Sesiones: 6 sesiones en los últimos 7 días, 27 en los últimos 30 días.",
+                "• Racha: <b>8 días</b> seguidos (la más larga, 49 días).",
+                "en promedio 1,5 puntos más bajo que antes (51 sesiones valoradas)",
+                "la media fue de 5,1 entonces y de 3,5 en los últimos 7 días",
+            ],
+        ),
+        (
+            "ru",
+            [
+                "• Занятия: 6 занятий за последние 7 дней, 27 за последние 30 дней.",
+                "• Серия: <b>8 дней</b> подряд (самая длинная — 49 дней).",
+                "в среднем на 1,5 балла ниже, чем до него (51 занятие с оценкой)",
+                "в среднем 5,1 тогда и 3,5 за последние 7 дней",
+            ],
+        ),
+    ],
+)
+def test_progress_text_in_spanish_and_russian(language: str, expected: list[str]) -> None:
+    with i18n.speaking(language):
+        text = progress_text(seeded(), TITLES)
+    assert all(piece in text for piece in expected), text
+
+
+def test_russian_counts_take_all_three_forms_and_dates_their_case() -> None:
+    with i18n.speaking("ru"):
+        assert [days(n) for n in (1, 2, 5, 11, 21, 22)] == [
+            "1 день",
+            "2 дня",
+            "5 дней",
+            "11 дней",
+            "21 день",
+            "22 дня",
+        ]
+        assert [sessions_text(n) for n in (0, 1, 3, 25)] == [
+            "ни одного занятия",
+            "1 занятие",
+            "3 занятия",
+            "25 занятий",
+        ]
+        assert day_text(date(2025, 3, 2)) == "2 марта 2025\u202fг."
+        assert day_text(date(2025, 3, 2), year=False) == "2 марта"
+        assert change_phrase(-1.0) == "на 1,0 балла ниже"
+        assert change_phrase(0.04) == "не выше и не ниже"
+    with i18n.speaking("es"):
+        assert day_text(date(2025, 3, 2)) == "2 de marzo de 2025"
+        assert [days(n) for n in (1, 2)] == ["1 día", "2 días"]
+        assert change_phrase(2.25) == "2,2 puntos más alto"
+    assert day_text(date(2025, 3, 2)) == "2 March 2025"
+
+
+def test_what_is_missing_is_said_in_the_language() -> None:
+    sessions = [session(1, d(0), before=5, after=4)]
+    p = build_progress(ratings_of(sessions), sessions, [], d(0), UTC_ZONE)
+    with i18n.speaking("ru"):
+        assert missing_text(p) == "Оцените боль до и после 3 занятий, чтобы увидеть динамику (пока оценено: 1)."
+    with i18n.speaking("es"):
+        assert missing_text(p) == "Valora tu dolor antes y después de 3 sesiones para ver tu evolución (llevas 1)."

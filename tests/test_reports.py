@@ -7,14 +7,20 @@ import functools
 import io
 import json
 import re
+import shutil
 import struct
+import subprocess
+import warnings
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from bot.coaching.progress import Progress, RatingRecord, SessionRecord, adherence_line, build_progress
+from bot import i18n
+from bot.coaching.progress import Progress, RatingRecord, SessionRecord, build_progress
 from bot.reports import (
     AFTER_COLOUR,
     BEFORE_COLOUR,
@@ -22,14 +28,15 @@ from bot.reports import (
     _report_figure,
     _segments,
     chart_data,
+    chart_figure,
+    drawn_texts,
     export_csv,
     export_json,
     progress_chart,
-    report_blocks,
-    report_lines,
+    report_figure,
     report_pdf,
-    report_table,
 )
+from bot.views_progress import csv_header, report_blocks, report_lines, report_table
 from tests.seeded import BERLIN, TODAY, UTC_ZONE, at, ratings_of, seeded_marks, session, sixty_days
 
 TITLES = {"pelvic-circles": "Lying pelvic circles", "hip-hike": "Lying hip hike", "clamshell": "Clamshells"}
@@ -129,7 +136,6 @@ def lines(progress: Progress, red_flags: list[tuple[datetime, str, str | None]] 
         progress=progress,
         technique_titles=TITLES,
         red_flags=red_flags,
-        adherence=adherence_line(progress),
         generated=TODAY,
         tz=BERLIN,
     )
@@ -143,7 +149,6 @@ def pdf(progress: Progress, name: str = "Alex", red_flags: list[tuple[datetime, 
         sessions=history()[1],
         technique_titles=TITLES,
         red_flags=red_flags,
-        adherence=adherence_line(progress),
         generated=TODAY,
         tz=BERLIN,
     )
@@ -254,10 +259,16 @@ def export_history() -> tuple[list[RatingRecord], list[SessionRecord]]:
     return [*ratings_of(sessions), RatingRecord(datetime(2025, 2, 28, 20, tzinfo=UTC), 3, "free")], sessions
 
 
+def read_csv(data: bytes) -> list[dict[str, str]]:
+    """The export's rows keyed by column id, after checking the header a spreadsheet shows."""
+    header, *rows = csv.reader(io.StringIO(data.decode("utf-8")))
+    assert header == [csv_header()[key] for key in CSV_COLUMNS]
+    return [dict(zip(CSV_COLUMNS, row, strict=True)) for row in rows]
+
+
 def test_export_csv_round_trips() -> None:
     ratings, sessions = export_history()
-    rows = list(csv.DictReader(io.StringIO(export_csv(ratings=ratings, sessions=sessions).decode("utf-8"))))
-    assert tuple(rows[0]) == CSV_COLUMNS
+    rows = read_csv(export_csv(ratings=ratings, sessions=sessions))
     assert [r["record"] for r in rows] == ["rating"] * 4 + ["session", "step", "step", "session", "step"]
     free = rows[0]
     assert datetime.fromisoformat(free["at_utc"]) == datetime(2025, 2, 28, 20, tzinfo=UTC)
@@ -268,7 +279,7 @@ def test_export_csv_round_trips() -> None:
         ("5", "before", "8"),
     ]
     first, steps = rows[4], rows[5:7]
-    assert (first["session_id"], first["routine_id"], first["stopped"]) == ("7", "hips", "false")
+    assert (first["session_id"], first["routine_id"], first["stopped"]) == ("7", "hips", "no")
     assert datetime.fromisoformat(first["at_utc"]) == sessions[0].started_at
     assert datetime.fromisoformat(first["finished_at_utc"]) == sessions[0].finished_at
     assert [(s["step_index"], s["technique_id"], s["outcome"], s["session_id"]) for s in steps] == [
@@ -277,11 +288,12 @@ def test_export_csv_round_trips() -> None:
     ]
     assert (steps[0]["at_utc"], steps[0]["value"]) == ("", "")
     stopped = rows[7]
-    assert (stopped["stopped"], stopped["finished_at_utc"], stopped["routine_id"]) == ("true", "", "relax")
+    assert (stopped["stopped"], stopped["finished_at_utc"], stopped["routine_id"]) == ("yes", "", "relax")
 
 
 def test_export_csv_with_nothing() -> None:
-    assert export_csv(ratings=[], sessions=[]).decode("utf-8") == ",".join(CSV_COLUMNS) + "\r\n"
+    header = "record,time (UTC),local time,session,routine,pain (0-10),when rated,step,stretch,outcome,stopped,"
+    assert export_csv(ratings=[], sessions=[]).decode("utf-8") == header + "finished (UTC),finished (local time)\r\n"
 
 
 def test_export_json_gives_every_table_and_each_instant_in_utc_and_local_time() -> None:
@@ -324,8 +336,7 @@ def test_export_json_refuses_what_it_cannot_write() -> None:
 
 def test_export_csv_gives_local_times_too() -> None:
     ratings, sessions = export_history()
-    text = export_csv(ratings=ratings, sessions=sessions, tz=BERLIN).decode("utf-8")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    rows = read_csv(export_csv(ratings=ratings, sessions=sessions, tz=BERLIN))
     assert (rows[0]["at_utc"], rows[0]["at_local"]) == ("2025-02-28T20:00:00+00:00", "2025-02-28T21:00:00+01:00")
     assert rows[4]["finished_at_local"] == "2025-03-01T10:12:00+01:00"
 
@@ -337,7 +348,6 @@ def test_a_long_name_is_shortened_in_the_title() -> None:
         progress=progress,
         technique_titles={},
         red_flags=[],
-        adherence="",
         generated=TODAY,
     )[0]
     assert title == "Limber summary for Alexandra Konstantinopoulou-Pap…"
@@ -405,7 +415,6 @@ def test_the_pdf_draws_the_chart_as_vectors_and_fills_the_page_with_the_table() 
         progress=progress,
         technique_titles=TITLES,
         red_flags=FLAGS,
-        adherence=adherence_line(progress),
         generated=TODAY,
         tz=BERLIN,
     )
@@ -417,3 +426,107 @@ def test_the_pdf_draws_the_chart_as_vectors_and_fills_the_page_with_the_table() 
     assert shown >= 15
     # The page is used to its foot: the last line sits just above the footer.
     assert 0.055 < more[1] < 0.055 + 2 * 0.0128  # within two rows of the bottom margin
+
+
+# ---------------------------------------------------------------- other languages
+
+
+def _no_missing_glyphs(render: Callable[[], bytes]) -> bytes:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = render()
+    missing = [str(w.message) for w in caught if "missing from" in str(w.message).lower()]
+    assert not missing
+    return data
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "words"),
+    [
+        ("ru", "Ваша боль с 1 февраля по 2 марта 2025\u202fг.", {"До занятия", "После занятия", "День с занятием"}),
+        ("es", "Tu dolor, del 1 de febrero al 2 de marzo de 2025", {"Antes de una sesión", "Día con sesión"}),
+    ],
+)
+def test_the_chart_speaks_the_persons_language_with_every_letter_drawn(
+    language: str, title: str, words: set[str]
+) -> None:
+    ratings, sessions = history()
+    with i18n.speaking(language):
+        texts = drawn_texts(chart_figure(ratings, sessions, TODAY, UTC_ZONE))
+        png = _no_missing_glyphs(lambda: progress_chart(ratings, sessions, TODAY, UTC_ZONE))
+    assert title in texts and words <= set(texts)
+    assert "5 февр." in texts if language == "ru" else "5 feb" in texts
+    assert png != seeded_chart()  # the English one
+
+
+def test_the_first_day_chart_speaks_russian() -> None:
+    ratings = [RatingRecord(at(TODAY, 9), 6, "before"), RatingRecord(at(TODAY, 10), 4, "after")]
+    with i18n.speaking("ru"):
+        texts = drawn_texts(chart_figure(ratings, [], TODAY, UTC_ZONE))
+        _no_missing_glyphs(lambda: progress_chart(ratings, [], TODAY, UTC_ZONE))
+    assert "Ваша боль сегодня" in texts
+    assert "09:00\nдо занятия" in texts and "из 10" in texts
+
+
+@pytest.mark.parametrize("language", ["ru", "es"])
+def test_the_pdf_speaks_the_persons_language_with_every_letter_drawn(language: str) -> None:
+    progress = seeded_progress()
+    name = {"ru": "Юлия Ёлкина", "es": "Begoña Núñez"}[language]
+    args: dict[str, Any] = {
+        "name": name,
+        "progress": progress,
+        "ratings": history()[0],
+        "sessions": history()[1],
+        "technique_titles": TITLES,
+        "routine_titles": {"hips": "Caderas" if language == "es" else "Бёдра"},
+        "red_flags": FLAGS,
+        "generated": TODAY,
+        "tz": BERLIN,
+    }
+    with i18n.speaking(language):
+        texts = "\n".join(drawn_texts(report_figure(**args)))
+        document = _no_missing_glyphs(lambda: report_pdf(**args))
+    assert page_count(document) == 1
+    expected = {
+        "ru": ["Сводка Limber: Юлия Ёлкина", "Динамика боли", "Регулярность", "Занятия и оценки, сначала новые"],
+        "es": ["Resumen de Limber de Begoña Núñez", "Evolución del dolor", "Constancia", "Caderas"],
+    }[language]
+    assert all(piece in texts for piece in expected)
+    if shutil.which("pdftotext"):
+        # The PDF's own text layer, as a clinician's viewer would copy it.
+        extracted = subprocess.run(["pdftotext", "-", "-"], input=document, capture_output=True, check=True)
+        layer = " ".join(extracted.stdout.decode("utf-8").split())
+        assert all(" ".join(piece.split()) in layer for piece in expected)
+
+
+def test_a_long_translated_heading_wraps_on_the_page() -> None:
+    with i18n.speaking("ru"):
+        texts = drawn_texts(
+            report_figure(
+                name="Юлия",
+                progress=seeded_progress(),
+                ratings=[],
+                sessions=[],
+                technique_titles=TITLES,
+                red_flags=[],
+                generated=TODAY,
+            )
+        )
+    heading = "Упражнения, которые, похоже, помогали (боль снижалась сильнее на занятиях с ними, чем без них)"
+    assert heading not in texts  # too long for one line of the page
+    assert any(t.startswith("Упражнения, которые, похоже, помогали") for t in texts)
+    assert "без них)" in texts
+
+
+def test_the_csv_speaks_spanish_and_russian() -> None:
+    ratings, sessions = export_history()
+    with i18n.speaking("es"):
+        rows = read_csv(export_csv(ratings=ratings, sessions=sessions))
+        header = list(csv_header().values())
+    assert header[:3] == ["registro", "hora (UTC)", "hora local"]
+    assert [r["record"] for r in rows[:5]] == ["valoración"] * 4 + ["sesión"]
+    assert (rows[1]["context"], rows[5]["outcome"], rows[4]["stopped"]) == ("antes", "hecho", "no")
+    with i18n.speaking("ru"):
+        rows = read_csv(export_csv(ratings=ratings, sessions=sessions))
+    assert (rows[0]["record"], rows[6]["outcome"], rows[7]["stopped"]) == ("оценка", "больно", "да")
+    assert rows[5]["technique_id"] == "pelvic-circles"  # ids stay ids

@@ -9,10 +9,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.coaching.plan import PlannedStep
-from bot.coaching.progress import RatingRecord, SessionRecord, has_done_step, local_day, times
+from bot.coaching.progress import RatingRecord, SessionRecord, has_done_step, local_day
 from bot.coaching.ratings import Verdict, pain_change
 from bot.coaching.session import Outcome
 from content.schema import Level, Technique
@@ -45,10 +46,29 @@ class HoldAdjustment:
     last_change: str | None  # "grew", "shrank" or None when the holds never moved
 
 
+class NoteKind(StrEnum):
+    left_out = "left_out"  # count: times it was marked hurting
+    kept_anyway = "kept_anyway"  # every stretch hurt: the gentlest stays
+    back = "back"  # count: weeks since it last hurt
+    holds_shorter = "holds_shorter"
+    holds_longer = "holds_longer"  # count: percent, one step of growth
+    holds_longer_than_at_first = "holds_longer_than_at_first"  # count: percent; up_to when they differ
+
+
+@dataclass(frozen=True)
+class Note:
+    """One way today's routine differs from the standard one (the views say it in words)."""
+
+    kind: NoteKind
+    technique_id: str | None = None
+    count: int = 0
+    up_to: bool = False
+
+
 @dataclass(frozen=True)
 class Adapted:
     steps: list[AdaptedStep]
-    notes: list[str]
+    notes: list[Note]
     suggest_flare: bool
     left_out: list[str] = field(default_factory=list)
     offered_back: list[str] = field(default_factory=list)
@@ -173,20 +193,16 @@ def gentlest(technique_ids: Sequence[str], techniques: dict[str, Technique], hur
     return min(technique_ids, key=lambda t: (LEVEL_ORDER[techniques[t].level], hurts.get(t, 0), order[t]))
 
 
-def _hold_note(adjust: HoldAdjustment, factors: set[float], longer: bool) -> str | None:
+def _hold_note(adjust: HoldAdjustment, factors: set[float], longer: bool) -> Note | None:
     if not factors:
         return None  # only repetitions in this plan: nothing is held
     if adjust.last_change == "shrank":
-        return "Holds are shorter after your pain rose last time."
+        return Note(NoteKind.holds_shorter)
     if adjust.last_change == "grew" and longer:
         percent = round((max(factors) - 1) * 100)
         if percent == HOLD_STEP_PERCENT:
-            return f"Holds are {percent}% longer: three sessions in a row without more pain."
-        up_to = "" if len(factors) == 1 else "up to "
-        return (
-            f"Holds are {up_to}{percent}% longer than at first: "
-            "they grow a little after every three sessions in a row without more pain."
-        )
+            return Note(NoteKind.holds_longer, count=percent)
+        return Note(NoteKind.holds_longer_than_at_first, count=percent, up_to=len(factors) > 1)
     return None
 
 
@@ -208,23 +224,17 @@ def adapt(
     back = offer_back(sessions, today=today, tz=tz)
     left = [tid for tid in technique_ids if tid in hurts]
     kept = [tid for tid in technique_ids if tid not in hurts]
-    notes: list[str] = []
+    notes: list[Note] = []
     kept_anyway: str | None = None
     if not kept:
         kept_anyway = gentlest(technique_ids, techniques, hurts)
         kept = [kept_anyway]
         left.remove(kept_anyway)
-    for tid in left:
-        notes.append(f"Left out {techniques[tid].title}: marked as hurting {times(hurts[tid])}.")
+    notes.extend(Note(NoteKind.left_out, tid, hurts[tid]) for tid in left)
     if kept_anyway is not None:
-        notes.append(
-            f"Kept {techniques[kept_anyway].title}, the gentlest stretch here, so the routine isn't empty: "
-            "it was marked as hurting too, so go gently and stop if it hurts."
-        )
+        notes.append(Note(NoteKind.kept_anyway, kept_anyway))
     offered = [tid for tid in kept if tid in back]
-    for tid in offered:
-        weeks = back[tid] // 7
-        notes.append(f"{techniques[tid].title} is back: it's been {weeks} weeks since it hurt; go gently.")
+    notes.extend(Note(NoteKind.back, tid, back[tid] // 7) for tid in offered)
 
     history = [s for s in sessions if s.routine_id == routine_id]
     steps: list[AdaptedStep] = []

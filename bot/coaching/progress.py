@@ -1,6 +1,6 @@
 """A person's progress from their history: streaks, session counts, pain trend, which stretches help.
 
-Pure: records in, numbers and text out. Datetimes are aware UTC; "today" and the person's zone are
+Pure: records in, numbers, dates and enums out; the words are the views' (bot/views_progress.py). Datetimes are aware UTC; "today" and the person's zone are
 parameters, so the same history always gives the same answer.
 """
 
@@ -10,8 +10,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from fractions import Fraction
-from html import escape
 from zoneinfo import ZoneInfo
 
 from bot.coaching.ratings import Verdict, is_meaningful
@@ -21,31 +21,19 @@ FORGIVEN_MARKS = frozenset({"rest", "flare"})
 MIN_RATED_SESSIONS = 3
 MIN_TECHNIQUE_SESSIONS = 3  # rated sessions with a stretch, and as many without it, before ranking it
 MIN_TECHNIQUE_GAP = 0.5  # points of difference in mean change
-NOT_ENOUGH_TECHNIQUE_DATA = (
-    "Not enough data yet: I compare your sessions with a stretch against those without it, and none stands "
-    f"out so far (each side needs {MIN_TECHNIQUE_SESSIONS} or more sessions rated before and after)."
-)
 TREND_DAYS = 7
 MIN_TREND_RATINGS = 2
 ADHERENCE_WEEKS = 4
 SHORT_WINDOW = 7  # days: "the last 7 days", rolling, today included
 LONG_WINDOW = 30
 MAX_TECHNIQUE_LINES = 8
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-MEANINGFUL_RULE = "a change counts as meaningful at 2 points or 30% or more"
+
+
+class Missing(StrEnum):
+    """What a trend still needs."""
+
+    rated_sessions = "rated_sessions"  # fewer than MIN_RATED_SESSIONS sessions rated before and after
+    trend_ratings = "trend_ratings"  # 2 ratings in the first week and 2 in the last 7 days
 
 
 @dataclass(frozen=True)
@@ -116,7 +104,7 @@ class Progress:
     rated_sessions: int
     trend: Trend | None
     techniques: list[TechniqueStats]
-    missing: str | None
+    missing: Missing | None
     total_sessions: int
     sessions_last_28_days: int
     first_day: date | None  # the first local day with a rating or a session
@@ -135,12 +123,6 @@ def local_day(at: datetime, tz: ZoneInfo) -> date:
         # A naive datetime would silently be read in the server's zone.
         raise ValueError("naive datetime: history records must be aware UTC datetimes")
     return at.astimezone(tz).date()
-
-
-def format_date(day: date, *, year: bool = True) -> str:
-    """'2 March 2025', independent of the server's locale."""
-    text = f"{day.day} {MONTHS[day.month - 1]}"
-    return f"{text} {day.year}" if year else text
 
 
 def has_done_step(s: SessionRecord) -> bool:
@@ -301,14 +283,11 @@ def hurt_marks(sessions: Iterable[SessionRecord]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def _missing(rated: int, trend: Trend | None) -> str | None:
+def _missing(rated: int, trend: Trend | None) -> Missing | None:
     if rated < MIN_RATED_SESSIONS:
-        return f"Rate your pain before and after {MIN_RATED_SESSIONS} sessions to see your trend ({rated} so far)."
+        return Missing.rated_sessions
     if trend is None:
-        return (
-            "To compare with your first week I need at least 2 pain ratings in that week "
-            "and 2 in the last 7 days: keep rating your pain."
-        )
+        return Missing.trend_ratings
     return None
 
 
@@ -358,135 +337,15 @@ def build_progress(
     )
 
 
-def _days(n: int) -> str:
-    return "1 day" if n == 1 else f"{n} days"
+def full_recent_week(t: Trend, today: date) -> bool:
+    """The trend's last window is the whole last 7 days (young data starts it after the first week)."""
+    return t.last_start <= today - timedelta(days=TREND_DAYS - 1)
 
 
-def times(n: int) -> str:
-    return {1: "once", 2: "twice"}.get(n, f"{n} times")
-
-
-def change_phrase(change: float) -> str:
-    """'1.2 points lower' for a change of -1.2 (after minus before)."""
-    rounded = round(abs(change), 1)
-    if rounded == 0:
-        return "no different"
-    unit = "point" if rounded == 1 else "points"
-    return f"{rounded:.1f} {unit} {'lower' if change < 0 else 'higher'}"
-
-
-def trend_sentence(t: Trend, today: date) -> str:
-    """The trend in plain words with the meaningful-change rule (no HTML)."""
-    if t.last_start <= today - timedelta(days=TREND_DAYS - 1):
-        recent = "the last 7 days"
-    else:
-        # Young data: the last window starts after the first week, so it is shorter.
-        recent = f"the days since {format_date(t.last_start, year=False)}"
-    means = f"it averaged {t.first_mean:.1f} then and {t.last_mean:.1f} in {recent}"
-    if t.verdict is Verdict.better:
-        return f"Compared with your first week, your pain is lower: {means}, a meaningful drop ({MEANINGFUL_RULE})."
-    if t.verdict is Verdict.worse:
-        return (
-            f"Compared with your first week, your pain is higher: {means}, a meaningful rise ({MEANINGFUL_RULE}). "
-            "Go gently, try the Relax routine, and check in with a clinician if it keeps rising."
-        )
-    return (
-        f"Compared with your first week, your pain is about the same: {means}, "
-        f"within normal ups and downs ({MEANINGFUL_RULE})."
-    )
-
-
-def _sessions(n: int) -> str:
-    return {0: "no sessions", 1: "1 session"}.get(n, f"{n} sessions")
-
-
-def since_phrase(p: Progress) -> str:
-    """'since you started on 24 October (10 days)' or 'today, your first day with Limber'."""
-    if p.started is None or p.days_used <= 1:
-        return "today, your first day with Limber"
-    return f"since you started on {format_date(p.started, year=p.started.year != p.today.year)} ({_days(p.days_used)})"
-
-
-def session_counts(p: Progress) -> str:
-    """Sessions over rolling windows; a window longer than the person's time with Limber is not named."""
-    if p.days_used <= SHORT_WINDOW:
-        return f"{_sessions(p.total_sessions)} {since_phrase(p)}"
-    if p.days_used <= LONG_WINDOW:
-        return f"{_sessions(p.sessions_last_7_days)} in the last 7 days, {p.total_sessions} {since_phrase(p)}"
-    return f"{_sessions(p.sessions_last_7_days)} in the last 7 days, {p.sessions_last_30_days} in the last 30 days"
-
-
-def adherence_line(p: Progress) -> str:
-    """Sessions per week over the time the person has used Limber (4 weeks at most), and streaks, for /report."""
-    streak = f"current streak {_days(p.current_streak)}, longest {_days(p.longest_streak)}."
+def weekly_rate(p: Progress) -> float | None:
+    """Sessions a week over the days used (4 weeks at most); None under a week, where a rate would be a guess."""
     window = p.adherence_days
     if window < 7:
-        # Under a week, a weekly rate would be a guess: say what happened instead.
-        return f"{_sessions(p.total_sessions)} {since_phrase(p)}; {streak}"
+        return None
     in_window = p.sessions_last_28_days if window == 7 * ADHERENCE_WEEKS else p.total_sessions
-    per_week = in_window / window * 7
-    span = (
-        f"the last {ADHERENCE_WEEKS} weeks" if window == 7 * ADHERENCE_WEEKS else f"the {window} days since you started"
-    )
-    return (
-        f"{per_week:.1f} sessions a week over {span} "
-        f"({p.sessions_last_7_days} in the last 7 days, {p.total_sessions} in all); {streak}"
-    )
-
-
-def technique_line(t: TechniqueStats, title: str) -> str:
-    """One ranked stretch in plain words (no HTML): with it against without it."""
-    assert t.average_change is not None and t.without_change is not None
-    hurt = f"; marked as hurting {t.hurt_count} of {t.sessions} times" if t.hurt_count else ""
-    return (
-        f"{title}: in sessions with it, pain ended {change_phrase(t.average_change)} than it started on average "
-        f"({t.rated_sessions} rated); without it, {change_phrase(t.without_change)} ({t.without_sessions} rated){hurt}"
-    )
-
-
-CORRELATION_NOTE = "This shows what tends to go with less pain for you, not what causes it."
-
-
-def technique_lines(p: Progress, technique_titles: dict[str, str], limit: int) -> list[str]:
-    """The stretches that go with a bigger drop in pain, or "not enough data yet" (sentences, no HTML)."""
-    ranked = helping(p.techniques)
-    if not ranked:
-        return [NOT_ENOUGH_TECHNIQUE_DATA]
-    lines = [technique_line(t, technique_titles.get(t.technique_id, t.technique_id)) + "." for t in ranked[:limit]]
-    if len(ranked) > limit:
-        lines.append(f"…and {len(ranked) - limit} more.")
-    return lines
-
-
-def progress_text(p: Progress, technique_titles: dict[str, str]) -> str:
-    """The /progress message (Telegram HTML)."""
-
-    def e(text: str) -> str:
-        return escape(text, quote=False)
-
-    lines = ["<b>Your progress</b>"]
-    lines.append(f"• Sessions: {e(session_counts(p))}.")
-    if p.current_streak:
-        lines.append(f"• Streak: <b>{_days(p.current_streak)}</b> in a row (longest {_days(p.longest_streak)}).")
-    elif p.longest_streak:
-        lines.append(f"• Streak: a session today starts a new one (longest {_days(p.longest_streak)}).")
-    if p.longest_streak:
-        lines.append("  Rest and flare days you mark don't break a streak.")
-    if p.average_change is not None:
-        sessions = "session" if p.rated_sessions == 1 else "sessions"
-        lines.append(
-            f"• Pain after a session: {e(change_phrase(p.average_change))} than before on average "
-            f"({p.rated_sessions} rated {sessions})."
-        )
-    if p.trend is not None:
-        lines.append(f"• {e(trend_sentence(p.trend, p.today))}")
-    if p.total_sessions:
-        lines.append("\n<b>Which stretches help you</b>")
-        lines.extend(f"• {e(line)}" for line in technique_lines(p, technique_titles, MAX_TECHNIQUE_LINES))
-        if helping(p.techniques):
-            lines.append(CORRELATION_NOTE)
-    if p.missing:
-        lines.append(f"\n<i>{e(p.missing)}</i>")
-    elif p.total_sessions:
-        lines.append("\nKeep going gently.")
-    return "\n".join(lines)
+    return in_window / window * 7

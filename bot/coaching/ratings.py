@@ -34,11 +34,22 @@ class Unsure:
     value: int
 
 
-def parse_pain(text: str, language: str = "en") -> Rating | OutOfRange | Unsure | None:
+@dataclass(frozen=True)
+class Several:
+    """Two or three numbers that could each be the rating ("5 or 6", "entre 5 y 6", "4-5"): ask which."""
+
+    values: tuple[int, ...]  # in the order typed, each once
+
+
+MAX_SEVERAL = 3  # more numbers than this is a list or a story, not a hesitation
+
+
+def parse_pain(text: str, language: str = "en") -> Rating | OutOfRange | Unsure | Several | None:
     """Read a pain rating from what a person typed: "4", "4/10", "pain 4", "it's a 4", "about a six".
 
     Times ("3 o'clock", "at 7:30"), durations ("20 minutes"), counts ("2 sessions") and dates are never
-    ratings; a lone digit among other words is `Unsure`.
+    ratings; a lone digit among other words is `Unsure`, and two or three numbers of the scale that
+    are nothing else are `Several` (the person hesitates: Limber asks which rather than guess).
     """
     words = load_lexicon(language).ratings
     tokens = _halves(_TOKEN.findall(text[:MAX_SCAN].lower().translate(_APOSTROPHES)), words)
@@ -58,14 +69,22 @@ def parse_pain(text: str, language: str = "en") -> Rating | OutOfRange | Unsure 
             candidates.append((i, str(words.numbers[token]), True))
         elif ":" in token or _DATE.match(token):
             return None  # a time of day, or a date such as "01.12"
+        elif token[:1] == "-" and token[1:2].isdigit() and before[:1].isdigit():
+            candidates.append((i, token[1:], False))  # the end of a range, "4-5"
         elif token[:1].isdigit() or (token[:1] == "-" and token[1:2].isdigit()):
             rate = after in ("a", "an", "per", "each") and tokens[i + 2 : i + 3] and tokens[i + 2] in words.units
             if after in words.units or after == "/" or rate:
                 continue  # a duration, a count, a rate ("2 a day"), a date
-            if before == "/" or (before in words.before and not _cued(tokens, i, words.cues)):
+            ranged = before in words.between and any(t[:1].isdigit() for t in tokens[i + 2 : i + 4])
+            if before == "/" or (before in words.before and not ranged and not _cued(tokens, i, words.cues)):
                 continue
             candidates.append((i, token, False))
     digits = sum(1 for t in tokens if t[:1].isdigit() or t[:2].lstrip("-")[:1].isdigit())
+    typed_digits = sum(1 for _, _, as_word in candidates if not as_word)
+    if 1 < len(candidates) <= MAX_SEVERAL and typed_digits == digits and "/10" not in tokens:
+        values = [_whole(raw) for _, raw, _ in candidates]
+        if all(v is not None and 0 <= v <= 10 for v in values):
+            return Several(tuple(dict.fromkeys(v for v in values if v is not None)))
     if len(candidates) != 1 or (digits > 1 and "/10" not in tokens):
         return None  # several numbers: not a rating on its own
     position, raw, as_word = candidates[0]

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Message
 from telegram.error import BadRequest
 
-from bot import dbretry, pictures, records, ui, views
+from bot import dbretry, i18n, pictures, records, ui, views
 from bot.coaching.adapt import adapt, flare_suggested, planned_steps, recent_values
 from bot.coaching.holds import Phase, cue_for, phase_index, seconds_to_phase_end, timer_phases, timer_view
 from bot.coaching.plan import PlannedStep, estimate_minutes, fit_length, within_level
@@ -240,7 +240,7 @@ def plan_for(svc: Services, data: records.History, routine_id: str) -> tuple[lis
     )
     notes = views.level_notes(fit.swapped, fit.left_out, svc.library, data.prefs.level)
     steps = fit_length(planned_steps(adapted, svc.library.techniques), data.prefs.session_length, svc.library)
-    return steps, notes + adapted.notes
+    return steps, notes + [views.adapt_note(note, svc.library) for note in adapted.notes]
 
 
 async def begin(bot: Bot, svc: Services, *, chat_id: int, user_id: int, routine_id: str) -> bool:
@@ -684,9 +684,12 @@ async def resume_countdowns(bot: Bot, svc: Services, *, all_running: bool = Fals
         if all_running:
             await repo.release_timers(db)
         running = await repo.running_timers(db, silent_since=silent_since)
+        languages = {s.user_id: await repo.language_of(db, user_id=s.user_id) for s in running}
     adopted = 0
     for session in running:
         if session.id is not None and not svc.timers.running(session.id):
-            start_countdown(bot, svc, chat_id=session.user_id, session=session)
+            # No update says the language here: the task starts in the stored one and keeps it.
+            with i18n.speaking(languages.get(session.user_id)):
+                start_countdown(bot, svc, chat_id=session.user_id, session=session)
             adopted += 1
     return adopted

@@ -7,7 +7,7 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
 from bot import i18n, ui, views
-from bot.coaching.ratings import OutOfRange, Unsure, parse_pain
+from bot.coaching.ratings import OutOfRange, Several, Unsure, parse_pain
 from bot.coaching.session import Status
 from bot.flows import Refused
 from bot.flows import ratings as ratings_flow
@@ -51,6 +51,9 @@ async def typed_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if isinstance(parsed, Unsure):
         # A digit among other words might be a rating: ask rather than store it silently.
         await ui.send(context.bot, chat_id, views.check_rating(parsed.value))
+        return
+    if isinstance(parsed, Several):
+        await ui.send(context.bot, chat_id, views.which_rating(parsed.values))
         return
     if isinstance(parsed, OutOfRange) or parsed is None:
         await ui.send(context.bot, chat_id, views.View(views.rating_out_of_range(parsed.raw if parsed else "")))
