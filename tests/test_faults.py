@@ -196,11 +196,12 @@ async def test_a_button_answer_refused_with_429_does_not_stop_the_routine(bot: B
 
 @pytest.mark.parametrize(("command", "method"), [("/progress", "sendPhoto"), ("/export", "sendDocument")])
 async def test_a_failed_photo_or_document_gets_an_apology_and_the_bot_goes_on(
-    bot: BotProcess, person: Person, command: str, method: str
+    bot: BotProcess, person: Person, clock: FakeClock, command: str, method: str
 ) -> None:
     await person.join()
     await person.client.fail_next(method, error_code=500, times=5)
     await person.send(command)
+    await clock.pass_pauses(0.25, 0.5)  # retried like every send, then given up
     await person.expect("Sorry, something went wrong")
     await person.send("/help")
     await person.expect("What I can do")
