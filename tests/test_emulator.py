@@ -734,6 +734,10 @@ async def test_stats_counts_successful_sends_per_window(
         "sent": 6,
         "max_per_second_overall": 3,
         "max_per_second_per_chat": {1: 2, 2: 2},
+        "latency_ms": 0.0,
+        "jitter_ms": 0.0,
+        "delayed_answers": 0,
+        "delay_seconds": 0.0,
     }
 
 
