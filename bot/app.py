@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -16,10 +17,12 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot import callbacks as cb
 from bot import dbretry, flow, i18n, views
 from bot.clock import Clock, SystemClock
+from bot.concurrency import ChatLanes, ChatOrderedProcessor
 from bot.config import Settings
 from bot.filters import PAIN_RATING_TEXT, RED_FLAG_TEXT
 from bot.handlers import (
@@ -226,6 +229,30 @@ async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
         await svc.db.close()
 
 
+def bot_api_request(settings: Settings) -> HTTPXRequest:
+    """The HTTP client for Bot API calls (getUpdates has its own): a pool sized for round trip x rate."""
+    timeout = settings.telegram_timeout_seconds
+    pool = settings.telegram_pool_size
+    limits = httpx.Limits(
+        max_connections=pool, max_keepalive_connections=pool, keepalive_expiry=settings.telegram_keepalive_seconds
+    )
+    return HTTPXRequest(
+        connection_pool_size=pool,
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        write_timeout=timeout,
+        pool_timeout=settings.telegram_pool_timeout_seconds,
+        httpx_kwargs={"limits": limits},
+    )
+
+
+def chat_lanes(settings: Settings) -> ChatLanes:
+    """Different chats at once, each in order (bot.concurrency); polling and the webhook share one."""
+    return ChatLanes(
+        settings.update_concurrency, settings.update_queue_per_chat, keep=flood.kept_in_a_flood, on_drop=flood.dropped
+    )
+
+
 def build_application(settings: Settings, *, clock: Clock | None = None) -> Application:  # type: ignore[type-arg]
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -236,9 +263,8 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .connect_timeout(settings.telegram_timeout_seconds)
-        .read_timeout(settings.telegram_timeout_seconds)
-        .write_timeout(settings.telegram_timeout_seconds)
+        .request(bot_api_request(settings))
+        .concurrent_updates(ChatOrderedProcessor(chat_lanes(settings)))
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
