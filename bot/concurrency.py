@@ -72,13 +72,22 @@ class _Lane:
 class ChatLanes:
     """Run updates with at most `limit` at once, one chat's strictly in arrival order, `per_chat` waiting at most."""
 
-    def __init__(self, limit: int, per_chat: int, *, keep: Keep | None = None, on_drop: OnDrop | None = None) -> None:
+    def __init__(
+        self,
+        limit: int,
+        per_chat: int,
+        *,
+        keep: Keep | None = None,
+        on_drop: OnDrop | None = None,
+        key: Callable[[object], int | None] = lane_key,
+    ) -> None:
         if limit < 1 or per_chat < 1:
             raise ValueError("limit and per_chat must be positive")
         self.limit = limit
         self.per_chat = per_chat
         self._keep = keep or (lambda update: False)
         self._on_drop = on_drop
+        self._key = key
         self._slots = asyncio.Semaphore(limit)
         self._lanes: dict[int, _Lane] = {}
         self.running = 0
@@ -97,7 +106,7 @@ class ChatLanes:
 
     async def run(self, update: object, work: Awaitable[R]) -> R | Dropped:
         """Await `work` in `update`'s turn; DROPPED (and `work` closed unstarted) when its chat has no room."""
-        key = lane_key(update)
+        key = self._key(update)
         if key is None:
             return await self._slot(work)
         lane = self._lanes.get(key)

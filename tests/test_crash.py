@@ -78,6 +78,9 @@ class LimberProcess:
             "PTB_TIMEDELTA": "true",
             # Steps as text: these runs read the step text (pictures are tested in test_pictures.py).
             "STEP_PICTURES": "false",
+            # Different people's updates handled at once (bot.concurrency), as by default: a kill lands
+            # while several updates are half done.
+            "UPDATE_CONCURRENCY": "16",
         }
         self.proc: asyncio.subprocess.Process | None = None
         self.lines: list[str] = []  # stderr of the current run
