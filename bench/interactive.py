@@ -213,9 +213,12 @@ async def _wait_answer(queue: asyncio.Queue[JSON], after: int, patience: float) 
 
 
 def _choose(labels: list[str], rng: random.Random) -> str:
-    """What the user taps: a rating on a rating keyboard, Done / Skip / This hurts on a step."""
+    """What the user taps: a rating on a rating keyboard, Done / Skip / This hurts on a step, going gently."""
     if "10" in labels:
         return str(rng.randint(0, 10))
+    gentle = [label for label in labels if label.startswith("🌿")]
+    if gentle:  # the pain check after a rating of 8 or more: go on with the gentle routine
+        return gentle[0]
     words = [word for word, _ in STEP_CHOICES]
     if any("Done" in label for label in labels):
         word = rng.choices(words, weights=[weight for _, weight in STEP_CHOICES])[0]
