@@ -87,7 +87,7 @@ def _server_options(t: Timeouts) -> dict[str, Any]:
     """asyncpg's connect arguments: client-side timeouts, and what the server should give up on."""
     return {
         "timeout": t.connect,
-        # Client side: a statement (the pre-ping included) unanswered this long raises TimeoutError.
+        # Client side: a statement unanswered this long raises TimeoutError.
         "command_timeout": t.statement,
         "server_settings": {
             # A client cut off mid-transaction must not hold its row locks until TCP notices.
@@ -121,7 +121,7 @@ def _keepalive(t: Timeouts) -> Callable[[Any, Any], None]:
 
 
 def _timeout_is_a_disconnect(ctx: ExceptionContext) -> None:
-    """A statement (or the pool's pre-ping) that timed out means the way to the server is bad: drop the
+    """A statement that timed out means the way to the server is bad: drop the
     connection instead of pooling it again, and with it every connection opened before (SQLAlchemy
     invalidates the whole pool on a disconnect), so none waits out its timeout once more."""
     if isinstance(ctx.original_exception, TimeoutError):
@@ -135,11 +135,10 @@ class Database:
         self.url = async_url(url)
         sqlite = self.url.startswith("sqlite")
         t = timeouts or Timeouts()
-        # A server connection can go stale (PostgreSQL restarted); a local file cannot, and the ping
-        # would cost a query on every transaction.
-        options: dict[str, Any] = (
-            {} if sqlite else {"pool_pre_ping": True, "pool_timeout": t.pool, "connect_args": _server_options(t)}
-        )
+        # No pre-ping: it costs a round trip on every transaction. A pooled connection gone stale
+        # (PostgreSQL restarted) fails its first statement as a disconnect, which invalidates the pool,
+        # and bot.dbretry runs the work again on a fresh connection.
+        options: dict[str, Any] = {} if sqlite else {"pool_timeout": t.pool, "connect_args": _server_options(t)}
         if "+asyncpg" not in self.url:
             options.pop("connect_args", None)
         self._untimed_options: dict[str, Any] | None = None
