@@ -16,7 +16,7 @@ from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.dialects import registry
 from sqlalchemy.engine import Connection, ExceptionContext, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
@@ -177,6 +177,22 @@ class Database:
             try:
                 async with self._sessions() as session, session.begin():
                     yield session
+            finally:
+                self._holder = None
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction on a plain connection, no ORM session: for Core statements (storage.statements)."""
+        task = asyncio.current_task()
+        if self._turn is None or self._holder is task:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._turn:
+            self._holder = task
+            try:
+                async with self.engine.begin() as conn:
+                    yield conn
             finally:
                 self._holder = None
 
