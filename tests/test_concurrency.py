@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 
 from bot.app import build_application, start_polling
 from bot.concurrency import DROPPED, ChatLanes, ChatOrderedProcessor
+from bot.config import Settings
 from tests.factories import BotProcess, FakeClock, Person
 
 # --- the lanes alone ----------------------------------------------------------------------------
@@ -231,3 +233,22 @@ async def test_a_flood_fills_only_the_flooders_bounded_queue(
     finally:
         bot.release.set()
         await bot.stop()
+
+
+def test_the_application_takes_its_concurrency_and_pool_from_settings() -> None:
+    settings = Settings(
+        telegram_bot_token="123:" + "a" * 30,
+        update_concurrency=12,
+        update_queue_per_chat=7,
+        telegram_pool_size=9,
+        telegram_keepalive_seconds=45,
+        _env_file=None,
+    )
+    app = build_application(settings)
+    processor = app.update_processor
+    assert isinstance(processor, ChatOrderedProcessor)
+    assert (processor.lanes.limit, processor.lanes.per_chat) == (12, 7)
+    request = app.bot.request
+    assert isinstance(request, HTTPXRequest)
+    limits = request._client_kwargs["limits"]  # PTB keeps what it built the httpx client with
+    assert (limits.max_connections, limits.max_keepalive_connections, limits.keepalive_expiry) == (9, 9, 45)
