@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
@@ -18,7 +19,9 @@ from telegram.request import HTTPXRequest
 from bot.app import build_application, start_polling
 from bot.concurrency import DROPPED, ChatLanes, ChatOrderedProcessor
 from bot.config import Settings
-from tests.factories import BotProcess, FakeClock, Person
+from tests.factories import WEBHOOK, WEBHOOK_SECRET, BotProcess, FakeClock, Person
+
+JSON = dict[str, Any]
 
 # --- the lanes alone ----------------------------------------------------------------------------
 
@@ -252,3 +255,51 @@ def test_the_application_takes_its_concurrency_and_pool_from_settings() -> None:
     assert isinstance(request, HTTPXRequest)
     limits = request._client_kwargs["limits"]  # PTB keeps what it built the httpx client with
     assert (limits.max_connections, limits.max_keepalive_connections, limits.keepalive_expiry) == (9, 9, 45)
+
+
+async def test_a_webhook_worker_shares_the_rule_and_answers_a_dropped_post(
+    api_url: str, database_url: str, clock: FakeClock
+) -> None:
+    """Posted updates keep one chat in order and its queue bounded: chatter pushed out is answered "dropped"."""
+    worker = BotProcess(api_url, database_url, clock, update_queue_per_chat=1, **WEBHOOK)
+    await worker.start()
+    release = asyncio.Event()
+    chat = {"id": 6161, "type": "private", "first_name": "Cleo"}
+    cleo = Person(api_url, user_id=6161, first_name="Cleo")
+    await cleo.send("/start")  # the emulator knows her chat; this test posts her next updates itself
+
+    def update(update_id: int, text: str) -> JSON:
+        message = {"message_id": update_id, "date": 1796170000, "chat": chat, "from": {**chat, "is_bot": False}}
+        return {"update_id": update_id, "message": {**message, "text": text}}
+
+    async def post(session: aiohttp.ClientSession, body: JSON) -> JSON:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+        async with session.post(worker.webhook_target, json=body, headers=headers) as response:
+            assert response.status == 200
+            answer: JSON = await response.json()
+            return answer
+
+    try:
+        assert worker.webhook is not None and worker.app is not None
+        lanes = worker.webhook.lanes
+        # Cleo's chat is busy with an update in hand (held here, as a slow handler would hold it).
+        held = asyncio.ensure_future(lanes.run(Update.de_json(update(1, "hi"), worker.app.bot), release.wait()))
+        await settle()
+        async with aiohttp.ClientSession() as session:
+            first = asyncio.ensure_future(post(session, update(900_000_101, "hello??")))
+            for _ in range(100):
+                await asyncio.sleep(0.01)
+                if lanes.waiting(chat["id"]) == 1:
+                    break
+            assert lanes.waiting(chat["id"]) == 1
+            second = asyncio.ensure_future(post(session, update(900_000_102, "anyone there")))
+            assert await asyncio.wait_for(first, 10) == {"ok": True, "result": "dropped"}
+            release.set()
+            await held
+            assert await asyncio.wait_for(second, 10) == {"ok": True, "result": "handled"}
+        texts = [str(m.get("text")) for m in await cleo.messages() if m.get("from", {}).get("is_bot")]
+        assert len(texts) == 1  # an answer to "anyone there" only
+    finally:
+        release.set()
+        await cleo.close()
+        await worker.stop()
