@@ -1,6 +1,6 @@
 """The "floor" bot of `python -m bench.interactive`: bare python-telegram-bot, no logic, no storage.
 
-    TELEGRAM_BOT_TOKEN=... TELEGRAM_API_URL=http://127.0.0.1:PORT python -m bench.floor SCRIPT.json
+    TELEGRAM_BOT_TOKEN=... TELEGRAM_API_URL=http://127.0.0.1:PORT python -m bench.floor SCRIPT.json [--concurrent]
 
 It is the cheapest bot that answers Limber's users exactly as Limber does. SCRIPT.json holds, for each
 user slot, the Bot API calls Limber made for each of that user's updates, recorded by the benchmark's
@@ -15,10 +15,16 @@ the floor for the same message; "message_id" of a call is the id its recorded me
 callback query id (the live one). That per-chat counter and id map is all it keeps. The Application is
 built and polled as `limber run` builds and polls Limber's (same timeouts, sequential updates,
 `run_polling(allowed_updates=Update.ALL_TYPES)`), minus handlers, database and jobs.
+
+With --concurrent it is the concurrent floor, the best a PTB bot can do at a real round trip:
+different chats' updates are handled at once (at most FLOOR_CONCURRENCY, default 64, as Limber's
+UPDATE_CONCURRENCY), one chat's strictly in arrival order (a lock per chat in a processor of its own,
+not Limber's), and its Bot API pool is sized as Limber's (TELEGRAM_POOL_SIZE, default 32).
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
@@ -31,7 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Message, MessageEntity, Update
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 
 JSON = dict[str, Any]
 Call = JSON
@@ -133,27 +140,72 @@ class Replayer:
         return await function(**kwargs, api_kwargs=extra or None)
 
 
-def build(token: str, api_url: str, script: JSON) -> Application:
+class PerChatProcessor(BaseUpdateProcessor):
+    """Different chats at once (at most `limit`), one chat's updates in arrival order: a lock per chat."""
+
+    def __init__(self, limit: int) -> None:
+        # Updates waiting for their chat's lock must not take running slots: PTB's bound is generous.
+        super().__init__(max_concurrent_updates=limit * 64)
+        self._running = asyncio.Semaphore(limit)
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    async def do_process_update(self, update: object, coroutine: Any) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            async with self._running:
+                await coroutine
+            return
+        lock, users = self._locks.get(chat.id, (asyncio.Lock(), 0))
+        self._locks[chat.id] = (lock, users + 1)
+        try:
+            async with lock, self._running:  # asyncio.Lock wakes waiters first come, first served
+                await coroutine
+        finally:
+            lock, users = self._locks[chat.id]
+            if users <= 1:
+                del self._locks[chat.id]
+            else:
+                self._locks[chat.id] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+def build(token: str, api_url: str, script: JSON, *, concurrent: bool = False) -> Application:
     """The Application as bot/app.py builds Limber's, with one replaying handler instead of Limber's."""
     api = api_url.rstrip("/")
-    app = (
-        Application.builder()
-        .token(token)
-        .base_url(f"{api}/bot")
-        .base_file_url(f"{api}/file/bot")
-        .connect_timeout(TIMEOUT_SECONDS)
-        .read_timeout(TIMEOUT_SECONDS)
-        .write_timeout(TIMEOUT_SECONDS)
-        .build()
-    )
+    builder = Application.builder().token(token).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
+    if concurrent:
+        pool = int(os.environ.get("TELEGRAM_POOL_SIZE", "32"))
+        request = HTTPXRequest(
+            connection_pool_size=pool,
+            connect_timeout=TIMEOUT_SECONDS,
+            read_timeout=TIMEOUT_SECONDS,
+            write_timeout=TIMEOUT_SECONDS,
+            pool_timeout=5.0,
+        )
+        builder = builder.request(request).concurrent_updates(
+            PerChatProcessor(int(os.environ.get("FLOOR_CONCURRENCY", "64")))
+        )
+    else:
+        builder = builder.connect_timeout(TIMEOUT_SECONDS).read_timeout(TIMEOUT_SECONDS).write_timeout(TIMEOUT_SECONDS)
+    app = builder.build()
     app.add_handler(TypeHandler(Update, Replayer(script)))
     return app
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    concurrent = "--concurrent" in args
+    args = [arg for arg in args if arg != "--concurrent"]
     if len(args) != 1:
-        print("usage: python -m bench.floor SCRIPT.json (TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL set)", file=sys.stderr)
+        print(
+            "usage: python -m bench.floor SCRIPT.json [--concurrent] (TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL set)",
+            file=sys.stderr,
+        )
         return 2
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "WARNING").upper(),
@@ -161,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     script = json.loads(Path(args[0]).read_text(encoding="utf-8"))
-    app = build(os.environ["TELEGRAM_BOT_TOKEN"], os.environ["TELEGRAM_API_URL"], script)
+    app = build(os.environ["TELEGRAM_BOT_TOKEN"], os.environ["TELEGRAM_API_URL"], script, concurrent=concurrent)
     app.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 

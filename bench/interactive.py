@@ -1,6 +1,7 @@
 """Benchmark scenario 1, interactive load: simulated users run whole routines against Limber and a floor bot.
 
     python -m bench.interactive [--users 50] [--rounds 3] [--think 0] [--database-url URL]
+                                [--latency-ms 80 --jitter-ms 10] [--floors replay,concurrent] [--flood 300]
 
 Every user runs one whole routine in a closed loop (/stretch <area>, the rating before, every step
 with Done / Skip / This hurts, the rating after, the summary), waiting for the bot's answer to each
@@ -35,9 +36,20 @@ parse_mode, buttons) are reported per round, as a check that both bots did the s
 --keep DIR keeps the logs, the database and the floor's script; --profile DIR samples Limber's
 measured rounds with py-spy (threads holding the GIL) and prints where the time went.
 
+Two floors: `floor` replays as above, one update at a time as PTB does by default; `cfloor` is the
+same replaying bot handling different chats at once, each chat in order (`bench.floor --concurrent`),
+the best a PTB bot can do at a real round trip. --latency-ms / --jitter-ms make the emulator delay
+every Bot API answer (a network round trip). --flood N is the flood scenario instead of the floors:
+Limber's rounds alternate between the users alone and the users while one more person sends N
+messages as fast as the emulator takes them; the users' p95 under the flood is compared with their
+p95 without it. The recording round runs Limber through bench._sqlcount, which counts SQL
+statements and transactions per update type; they are printed and kept in the JSON.
+
 Prints a table (per bot and per round) and writes JSON (default bench/results/interactive.json) with
-machine facts, parameters, per-round figures and latency samples. Targets: Limber's throughput at
-0.8 or more of the floor's, and Limber's p95 within 1.5 times the floor's.
+machine facts, parameters, per-round figures and latency samples. Targets (issue 13): with a round
+trip (--latency-ms > 0), Limber's throughput at 0.8 or more of the concurrent floor's and its p95 at
+most 1.5 times the concurrent floor's; on loopback, throughput at 0.65 or more of the replaying
+floor's; in the flood, the users' p95 at most 2 times their p95 without it.
 """
 
 from __future__ import annotations
@@ -77,10 +89,13 @@ TOKEN = "424242:BENCH-interactive-abcdefghijklmnopqrstuv"
 SLOT_MODULUS = 1_000_000
 STEP_CHOICES = (("Done", 70), ("Skip", 15), ("This hurts", 15))
 MAX_ACTIONS = 60  # a routine that does not end by then is a bug in the script or the bot
-TARGET_THROUGHPUT = 0.8  # Limber / floor updates per second, at least
-TARGET_P95 = 1.5  # Limber p95 / floor p95, at most
+TARGET_THROUGHPUT = 0.8  # Limber / concurrent floor updates per second, at least (with a round trip)
+TARGET_P95 = 1.5  # Limber p95 / concurrent floor p95, at most (with a round trip)
+TARGET_LOOPBACK = 0.65  # Limber / replaying floor updates per second, at least (loopback)
+TARGET_FLOOD = 2.0  # the users' p95 with a flood / without, at most
 DEFAULT_OUTPUT = ROOT / "bench" / "results" / "interactive.json"
-BOTS = ("limber", "floor")
+FLOORS = {"replay": "floor", "concurrent": "cfloor"}
+FLOOD_TEXTS = ("hello", "hello??", "are you there", "hellooo", "answer me", "?", "anyone", "hey")
 T = TypeVar("T")
 
 
@@ -198,9 +213,12 @@ async def _wait_answer(queue: asyncio.Queue[JSON], after: int, patience: float) 
 
 
 def _choose(labels: list[str], rng: random.Random) -> str:
-    """What the user taps: a rating on a rating keyboard, Done / Skip / This hurts on a step."""
+    """What the user taps: a rating on a rating keyboard, Done / Skip / This hurts on a step, going gently."""
     if "10" in labels:
         return str(rng.randint(0, 10))
+    gentle = [label for label in labels if label.startswith("🌿")]
+    if gentle:  # the pain check after a rating of 8 or more: go on with the gentle routine
+        return gentle[0]
     words = [word for word, _ in STEP_CHOICES]
     if any("Done" in label for label in labels):
         word = rng.choices(words, weights=[weight for _, weight in STEP_CHOICES])[0]
@@ -297,9 +315,9 @@ class BotProcess:
 
 
 @contextlib.asynccontextmanager
-async def emulator_process(workdir: Path) -> Any:
+async def emulator_process(workdir: Path, latency_ms: float = 0.0, jitter_ms: float = 0.0) -> Any:
     """The emulator in its own process; yields (url, pid)."""
-    emulator = EmulatorProcess(workdir / "files")
+    emulator = EmulatorProcess(workdir / "files", latency_ms=latency_ms, jitter_ms=jitter_ms)
     try:
         yield await emulator.start(), emulator.pid
     finally:
@@ -435,12 +453,16 @@ class Bench:
     script_path: Path
     recorded: dict[int, list[JSON]] = field(default_factory=dict)  # the recording's calls per slot
     profiles: list[Path] = field(default_factory=list)
+    flood_sent: list[int] = field(default_factory=list)
     next_tag: int = 1
 
-    def command(self, bot: str) -> list[str]:
-        if bot == "limber":
+    def command(self, bot: str, *, record: bool = False) -> list[str]:
+        if record:
+            return [sys.executable, "-m", "bench._sqlcount"]
+        if bot.startswith("limber"):
             return [sys.executable, "-m", "bot.main", "run"]
-        return [sys.executable, "-m", "bench.floor", str(self.script_path)]
+        concurrent = ["--concurrent"] if bot == "cfloor" else []
+        return [sys.executable, "-m", "bench.floor", str(self.script_path), *concurrent]
 
     def env(self) -> dict[str, str]:
         return {
@@ -451,11 +473,12 @@ class Bench:
             "DATABASE_URL": self.database_url,
             "LOG_LEVEL": "WARNING",
             "PTB_TIMEDELTA": "true",
+            "LIMBER_SQL_COUNTS": str(self.workdir / "sql-counts.json"),
         }
 
     async def profiler(self, bot: str, number: int, pid: int) -> asyncio.subprocess.Process | None:
         """With --profile DIR: py-spy sampling Limber's measured phase (it costs CPU: figures suffer)."""
-        if self.args.profile is None or bot != "limber" or number == 0:
+        if self.args.profile is None or not bot.startswith("limber") or number == 0:
             return None
         self.args.profile.mkdir(parents=True, exist_ok=True)
         output = self.args.profile / f"limber-round{number}.txt"
@@ -492,6 +515,13 @@ class Bench:
         results = await asyncio.gather(*runs)
         return dict(zip(user_ids, results, strict=True))
 
+    async def flood(self, user_id: int) -> int:
+        """One person sends --flood messages as fast as the emulator takes them, waiting for no answer."""
+        for n in range(self.args.flood):
+            text = FLOOD_TEXTS[n % len(FLOOD_TEXTS)]
+            await self.api.post("send", {"user_id": user_id, "text": text, "first_name": "Flood"})
+        return int(self.args.flood)
+
     async def round(self, bot: str, number: int, *, record: bool = False) -> Round:
         """Start the bot, warm it with one user alone, then run every user at once; stop the bot."""
         args = self.args
@@ -503,7 +533,7 @@ class Bench:
         reader = asyncio.create_task(hub.run())
         log_path = self.workdir / f"{bot}-{tag}.log"
         with log_path.open("w", encoding="utf-8") as log:
-            process = BotProcess(self.command(bot), self.env(), self.workdir, log)
+            process = BotProcess(self.command(bot, record=record), self.env(), self.workdir, log)
             try:
                 await process.start()
                 # One user alone first: it waits while the bot starts, and warms the fresh process.
@@ -514,7 +544,12 @@ class Bench:
                 cpu_before = {name: proc_cpu_seconds(pid) for name, pid in pids.items()}
                 client_before = resource.getrusage(resource.RUSAGE_SELF)
                 profiler = await self.profiler(bot, number, process.pid)
+                flooder = None
+                if bot == "limber+flood":
+                    flooder = asyncio.create_task(self.flood(tag * SLOT_MODULUS + args.users + 1))
                 measured = await process.alongside(self.users(hub, user_ids))
+                if flooder is not None:
+                    self.flood_sent.append(await flooder)
                 if profiler is not None:
                     profiler.send_signal(signal.SIGINT)
                     await profiler.wait()
@@ -720,29 +755,74 @@ def print_profile(paths: list[Path], limit: int = 15) -> None:
         print(f"  {count / total:6.1%}  {name}")
 
 
-def print_table(results: JSON, rounds: list[Round]) -> None:
-    header = f"{'bot':<8}{'rounds':>7}{'updates':>9}{'updates/s':>11}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+def print_table(results: JSON, rounds: list[Round], bots: tuple[str, ...]) -> None:
+    header = f"{'bot':<13}{'rounds':>7}{'updates':>9}{'updates/s':>11}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
     header += f"{'bot CPU ms/upd':>16}"
     print(header)
-    for bot in BOTS:
+    for bot in bots:
         row = results[bot]
         print(
-            f"{bot:<8}{row['rounds']:>7}{row['updates']:>9}{row['updates_per_second']:>11.1f}"
+            f"{bot:<13}{row['rounds']:>7}{row['updates']:>9}{row['updates_per_second']:>11.1f}"
             f"{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}{row['p99_ms']:>9.1f}"
             f"{row['cpu_ms_per_update'].get('bot', 0.0):>16.2f}"
         )
     print()
     print("per round (measured; round 0 is Limber's unmeasured recording round):")
     print(
-        f"{'round':>5}  {'bot':<8}{'updates':>8}{'updates/s':>11}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'round':>5}  {'bot':<13}{'updates':>8}{'updates/s':>11}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
         f"{'API calls':>11}{'not as recorded':>17}"
     )
     for r in rounds:
         p = percentiles(r.latencies)
         print(
-            f"{r.number:>5}  {r.bot:<8}{r.updates:>8}{r.throughput:>11.1f}"
+            f"{r.number:>5}  {r.bot:<13}{r.updates:>8}{r.throughput:>11.1f}"
             f"{p['p50'] * 1000:>9.1f}{p['p95'] * 1000:>9.1f}{p['p99'] * 1000:>9.1f}"
             f"{sum(r.calls.values()):>11}{r.differing_calls:>17}"
+        )
+
+
+def bots_of(args: argparse.Namespace) -> tuple[str, ...]:
+    """The bots whose rounds alternate: Limber and the floors, or Limber with and without the flood."""
+    if args.flood:
+        return ("limber", "limber+flood")
+    return ("limber", *(FLOORS[name] for name in args.floors))
+
+
+def ratios(results: JSON, args: argparse.Namespace) -> tuple[JSON, JSON, JSON]:
+    """The ratios of one run, the targets they are held to, and which are met."""
+    limber = results["limber"]
+    found: JSON = {}
+    targets: JSON = {}
+    passed: JSON = {}
+    if args.flood:
+        flooded = results["limber+flood"]
+        found["p95_flooded_over_unflooded"] = round(flooded["p95_ms"] / limber["p95_ms"], 3)
+        targets["p95_flooded_over_unflooded_at_most"] = TARGET_FLOOD
+        passed["flood_p95"] = found["p95_flooded_over_unflooded"] <= TARGET_FLOOD
+        return found, targets, passed
+    for floor in ("floor", "cfloor"):
+        if floor in results:
+            found[f"throughput_limber_over_{floor}"] = round(
+                limber["updates_per_second"] / results[floor]["updates_per_second"], 3
+            )
+            found[f"p95_limber_over_{floor}"] = round(limber["p95_ms"] / results[floor]["p95_ms"], 3)
+    if args.latency_ms > 0 and "cfloor" in results:
+        targets["throughput_over_cfloor_at_least"] = TARGET_THROUGHPUT
+        targets["p95_over_cfloor_at_most"] = TARGET_P95
+        passed["throughput"] = found["throughput_limber_over_cfloor"] >= TARGET_THROUGHPUT
+        passed["p95"] = found["p95_limber_over_cfloor"] <= TARGET_P95
+    if args.latency_ms == 0 and "floor" in results:
+        targets["throughput_over_floor_at_least"] = TARGET_LOOPBACK
+        passed["throughput_loopback"] = found["throughput_limber_over_floor"] >= TARGET_LOOPBACK
+    return found, targets, passed
+
+
+def print_sql_counts(counts: JSON) -> None:
+    print("SQL per update type (the recording round, counted by SQLAlchemy engine events; bench/_sqlcount.py):")
+    print(f"  {'update':<26}{'updates':>8}{'statements':>12}{'transactions':>14}")
+    for kind, row in counts.items():
+        print(
+            f"  {kind:<26}{row['updates']:>8}{row['statements_per_update']:>12.2f}{row['transactions_per_update']:>14.2f}"
         )
 
 
@@ -750,6 +830,7 @@ async def run(args: argparse.Namespace) -> JSON:
     from content import load_library
 
     routines = sorted(load_library().routines)
+    bots = bots_of(args)
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="limber-interactive-"))
     workdir.mkdir(parents=True, exist_ok=True)
     if any(workdir.iterdir()):
@@ -758,7 +839,7 @@ async def run(args: argparse.Namespace) -> JSON:
     load_before = os.getloadavg()
     rounds: list[Round] = []
     async with (
-        emulator_process(workdir) as (api_url, emulator_pid),
+        emulator_process(workdir, args.latency_ms, args.jitter_ms) as (api_url, emulator_pid),
         database(args.database_url, workdir) as database_url,
     ):
         api = UserApi(api_url, TOKEN, connections=args.users + 16)
@@ -766,24 +847,24 @@ async def run(args: argparse.Namespace) -> JSON:
         try:
             print(f"recording Limber's calls ({args.users} users) ...", flush=True)
             recording = await bench.round("limber", 0, record=True)
-            order = [bot for pair in range(args.rounds) for bot in (BOTS if pair % 2 == 0 else BOTS[::-1])]
+            order = [bot for pair in range(args.rounds) for bot in (bots if pair % 2 == 0 else bots[::-1])]
             for index, bot in enumerate(order):
-                number = index // 2 + 1
+                number = index // len(bots) + 1
                 result = await bench.round(bot, number)
                 print(
-                    f"round {number} {bot:<6} {result.updates} updates, {result.throughput:.1f}/s, "
+                    f"round {number} {bot:<12} {result.updates} updates, {result.throughput:.1f}/s, "
                     f"p95 {quantile(result.latencies, 0.95) * 1000:.1f} ms",
                     flush=True,
                 )
                 rounds.append(result)
         finally:
             await api.close()
-    results = {bot: aggregate([r for r in rounds if r.bot == bot]) for bot in BOTS}
-    limber, floor = results["limber"], results["floor"]
-    throughput_ratio = limber["updates_per_second"] / floor["updates_per_second"]
-    p95_ratio = limber["p95_ms"] / floor["p95_ms"]
+    counts_path = workdir / "sql-counts.json"
+    sql_counts = json.loads(counts_path.read_text(encoding="utf-8")) if counts_path.is_file() else {}
+    results = {bot: aggregate([r for r in rounds if r.bot == bot]) for bot in bots}
+    found, targets, passed = ratios(results, args)
     report: JSON = {
-        "scenario": "interactive",
+        "scenario": "interactive (flood)" if args.flood else "interactive",
         "command": shlex.join(["python", "-m", "bench.interactive", *sys.argv[1:]]),
         "argv": sys.argv,
         "date": started.isoformat(timespec="seconds"),
@@ -795,6 +876,9 @@ async def run(args: argparse.Namespace) -> JSON:
             "think_seconds": args.think,
             "seed": args.seed,
             "answer_timeout_seconds": args.timeout,
+            "latency_ms": args.latency_ms,
+            "jitter_ms": args.jitter_ms,
+            "flood_messages": args.flood,
             "routines": routines,
             "step_choices": dict(STEP_CHOICES),
             "database": "postgresql (fresh database)" if database_url.startswith("postgres") else "sqlite file",
@@ -806,30 +890,34 @@ async def run(args: argparse.Namespace) -> JSON:
             "timestamp of the bot's Bot API call carrying the awaited answer; events carry no timestamp, so "
             "one shared client-side reader finds the answer event and the emulator's call log times it",
             "throughput": "measured updates / (last answer - first action) per round; aggregate: sums over rounds",
-            "floor": "bench/floor.py replays Limber's recorded calls per update (round 0), ids translated",
+            "floor": "bench/floor.py replays Limber's recorded calls per update (round 0), ids translated; "
+            "cfloor: the same with different chats at once, each chat in order",
+            "round_trip": "the emulator delays every Bot API answer by latency_ms plus up to jitter_ms",
         },
         "results": results,
-        "ratios": {
-            "throughput_limber_over_floor": round(throughput_ratio, 3),
-            "p95_limber_over_floor": round(p95_ratio, 3),
-        },
-        "targets": {"throughput_ratio_at_least": TARGET_THROUGHPUT, "p95_ratio_at_most": TARGET_P95},
-        "pass": {"throughput": throughput_ratio >= TARGET_THROUGHPUT, "p95": p95_ratio <= TARGET_P95},
+        "ratios": found,
+        "targets": targets,
+        "pass": passed,
+        "sql_per_update_type": sql_counts,
+        "flood_sent": bench.flood_sent,
         "recording_round": recording.summary(),
         "rounds": [{**r.summary(), "latencies_ms": [round(v * 1000, 3) for v in r.latencies]} for r in rounds],
         "workdir": str(workdir) if args.keep else None,
     }
     print()
-    print_table(results, rounds)
+    print_table(results, rounds, bots)
     print()
-    verdict = "PASS" if report["pass"]["throughput"] else "MISS"
-    print(f"throughput Limber/floor: {throughput_ratio:.3f} (target >= {TARGET_THROUGHPUT}) {verdict}")
-    verdict = "PASS" if report["pass"]["p95"] else "MISS"
-    print(f"p95 Limber/floor:        {p95_ratio:.3f} (target <= {TARGET_P95}) {verdict}")
+    for name, value in found.items():
+        print(f"{name}: {value:.3f}")
+    for name, ok in passed.items():
+        print(f"target {name}: {'PASS' if ok else 'MISS'} ({targets})")
     print(
         "latency: action stamped by this client before its request; answer stamped by the emulator's call log "
         "(events carry no timestamp); one shared event reader"
     )
+    if sql_counts:
+        print()
+        print_sql_counts(sql_counts)
     if bench.profiles:
         print()
         print_profile([path for path in bench.profiles if path.exists()])
@@ -847,12 +935,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261121, help="seed of the users' choices")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds a user waits for an answer")
     parser.add_argument("--database-url", help="default: a SQLite file; postgresql://host/db: a fresh database there")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="round trip added to every Bot API answer")
+    parser.add_argument("--jitter-ms", type=float, default=0.0, help="plus up to this much, at random")
+    parser.add_argument(
+        "--floors",
+        type=lambda text: [name.strip() for name in text.split(",") if name.strip()],
+        default=["replay", "concurrent"],
+        help="floors to compare with: replay (one update at a time), concurrent (chats at once); default both",
+    )
+    parser.add_argument(
+        "--flood", type=int, default=0, help="the flood scenario: one more person sends this many messages"
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
     parser.add_argument("--keep", type=Path, help="keep bot logs, the database and the floor's script here")
     parser.add_argument(
         "--profile", type=Path, help="sample Limber's measured rounds with py-spy into this directory (slows it)"
     )
     args = parser.parse_args(argv)
+    if any(name not in FLOORS for name in args.floors):
+        parser.error(f"--floors takes {', '.join(FLOORS)}")
     report = asyncio.run(run(args))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -18,14 +19,16 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot import callbacks as cb
 from bot import dbretry, i18n, ui, views
 from bot.clock import Clock, SystemClock
+from bot.concurrency import ChatLanes, ChatOrderedProcessor
 from bot.config import Settings
 from bot.filters import PAIN_RATING_TEXT, RED_FLAG_TEXT
 from bot.flows import session as session_flow
-from bot.guard import POOL_SIZE, GuardedRequest
+from bot.guard import GuardedRequest
 from bot.handlers import (
     admin,
     cancel,
@@ -230,12 +233,38 @@ async def post_shutdown(app: Application) -> None:
         await svc.db.close()
 
 
+def bot_api_request(settings: Settings, *, guard: bool = False) -> HTTPXRequest:
+    """The HTTP client for Bot API calls (getUpdates has its own): a pool sized for round trip x rate.
+
+    `guard` (tests) refuses any Bot API request made inside a transaction (bot.guard)."""
+    timeout = settings.telegram_timeout_seconds
+    pool = settings.telegram_pool_size
+    limits = httpx.Limits(
+        max_connections=pool, max_keepalive_connections=pool, keepalive_expiry=settings.telegram_keepalive_seconds
+    )
+    kind = GuardedRequest if guard else HTTPXRequest
+    return kind(
+        connection_pool_size=pool,
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        write_timeout=timeout,
+        pool_timeout=settings.telegram_pool_timeout_seconds,
+        httpx_kwargs={"limits": limits},
+    )
+
+
+def chat_lanes(settings: Settings) -> ChatLanes:
+    """Different chats at once, each in order (bot.concurrency); polling and the webhook share one."""
+    return ChatLanes(
+        settings.update_concurrency, settings.update_queue_per_chat, keep=flood.kept_in_a_flood, on_drop=flood.dropped
+    )
+
+
 def build_application(settings: Settings, *, clock: Clock | None = None, guard: bool = False) -> Application:
     """The Application; `guard` (tests) refuses any Bot API request made inside a transaction (bot.guard)."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     api = settings.telegram_api_url
-    timeout = settings.telegram_timeout_seconds
     builder = (
         Application.builder()
         .application_class(LimberApplication)
@@ -244,18 +273,12 @@ def build_application(settings: Settings, *, clock: Clock | None = None, guard: 
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
+        .request(bot_api_request(settings, guard=guard))
+        .concurrent_updates(ChatOrderedProcessor(chat_lanes(settings)))
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
-    if guard:
-        builder = builder.request(
-            GuardedRequest(
-                connection_pool_size=POOL_SIZE, connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout
-            )
-        )
-    else:
-        builder = builder.connect_timeout(timeout).read_timeout(timeout).write_timeout(timeout)
     app = builder.build()
     app.bot_data["settings"] = settings
     app.bot_data["clock"] = clock

@@ -26,6 +26,16 @@ class Settings(BaseSettings):
     telegram_api_url: str = TELEGRAM_API_URL
     # Seconds a Bot API request may take (connect, send, read) before it counts as timed out.
     telegram_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Connections to the Bot API kept open and reused (keep-alive seconds), and the longest a call waits
+    # for a free one. Needed at once: about round trip x calls a second (80 ms x 150/s = 12); more cost
+    # CPU, as httpcore scans the whole pool on every request (BENCHMARKS.md, issue 13).
+    telegram_pool_size: int = Field(default=32, ge=2, le=512)
+    telegram_keepalive_seconds: float = Field(default=30.0, ge=1.0, le=600.0)
+    telegram_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    # Updates of different chats handled at once (one chat's always in order), and how many of one
+    # chat's updates may wait behind the one running (bot.concurrency); 1 handles one at a time.
+    update_concurrency: int = Field(default=64, ge=1, le=1024)
+    update_queue_per_chat: int = Field(default=50, ge=1, le=1000)
     database_url: str = "sqlite:///limber.db"
     # PostgreSQL: the longest a connect, one statement and the wait for a pooled connection may take,
     # and the TCP keepalive idle time. A silent outage (packets dropped, nothing refused) then fails

@@ -14,7 +14,6 @@ from storage.db import in_transaction
 
 # Bot API methods called inside a transaction since the list was last cleared (by the test fixture).
 VIOLATIONS: list[str] = []
-POOL_SIZE = 256  # as ApplicationBuilder's own request layer
 
 
 class TransactionOpen(RuntimeError):

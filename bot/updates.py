@@ -22,7 +22,7 @@ from telegram.ext import Application
 
 from bot import dbretry, ui, views
 from bot.services import Services
-from storage import repo
+from storage import repo, statements
 from storage.models import Claim
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,10 @@ async def handle_once(app: Application[Any, Any, Any, Any, Any, Any], update: ob
 
     async def claim() -> str:
         now = svc.clock.now()
-        async with svc.db.transaction() as db:
-            return await repo.claim_update(db, update_id=update_id, owner=owner, now=now, stale_before=now - STALE)
+        async with svc.db.connection() as conn:
+            return await statements.claim_update(
+                conn, update_id=update_id, owner=owner, now=now, stale_before=now - STALE
+            )
 
     try:
         taken = await dbretry.with_retries(claim, "claim_update")
@@ -65,8 +67,8 @@ async def handle_once(app: Application[Any, Any, Any, Any, Any, Any], update: ob
     await Application.process_update(app, update)
 
     async def finish() -> None:
-        async with svc.db.transaction() as db:
-            await repo.finish_update(db, update_id=update_id, owner=owner)
+        async with svc.db.connection() as conn:
+            await statements.finish_update(conn, update_id=update_id, owner=owner)
 
     try:
         await dbretry.with_retries(finish, "finish_update")

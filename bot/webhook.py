@@ -8,11 +8,9 @@ another worker is still on it (Telegram tries again later), 403 without the righ
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,10 +20,11 @@ from telegram.error import NetworkError, RetryAfter
 from telegram.ext import Application
 
 from bot import ui
+from bot.concurrency import DROPPED, ChatLanes, ChatOrderedProcessor
 from bot.config import Settings
 from bot.logs import LogBudget
 from bot.services import Services
-from bot.updates import ALLOWED_UPDATES, handle_once, until_stopped
+from bot.updates import ALLOWED_UPDATES, Outcome, handle_once, until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +50,14 @@ class WebhookServer:
         self.settings = settings
         self.path = urlsplit(settings.webhook_url).path or "/"
         self._secret = settings.webhook_secret.get_secret_value().encode()
-        # One person's updates in the order they arrive at this worker (taps a moment apart).
-        self._people: dict[int, tuple[asyncio.Lock, int]] = {}
+        # Different chats at once, one chat's updates in the order they arrive at this worker (taps a
+        # moment apart), each chat's queue bounded: the same lanes polling uses (bot.concurrency).
+        processor = getattr(app, "update_processor", None)
+        self.lanes = (
+            processor.lanes
+            if isinstance(processor, ChatOrderedProcessor)
+            else ChatLanes(settings.update_concurrency, settings.update_queue_per_chat)
+        )
         self._runner: web.AppRunner | None = None
         self._listener: asyncio.Server | None = None
         self._previous_handler: Any = None
@@ -180,32 +185,18 @@ class WebhookServer:
             update = Update.de_json(data, self.app.bot)
         except (ValueError, TypeError, KeyError, AttributeError):
             return web.json_response({"ok": False, "error": "not an update"}, status=400)
-        user = update.effective_user
-        async with self._turn(user.id if user is not None else None):
-            outcome = await until_stopped(self.app, handle_once(self.app, update))
+
+        async def handle() -> Outcome | None:  # created only once it is this update's turn
+            return await until_stopped(self.app, handle_once(self.app, update))
+
+        outcome = await self.lanes.run(update, handle())
+        if outcome is DROPPED:  # the chat's queue is full (a flood): as a poller does, it is not handled
+            return web.json_response({"ok": True, "result": "dropped"})
         if outcome is None:  # cut short by a shutdown: Telegram posts it again, to a worker still up
             return web.json_response({"ok": False, "error": "shutting down"}, status=503)
         if outcome == "busy":
             return web.json_response({"ok": False, "error": "being handled elsewhere"}, status=503)
         return web.json_response({"ok": True, "result": outcome})
-
-    @contextlib.asynccontextmanager
-    async def _turn(self, user_id: int | None) -> AsyncIterator[None]:
-        """One update per person at a time in this worker; the lock is dropped when nobody waits for it."""
-        if user_id is None:
-            yield
-            return
-        lock, waiting = self._people.get(user_id, (asyncio.Lock(), 0))
-        self._people[user_id] = (lock, waiting + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, waiting = self._people[user_id]
-            if waiting <= 1:
-                del self._people[user_id]
-            else:
-                self._people[user_id] = (lock, waiting - 1)
 
     async def health(self, request: web.Request) -> web.Response:
         """For the load balancer: this worker is up and its database answers."""

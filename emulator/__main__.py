@@ -14,7 +14,14 @@ from emulator.server import Emulator
 
 async def _serve(args: argparse.Namespace) -> None:
     tokens = set(args.token) if args.token else None
-    emulator = Emulator(tokens=tokens, files_dir=args.files_dir, privacy_mode=not args.no_privacy)
+    emulator = Emulator(
+        tokens=tokens,
+        files_dir=args.files_dir,
+        privacy_mode=not args.no_privacy,
+        latency_ms=args.latency_ms,
+        jitter_ms=args.jitter_ms,
+        latency_seed=args.latency_seed,
+    )
     url = await emulator.start(args.host, args.port)
     # What the emulator records stays for its lifetime (chats, messages, events, calls). Full collections
     # walk all of it: with 10,000 chats each stalled the server ~100 ms, and the requests that queued
@@ -26,6 +33,8 @@ async def _serve(args: argparse.Namespace) -> None:
     print(f"  files:    {url}/file/bot<token>/<file_path>", flush=True)
     print(f"  user API: {url}/_emu/bot<token>/<action>", flush=True)
     print(f"  uploads:  {emulator.files_dir()}", flush=True)
+    if args.latency_ms or args.jitter_ms:
+        print(f"  latency:  {args.latency_ms:g} ms + up to {args.jitter_ms:g} ms on every Bot API answer", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -52,7 +61,14 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="let the bot see every group message (privacy mode off)",
     )
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="delay every Bot API answer this long (a network round trip)"
+    )
+    parser.add_argument("--jitter-ms", type=float, default=0.0, help="plus a uniform random 0..this on each answer")
+    parser.add_argument("--latency-seed", type=int, default=None, help="seed of the jitter")
     args = parser.parse_args(argv)
+    if args.latency_ms < 0 or args.jitter_ms < 0:
+        parser.error("--latency-ms and --jitter-ms must not be negative")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))
 

@@ -215,6 +215,14 @@ class EmulatorClient:
         result, _ = await self._call("calls", payload)
         return list(result)
 
+    async def set_latency(self, ms: float, jitter_ms: float = 0.0, *, seed: int | None = None) -> JSON:
+        """Delay every Bot API answer to this bot by `ms` plus up to `jitter_ms` (0 turns it off)."""
+        payload: JSON = {"ms": ms, "jitter_ms": jitter_ms}
+        if seed is not None:
+            payload["seed"] = seed
+        result, _ = await self._call("latency", payload)
+        return dict(result)
+
     async def stats(self) -> JSON:
         """Successful sendMessage/sendPhoto/sendDocument counts and 1 s sliding-window peaks."""
         result, _ = await self._call("stats")

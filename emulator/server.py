@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from emulator.botapi import BotApi, Params, Upload, parse_chat_id
+from emulator.latency import Latency, Sleep
 from emulator.state import JSON, ApiError, BotState, NetworkFault, UserApiError
 from emulator.userapi import UserApi
 from emulator.webhooks import WebhookDelivery
@@ -55,7 +56,14 @@ class Emulator:
         bot_first_name: str = "Limber",
         bot_username: str = "limber_test_bot",
         privacy_mode: bool = True,
+        latency_ms: float = 0.0,
+        jitter_ms: float = 0.0,
+        latency_seed: int | None = None,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
+        # A round trip on every Bot API answer (emulator.latency): per token, changed with the `latency` action.
+        self.latency = (latency_ms, jitter_ms, latency_seed)
+        self._sleep = sleep
         self.tokens = set(tokens) if tokens is not None else None
         self._files_dir = Path(files_dir) if files_dir is not None else None
         self._own_files_dir = False
@@ -141,6 +149,8 @@ class Emulator:
             username=self.bot_username,
             privacy_mode=self.privacy_mode,
         )
+        ms, jitter, seed = self.latency
+        state.latency = Latency(ms, jitter, seed)
         delivery = WebhookDelivery(state)
         state.on_update = delivery.wake
         self._deliveries.append(delivery)
@@ -182,6 +192,7 @@ class Emulator:
             if fault is not None:
                 await asyncio.sleep(fault.seconds)
         status, body = await self.api.call(bot, request.match_info["method"], params)
+        await bot.latency.wait(self._sleep)
         return _json_response(body, status)
 
     @staticmethod
@@ -238,6 +249,7 @@ class Emulator:
             "network_fault": self._u_network_fault,
             "block": self._u_block,
             "stats": self._u_stats,
+            "latency": self._u_latency,
             "reset": self._u_reset,
             "state": self._u_state,
             "route_webhook": self._u_route_webhook,
@@ -363,6 +375,16 @@ class Emulator:
 
     async def _u_stats(self, bot: BotState, payload: JSON) -> tuple[Any, JSON]:
         return bot.stats(), {}
+
+    async def _u_latency(self, bot: BotState, payload: JSON) -> tuple[Any, JSON]:
+        """Set this token's round trip: `ms` fixed plus up to `jitter_ms` on every Bot API answer (0 turns it off)."""
+        try:
+            bot.latency = Latency(
+                float(payload.get("ms") or 0), float(payload.get("jitter_ms") or 0), payload.get("seed")
+            )
+        except ValueError as error:
+            raise UserApiError(str(error)) from None
+        return bot.latency.stats(), {}
 
     async def _u_reset(self, bot: BotState, payload: JSON) -> tuple[Any, JSON]:
         bot.reset()

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from emulator.latency import Latency
+
 JSON = dict[str, Any]
 
 # Telegram leaves these out unless a bot asks for them in allowed_updates.
@@ -141,6 +143,8 @@ class BotState:
         self.event_waiters: set[asyncio.Future[None]] = set()
         # Called when there is something new to post to the webhook (emulator.webhooks).
         self.on_update: Callable[[], None] | None = None
+        # The round trip added to every Bot API answer (kept across reset(): it is the network's, not the bot's).
+        self.latency = Latency()
         self.reset()
 
     def reset(self) -> None:
@@ -342,6 +346,7 @@ class BotState:
             "sent": len(self.sends),
             "max_per_second_overall": max_in_window([moment for moment, _ in self.sends]),
             "max_per_second_per_chat": {chat_id: max_in_window(times) for chat_id, times in per_chat_times.items()},
+            **self.latency.stats(),
         }
 
 

@@ -17,7 +17,7 @@ from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.dialects import registry
 from sqlalchemy.engine import Connection, ExceptionContext, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def _server_options(t: Timeouts) -> dict[str, Any]:
     """asyncpg's connect arguments: client-side timeouts, and what the server should give up on."""
     return {
         "timeout": t.connect,
-        # Client side: a statement (the pre-ping included) unanswered this long raises TimeoutError.
+        # Client side: a statement unanswered this long raises TimeoutError.
         "command_timeout": t.statement,
         "server_settings": {
             # A client cut off mid-transaction must not hold its row locks until TCP notices.
@@ -132,7 +132,7 @@ def _keepalive(t: Timeouts) -> Callable[[Any, Any], None]:
 
 
 def _timeout_is_a_disconnect(ctx: ExceptionContext) -> None:
-    """A statement (or the pool's pre-ping) that timed out means the way to the server is bad: drop the
+    """A statement that timed out means the way to the server is bad: drop the
     connection instead of pooling it again, and with it every connection opened before (SQLAlchemy
     invalidates the whole pool on a disconnect), so none waits out its timeout once more."""
     if isinstance(ctx.original_exception, TimeoutError):
@@ -146,11 +146,10 @@ class Database:
         self.url = async_url(url)
         sqlite = self.url.startswith("sqlite")
         t = timeouts or Timeouts()
-        # A server connection can go stale (PostgreSQL restarted); a local file cannot, and the ping
-        # would cost a query on every transaction.
-        options: dict[str, Any] = (
-            {} if sqlite else {"pool_pre_ping": True, "pool_timeout": t.pool, "connect_args": _server_options(t)}
-        )
+        # No pre-ping: it costs a round trip on every transaction. A pooled connection gone stale
+        # (PostgreSQL restarted) fails its first statement as a disconnect, which invalidates the pool,
+        # and bot.dbretry runs the work again on a fresh connection.
+        options: dict[str, Any] = {} if sqlite else {"pool_timeout": t.pool, "connect_args": _server_options(t)}
         if "+asyncpg" not in self.url:
             options.pop("connect_args", None)
         self._untimed_options: dict[str, Any] | None = None
@@ -202,6 +201,22 @@ class Database:
             try:
                 async with self._sessions() as session, session.begin():
                     yield session
+            finally:
+                self._holder = None
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction on a plain connection, no ORM session: for Core statements (storage.statements)."""
+        task = asyncio.current_task()
+        if self._turn is None or self._holder is task:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._turn:
+            self._holder = task
+            try:
+                async with self.engine.begin() as conn:
+                    yield conn
             finally:
                 self._holder = None
 

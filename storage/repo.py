@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from bot.coaching.session import Status
+from storage import statements
 from storage.models import (
     Claim,
     CueMessage,
@@ -288,36 +289,14 @@ async def claim_update(db: AsyncSession, *, update_id: int, owner: str, now: dat
     """Take an update for handling: "new", or "done" (handled before) or "busy" (being handled elsewhere).
 
     A claim still "working" since `stale_before` belonged to a worker that died: it is taken over.
+    One implementation, prebuilt in storage.statements (bot.updates runs it without a session).
     """
-    row = {"update_id": update_id, "status": UpdateStatus.working, "owner": owner, "claimed_at": now}
-    stmt = _insert(db)(HandledUpdate).values(**row).on_conflict_do_nothing(index_elements=["update_id"])
-    if (await db.execute(stmt.returning(HandledUpdate.update_id))).first() is not None:
-        return Claim.new
-    retake = (
-        update(HandledUpdate)
-        .where(
-            HandledUpdate.update_id == update_id,  # type: ignore[arg-type]
-            col(HandledUpdate.status) == UpdateStatus.working,
-            col(HandledUpdate.claimed_at) < stale_before,
-        )
-        .values(owner=owner, claimed_at=now)
-    )
-    result: CursorResult[Any] = await db.execute(retake, execution_options=NO_SYNC)  # type: ignore[assignment]
-    if result.rowcount == 1:
-        return Claim.new
-    status = (
-        await db.execute(select(col(HandledUpdate.status)).where(col(HandledUpdate.update_id) == update_id))
-    ).scalar_one_or_none()
-    return Claim.done if status == UpdateStatus.done else Claim.busy
+    conn = await db.connection()
+    return await statements.claim_update(conn, update_id=update_id, owner=owner, now=now, stale_before=stale_before)
 
 
 async def finish_update(db: AsyncSession, *, update_id: int, owner: str) -> None:
-    await db.execute(
-        update(HandledUpdate)
-        .where(HandledUpdate.update_id == update_id, HandledUpdate.owner == owner)  # type: ignore[arg-type]
-        .values(status=UpdateStatus.done),
-        execution_options=NO_SYNC,
-    )
+    await statements.finish_update(await db.connection(), update_id=update_id, owner=owner)
 
 
 async def release_updates(db: AsyncSession) -> int:

@@ -56,8 +56,9 @@ PATIENCE = 8.0
 
 
 def limber_process(api_url: str, database_url: str) -> LimberProcess:
-    """`limber run` against this emulator and database; steps as text (these runs read the step text)."""
-    return LimberProcess(bot_env(api_url, database_url, STEP_PICTURES="false"))
+    """`limber run` against this emulator and database; steps as text (these runs read the step text), and
+    different people's updates handled at once (bot.concurrency), so a kill lands while several are half done."""
+    return LimberProcess(bot_env(api_url, database_url, STEP_PICTURES="false", UPDATE_CONCURRENCY="16"))
 
 
 def presses_of(message: JSON) -> list[cb.Press]:

@@ -55,8 +55,11 @@ def proc_cpu_seconds(pid: int) -> float:
 class EmulatorProcess:
     """`python -m emulator` in a process of its own, so it timestamps requests as an outside server would."""
 
-    def __init__(self, files_dir: Path) -> None:
+    def __init__(self, files_dir: Path, *, latency_ms: float = 0.0, jitter_ms: float = 0.0) -> None:
         self.files_dir = files_dir
+        # A round trip on every Bot API answer, in the emulator's process (emulator/latency.py).
+        self.latency_ms = latency_ms
+        self.jitter_ms = jitter_ms
         self.proc: asyncio.subprocess.Process | None = None
         self.url = ""
 
@@ -74,6 +77,10 @@ class EmulatorProcess:
             "0",
             "--files-dir",
             str(self.files_dir),
+            "--latency-ms",
+            str(self.latency_ms),
+            "--jitter-ms",
+            str(self.jitter_ms),
             cwd=ROOT,
             stdout=asyncio.subprocess.PIPE,
         )

@@ -741,6 +741,10 @@ async def test_stats_counts_successful_sends_per_window(
         "sent": 6,
         "max_per_second_overall": 3,
         "max_per_second_per_chat": {1: 2, 2: 2},
+        "latency_ms": 0.0,
+        "jitter_ms": 0.0,
+        "delayed_answers": 0,
+        "delay_seconds": 0.0,
     }
 
 
@@ -760,6 +764,10 @@ async def test_reset_forgets_everything(bot: telegram.Bot, user: EmulatorClient)
         "sent": 0,
         "max_per_second_overall": 0,
         "max_per_second_per_chat": {},
+        "latency_ms": 0.0,
+        "jitter_ms": 0.0,
+        "delayed_answers": 0,
+        "delay_seconds": 0.0,
     }
 
 

@@ -31,6 +31,19 @@ def _essential(update: Update, count: int) -> bool:
     return bool(parse_pain(text) or detect_red_flags(text) or text.split(maxsplit=1)[:1] == ["/cancel"])
 
 
+def kept_in_a_flood(update: object) -> bool:
+    """What a full update queue (bot.concurrency) makes room for by dropping waiting chatter."""
+    return isinstance(update, Update) and _essential(update, 0)
+
+
+async def dropped(update: object) -> None:
+    """An update a full queue dropped: a press still gets its spinner stopped; chatter goes unanswered."""
+    if isinstance(update, Update) and update.callback_query is not None:
+        user = update.effective_user
+        i18n.use(i18n.choose(user.language_code if user else None))
+        await ui.answer(update.callback_query, views.FLOOD_PRESS)
+
+
 async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Count the person's updates; past the limit, drop chatter with one notice per window."""
     user, chat = update.effective_user, update.effective_chat
