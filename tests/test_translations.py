@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 
@@ -90,3 +91,34 @@ def test_a_translation_that_falls_short_is_refused(tmp_path: Path, mend: object,
     path.write_text(yaml.safe_dump(techniques, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ContentError, match=fault):
         load_library(root)
+
+
+def test_a_third_language_speaks_and_reads_from_its_files_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A catalog and a lexicon under a new code ("xx", copied from Spanish) are found, spoken and read with no
+    code naming the language: the lists of languages come from the files."""
+    from bot import i18n
+    from bot.coaching import redflags
+    from content import lexicon
+
+    locales, lexicons = tmp_path / "locales", tmp_path / "lexicons"
+    shutil.copytree(i18n.LOCALE_DIR, locales)
+    shutil.copytree(locales / "es", locales / "xx")
+    shutil.copytree(lexicon.LEXICON_DIR, lexicons)
+    shutil.copy(lexicons / "es.yaml", lexicons / "xx.yaml")
+    catalogs = i18n._catalogs
+    monkeypatch.setattr(i18n, "_catalogs", lambda: catalogs(locales))
+    monkeypatch.setattr(lexicon, "LEXICON_DIR", lexicons)
+    monkeypatch.setattr(redflags, "load_lexicon", lambda language: lexicon.load_lexicon(language, lexicons))
+    monkeypatch.setattr(
+        redflags, "_reader", functools.cache(lambda language: redflags._Reader(redflags.load_lexicon(language)))
+    )
+
+    assert "xx" in i18n.languages()
+    assert i18n.choose("xx-YY") == "xx"
+    with i18n.speaking("xx"):
+        assert i18n._("Skip rating") == "Omitir valoración"
+        assert i18n.reading() == "xx"
+    finding = redflags.read_warning_signs("desde ayer no puedo orinar y me duele mucho la espalda", "xx")
+    assert finding and finding.tier is not None and finding.tier.value == "emergency"
