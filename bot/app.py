@@ -22,12 +22,11 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot import callbacks as cb
-from bot import dbretry, i18n, ui, views
+from bot import conversation, dbretry, i18n, ui, views
 from bot.clock import Clock, SystemClock
 from bot.concurrency import ChatLanes, ChatOrderedProcessor
 from bot.config import Settings
 from bot.filters import PAIN_RATING_TEXT, RED_FLAG_TEXT
-from bot.flows import session as session_flow
 from bot.guard import GuardedRequest
 from bot.handlers import (
     admin,
@@ -162,7 +161,7 @@ async def post_init(app: Application) -> None:
         # Countdowns belong to the processes that answer buttons. A lone poller just restarted, so
         # every running countdown and every unfinished update claim was its own; among webhook
         # workers only silent ones are adopted, now and every few ticks.
-        resumed = await session_flow.resume_countdowns(app.bot, svc, all_running=not settings.webhook)
+        resumed = await conversation.resume_countdowns(app.bot, svc, all_running=not settings.webhook)
         if not settings.webhook:
             async with db.transaction() as session:
                 await repo.release_updates(session)
@@ -197,7 +196,7 @@ async def adopt_countdowns(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Webhook workers: take over the countdowns of a worker that stopped beating (it died)."""
     svc = services(context)
     try:
-        adopted = await until_stopped(context.application, session_flow.resume_countdowns(context.bot, svc))
+        adopted = await until_stopped(context.application, conversation.resume_countdowns(context.bot, svc))
     except Exception as exc:
         if dbretry.is_transient(exc):  # the database is down: the next tick looks again
             log.warning("could not look for silent countdowns: database unavailable")

@@ -190,7 +190,12 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self.lanes = lanes
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await self.lanes.run(update, coroutine)
+        try:
+            await self.lanes.run(update, coroutine)
+        finally:
+            # Stopped while waiting for a slot (cancelled, or its loop closed): never started.
+            if isinstance(coroutine, Coroutine) and inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED:
+                coroutine.close()
 
     async def initialize(self) -> None:
         return None

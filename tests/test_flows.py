@@ -118,3 +118,64 @@ def test_the_static_check_finds_a_telegram_call_inside_a_transaction() -> None:
 @pytest.mark.parametrize("path", sorted((ROOT / "bot").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_telegram_call_is_written_inside_a_transaction(path: Path) -> None:
     assert _telegram_calls_in_transactions(path.read_text(encoding="utf-8")) == []
+
+
+# The Telegram side: what a flow hands its result to, never what it calls.
+TELEGRAM_SIDE = ("telegram", "bot.ui", "bot.pictures", "bot.conversation")
+
+
+def _imported(source: str, package: str) -> list[str]:
+    """Every module (and `from` name, as a module) a source imports, relative imports resolved in `package`."""
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parent + ([node.module] if node.module else []))
+            names.append(base)
+            names += [f"{base}.{alias.name}" for alias in node.names]
+    return names
+
+
+def _telegram_imports(source: str, package: str = "bot.flows") -> list[str]:
+    return sorted(
+        {
+            name
+            for name in _imported(source, package)
+            for side in TELEGRAM_SIDE
+            if name == side or name.startswith(side + ".")
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import telegram\n",
+        "from telegram.error import BadRequest\n",
+        "from bot import ui, views\n",
+        "from bot import pictures\n",
+        "import bot.ui\n",
+        "from bot.conversation import show_step\n",
+        "from .. import ui\n",
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from telegram import Bot\n",
+        "def f():\n    from bot.pictures import send_step\n",
+    ],
+)
+def test_the_import_check_finds_a_flow_that_talks_to_telegram(source: str) -> None:
+    assert _telegram_imports(source) != []
+
+
+def test_the_import_check_lets_a_flow_use_the_views_and_storage() -> None:
+    source = (
+        "from bot import records, views\nfrom bot.flows import Refused\nfrom storage import repo\nimport uibuilder\n"
+    )
+    assert _telegram_imports(source) == []
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "bot" / "flows").rglob("*.py")), ids=lambda p: p.name)
+def test_no_flow_imports_telegram_the_sender_or_the_pictures(path: Path) -> None:
+    assert _telegram_imports(path.read_text(encoding="utf-8")) == []

@@ -15,7 +15,7 @@ from sqlmodel import col
 from telegram import Update
 
 from bot.config import Settings
-from bot.flows.session import resume_countdowns
+from bot.conversation import resume_countdowns
 from bot.logs import setup_logging
 from emulator import EmulatorClient
 from storage import repo

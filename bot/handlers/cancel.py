@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import ui, views
+from bot import conversation, ui, views
 from bot.flows import Refused
 from bot.flows import session as session_flow
 from bot.handlers import ids
@@ -20,4 +20,4 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(stopped, Refused):
         await ui.send(context.bot, chat_id, views.View(stopped.reason or views.NOTHING_TO_CANCEL, [views.nav_row()]))
         return
-    await session_flow.show_stopped(context.bot, svc, chat_id, stopped)
+    await conversation.show_stopped(context.bot, svc, chat_id, stopped)

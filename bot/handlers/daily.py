@@ -6,7 +6,7 @@ from telegram import Bot, CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
-from bot import ui, views
+from bot import conversation, ui, views
 from bot.flows import Refused
 from bot.flows import prompt as prompt_flow
 from bot.flows import session as session_flow
@@ -33,8 +33,11 @@ async def prompt_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         case prompt_flow.Start(routine_id=routine_id):
             await ui.answer(query)
             await ui.edit(bot, chat_id, message_id, views.View(views.PROMPT_STARTED))
-            if not await session_flow.begin(bot, svc, chat_id=chat_id, user_id=user_id, routine_id=routine_id):
+            begun = await session_flow.begin(svc, user_id=user_id, routine_id=routine_id)
+            if isinstance(begun, session_flow.AlreadyOpen):
                 await ui.send(bot, chat_id, views.View(views.ALREADY_OPEN))
+            else:
+                await conversation.show_begun(bot, svc, chat_id, begun)
         case prompt_flow.Skipped():
             await ui.answer(query, views.SKIPPED_TODAY)
             await ui.edit(bot, chat_id, message_id, views.skip_reason())

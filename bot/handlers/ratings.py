@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
-from bot import i18n, ui, views
+from bot import conversation, i18n, ui, views
 from bot.coaching.ratings import OutOfRange, Several, Unsure, parse_pain
 from bot.coaching.session import Status
 from bot.flows import Refused
@@ -35,7 +35,7 @@ async def rate_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await ui.answer(query, rated.reason)
         return
     await ui.answer(query, views.noted(rated.value))
-    await session_flow.show_rated(context.bot, svc, chat_id, rated)
+    await conversation.show_rated(context.bot, svc, chat_id, rated)
 
 
 async def typed_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -92,7 +92,7 @@ async def _record(update: Update, context: ContextTypes.DEFAULT_TYPE, value: int
             )
             # Typed, there is no button to answer; a refusal (the session moved on meanwhile) says nothing.
             if not isinstance(rated, Refused):
-                await session_flow.show_rated(context.bot, svc, chat_id, rated)
+                await conversation.show_rated(context.bot, svc, chat_id, rated)
         case ratings_flow.Noted(value=noted, context=where):
             await ui.send(context.bot, chat_id, views.View(views.rating_noted(noted, where)))
 
@@ -107,6 +107,6 @@ async def _noted_again(context: ContextTypes.DEFAULT_TYPE, svc: Services, chat_i
     if session is None:
         return
     if session.status == Status.finished:
-        await session_flow.send_summary(context.bot, svc, chat_id, session)
+        await conversation.send_summary(context.bot, svc, chat_id, session)
     elif session.message_id is None:  # the step it led to may never have been shown
-        await session_flow.show_current(context.bot, svc, chat_id, session)
+        await conversation.show_current(context.bot, svc, chat_id, session)

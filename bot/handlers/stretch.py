@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import callbacks as cb
-from bot import ui, views
+from bot import conversation, ui, views
 from bot.coaching.areas import resolve_area
 from bot.coaching.session import Status
 from bot.flows import Refused
@@ -46,7 +46,9 @@ async def stretch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             context.bot, chat_id, views.menu(svc.library, minutes_of=await session_flow.menu_minutes(svc, user_id))
         )
     else:
-        await session_flow.begin(context.bot, svc, chat_id=chat_id, user_id=user_id, routine_id=match.routine_id)
+        begun = await session_flow.begin(svc, user_id=user_id, routine_id=match.routine_id)
+        if not isinstance(begun, session_flow.AlreadyOpen):
+            await conversation.show_begun(context.bot, svc, chat_id, begun)
 
 
 async def _offer_open(
@@ -86,10 +88,13 @@ async def routine_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             await ui.answer(query, stopped.reason)
             return
         await ui.answer(query, views.STOPPED)
-        await session_flow.show_stopped(context.bot, svc, chat_id, stopped)
+        await conversation.show_stopped(context.bot, svc, chat_id, stopped)
     else:
         await ui.answer(query)
-    if not await session_flow.begin(context.bot, svc, chat_id=chat_id, user_id=user_id, routine_id=press.routine_id):
+    begun = await session_flow.begin(svc, user_id=user_id, routine_id=press.routine_id)
+    if not isinstance(begun, session_flow.AlreadyOpen):
+        await conversation.show_begun(context.bot, svc, chat_id, begun)
+    else:
         async with svc.db.transaction() as db:
             open_ = await repo.open_session(db, user_id=user_id)
         if open_ is not None:
@@ -107,7 +112,7 @@ async def continue_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             await ui.answer(query, stopped.reason)
             return
         await ui.answer(query, views.STOPPED)
-        await session_flow.show_stopped(context.bot, svc, chat_id, stopped)
+        await conversation.show_stopped(context.bot, svc, chat_id, stopped)
         return
     if await _paused(svc, user_id):
         await ui.answer(query)
@@ -121,9 +126,9 @@ async def continue_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await ui.answer(query)
     if session.message_id is not None:
         await ui.edit(context.bot, chat_id, session.message_id, views.View(views.CONTINUED_BELOW))
-    await session_flow.show_current(context.bot, svc, chat_id, session)
+    await conversation.show_current(context.bot, svc, chat_id, session)
     if session.timer_started_at is not None:
-        session_flow.start_countdown(context.bot, svc, chat_id=chat_id, session=session)
+        conversation.start_countdown(context.bot, svc, chat_id=chat_id, session=session)
 
 
 async def pain_check_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -142,7 +147,7 @@ async def pain_check_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await ui.answer(query, checked.reason)
         return
     await ui.answer(query, None if checked.switch else views.STOPPED)
-    await session_flow.show_pain_check(context.bot, svc, chat_id, checked)
+    await conversation.show_pain_check(context.bot, svc, chat_id, checked)
 
 
 async def step_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -163,4 +168,4 @@ async def step_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     # Committed: from here on only the conversation is updated.
     await ui.answer(query, views.step_answer(press.action))
-    await session_flow.show_step(context.bot, svc, chat_id, pressed_)
+    await conversation.show_step(context.bot, svc, chat_id, pressed_)
