@@ -121,8 +121,8 @@ class ChatPrinter:
             self.texts[message_id] = text
             self._print(f"\n🤖 Limber (message {message_id}):\n{_indent(text)}")
             if event.get("file_path"):
-                kind = "🎞 animation" if "animation" in message else "🖼 picture" if "photo" in message else "📎 file"
-                self._print(f"   {kind}: {event['file_path']}")
+                media = "🎞 animation" if "animation" in message else "🖼 picture" if "photo" in message else "📎 file"
+                self._print(f"   {media}: {event['file_path']}")
         elif kind == "edit":
             text = message.get("text") or message.get("caption") or ""
             before = self.texts.get(message_id, "").splitlines()

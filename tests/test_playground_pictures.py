@@ -34,3 +34,27 @@ def test_pictures_are_shown_by_their_file_paths() -> None:
     # A countdown in a caption is followed like one in a text.
     assert "message 8 now says: ⏳ 25 s left" in shown
     assert FIGURES_DIR.parent == FILES_DIR
+
+
+def test_a_pictures_buttons_are_shown_and_pressable() -> None:
+    """A step sent as an animation or photo carries its buttons; the playground numbers them as for a text."""
+    out = io.StringIO()
+    printer = ChatPrinter(out)
+    keyboard = {
+        "inline_keyboard": [[{"text": "✅ Done", "callback_data": "x"}, {"text": "⏭ Skip", "callback_data": "y"}]]
+    }
+    printer.show(
+        {
+            "seq": 1,
+            "type": "message",
+            "message": {
+                "message_id": 7,
+                "caption": "Step 1 of 6",
+                "animation": {"file_id": "x"},
+                "reply_markup": keyboard,
+            },
+            "file_path": "/tmp/files/1/clamshell.gif",
+        }
+    )
+    assert "[#1] ✅ Done  [#2] ⏭ Skip" in out.getvalue()
+    assert printer.latest_with_buttons == 7
