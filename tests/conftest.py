@@ -24,10 +24,18 @@ E2E_FIXTURES = frozenset(
 )
 
 
+# Fixtures that always bring up PostgreSQL, whatever LIMBER_TEST_DATABASE says: a second pass on
+# PostgreSQL (.ci/run) would only repeat these tests.
+POSTGRES_FIXTURES = frozenset({"proxied_postgres", "postgres_url"})
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
+        names = set(getattr(item, "fixturenames", ()))
+        if E2E_FIXTURES & names:
             item.add_marker(pytest.mark.e2e)
+        if POSTGRES_FIXTURES & names:
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture(autouse=True)
